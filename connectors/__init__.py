@@ -1,0 +1,1 @@
+"""Sources -> normalised `Post` records -> Kafka. Never imports Faust."""

