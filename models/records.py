@@ -178,3 +178,51 @@ class Hit(_Record):
             explanation=match.explanation,
             embedding=embedding,
         )
+
+
+DeadLetterReason = Literal[
+    "invalid_utf8",
+    "malformed_json",
+    "schema_error",
+    "missing_text",
+    "oversized",
+    "index_rejected",
+    "normalisation_error",
+]
+
+
+class DeadLetter(_Record):
+    """What goes to the dead-letter topic: the original bytes (base64) and why they were refused.
+
+    A dead-lettered record is never retried automatically; an operator can replay `original`.
+    """
+
+    schema_version: Literal[1] = 1
+    reason: DeadLetterReason
+    error: str
+    source: str
+    original_b64: str
+    original_topic: str | None = None
+    original_partition: int | None = None
+    original_offset: int | None = None
+    key: str | None = None
+    dead_lettered_at: UtcDatetime = Field(default_factory=utc_now)
+
+    @classmethod
+    def of(
+        cls, original: bytes, reason: DeadLetterReason, error: str, source: str, **kw: Any
+    ) -> DeadLetter:
+        import base64
+
+        return cls(
+            reason=reason,
+            error=error[:2000],
+            source=source,
+            original_b64=base64.b64encode(original).decode("ascii"),
+            **kw,
+        )
+
+    def original(self) -> bytes:
+        import base64
+
+        return base64.b64decode(self.original_b64)
