@@ -125,6 +125,45 @@ class ApiSettings(_Group):
     protect_reads: bool = False
 
 
+class SpikeThresholds(_Group):
+    """What a one-minute window must clear to be a spike (see `pipeline.spikes`)."""
+
+    min_volume: int = Field(default=15, ge=1, description="Hits in the minute, at least.")
+    min_authors: int = Field(default=6, ge=1, description="Distinct authors in the minute.")
+    min_z: float = Field(default=4.0, gt=0, description="(count - baseline) / sd, at least.")
+
+
+class SpikeSettings(_Group):
+    """Spike detection per narrative (and narrative x platform) over 1-minute windows."""
+
+    enabled: bool = True
+    window_s: int = Field(default=60, ge=1)
+    baseline_half_life_min: float = Field(
+        default=60.0, gt=0, description="EWMA half-life of the per-minute baseline, minutes."
+    )
+    variance_floor: float = Field(
+        default=1.0, gt=0, description="Lower bound on the baseline variance (a quiet narrative)."
+    )
+    cooldown_min: int = Field(default=15, ge=0, description="Minutes between spikes of one key.")
+    max_examples: int = Field(default=5, ge=0)
+    by_platform: bool = True
+    grace_s: float = Field(
+        default=5.0, ge=0, description="Wait this long after a minute ends before closing it."
+    )
+    low: SpikeThresholds = SpikeThresholds(min_volume=20, min_authors=8, min_z=4.0)
+    medium: SpikeThresholds = SpikeThresholds(min_volume=15, min_authors=6, min_z=4.0)
+    high: SpikeThresholds = SpikeThresholds(min_volume=10, min_authors=4, min_z=3.5)
+    critical: SpikeThresholds = SpikeThresholds(min_volume=5, min_authors=3, min_z=3.0)
+
+    def thresholds(self, severity: str) -> SpikeThresholds:
+        """Thresholds for a narrative severity; unknown severities get the ``medium`` ones."""
+        value = getattr(self, severity, None) if severity in SEVERITIES else None
+        return value if isinstance(value, SpikeThresholds) else self.medium
+
+
+SEVERITIES = ("low", "medium", "high", "critical")
+
+
 class Settings(BaseSettings):
     """All of narrmon's configuration. Frozen: build a new one with `model_copy(update=...)`."""
 
@@ -145,6 +184,7 @@ class Settings(BaseSettings):
     model: ModelSettings = ModelSettings()
     catalog: CatalogSettings = CatalogSettings()
     api: ApiSettings = ApiSettings()
+    spikes: SpikeSettings = SpikeSettings()
 
     @classmethod
     def load(cls) -> Settings:
