@@ -1,0 +1,163 @@
+"""Creating and rolling the hits indices on a real cluster (I/O; the bodies come from `mapping`).
+
+`ensure_hits_index` is what the worker and the API call at start-up. It is idempotent and safe to
+run concurrently from several processes (a lost creation race is treated as success), and cheap
+enough to call periodically: in the monthly fallback it is also what moves the write alias to the
+new month's index.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from elasticsearch import ApiError, BadRequestError, Elasticsearch, NotFoundError
+
+from pipeline.index import mapping, names
+from pipeline.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+class IndexSchemaError(RuntimeError):
+    """The cluster's hits template or indices cannot take our documents (e.g. embedding dims
+    differ). Not transient: an operator must run ``narrmon index migrate`` or fix settings."""
+
+
+def has_ilm(client: Elasticsearch) -> bool:
+    """Whether the cluster runs index lifecycle management (absent in the integ-test-zip build:
+    the ``_ilm`` endpoints answer 400/404 there)."""
+    try:
+        status = client.ilm.get_status()
+    except ApiError as exc:
+        logger.debug("no ILM on this cluster (%s)", exc.meta.status)
+        return False
+    return str(status.get("operation_mode", "")).upper() == "RUNNING"
+
+
+def _template(client: Elasticsearch, settings: Settings) -> dict[str, Any] | None:
+    try:
+        found = client.indices.get_index_template(name=names.hits_template_name(settings))
+    except NotFoundError:
+        return None
+    templates = found.get("index_templates", [])
+    return dict(templates[0]["index_template"]) if templates else None
+
+
+def install_template(client: Elasticsearch, settings: Settings, dims: int, ilm: bool) -> bool:
+    """Put our hits template unless one of the same or a newer version is there. Returns whether
+    it was written. Raises `IndexSchemaError` when the installed template's dims differ."""
+    current = _template(client, settings)
+    if current is not None:
+        version = int(current.get("version") or 0)
+        installed_dims = mapping.embedding_dims(current.get("template", {}).get("mappings", {}))
+        if version >= mapping.MAPPING_VERSION:
+            if installed_dims is not None and installed_dims != dims:
+                raise IndexSchemaError(
+                    f"hits template has embedding dims {installed_dims}, the model gives {dims}"
+                    " (a different model needs a new index_prefix or a migration)"
+                )
+            if version > mapping.MAPPING_VERSION:
+                logger.warning(
+                    "hits template version %s is newer than ours (%s); leaving it",
+                    version,
+                    mapping.MAPPING_VERSION,
+                )
+            return False
+    if ilm:
+        client.ilm.put_lifecycle(name=names.hits_policy_name(settings), policy=mapping.ilm_policy())
+    client.indices.put_index_template(**mapping.hits_template(settings, dims, ilm))
+    logger.info(
+        "installed index template %s (mapping version %s, ilm=%s)",
+        names.hits_template_name(settings),
+        mapping.MAPPING_VERSION,
+        ilm,
+    )
+    return True
+
+
+def _create(client: Elasticsearch, index: str, **body: Any) -> bool:
+    """Create `index`; False when it already exists (also when another process won the race)."""
+    try:
+        client.indices.create(index=index, **body)
+    except BadRequestError as exc:
+        if exc.error == "resource_already_exists_exception":
+            return False
+        raise
+    return True
+
+
+def ensure_audit_index(client: Elasticsearch, settings: Settings) -> str:
+    index = names.audit_index(settings)
+    if not client.indices.exists(index=index):
+        _create(
+            client,
+            index,
+            mappings=mapping.audit_mappings(),
+            settings={"index": {"number_of_shards": 1, "number_of_replicas": 0}},
+        )
+    return index
+
+
+def write_index(client: Elasticsearch, settings: Settings) -> str | None:
+    """The backing index the write alias currently writes to, or None when there is no alias."""
+    alias = names.hits_alias(settings)
+    try:
+        found = client.indices.get_alias(name=alias)
+    except NotFoundError:
+        return None
+    indices = list(found.body.items())
+    for index, body in indices:
+        if body.get("aliases", {}).get(alias, {}).get("is_write_index"):
+            return str(index)
+    return str(indices[0][0]) if len(indices) == 1 else None
+
+
+def _ensure_monthly(client: Elasticsearch, settings: Settings, now: datetime) -> None:
+    alias = names.hits_alias(settings)
+    wanted = names.monthly_index(settings, now)
+    current = write_index(client, settings)
+    if current == wanted:
+        return
+    _create(client, wanted)
+    actions: list[dict[str, Any]] = [
+        {"add": {"index": wanted, "alias": alias, "is_write_index": True}}
+    ]
+    if current is not None:
+        # The old month stays in the alias (readable), no longer written.
+        actions.append({"add": {"index": current, "alias": alias, "is_write_index": False}})
+    client.indices.update_aliases(actions=actions)
+    logger.info("hits write alias %s now points at %s (was %s)", alias, wanted, current)
+
+
+def _ensure_rollover(client: Elasticsearch, settings: Settings) -> None:
+    if write_index(client, settings) is not None:
+        return  # ILM rolls it over from here on
+    alias = names.hits_alias(settings)
+    _create(
+        client,
+        names.first_rollover_index(settings),
+        aliases={alias: {"is_write_index": True}},
+    )
+
+
+def ensure_hits_index(
+    client: Elasticsearch, settings: Settings, dims: int, now: datetime | None = None
+) -> str:
+    """Install the hits template (and ILM policy where the cluster has ILM), the audit index, and a
+    write index behind the write alias; return the write alias. Idempotent.
+
+    With ILM, the first backing index is ``P-hits-000001`` and ILM rolls it over. Without ILM the
+    backing index is the month's ``P-hits-YYYY.MM`` (month of `now`, UTC): calling this again in a
+    new month moves the write alias there. Raises `IndexSchemaError` on incompatible dims and
+    `elasticsearch.ApiError`/`ConnectionError` when the cluster refuses or is unreachable.
+    """
+    ilm = has_ilm(client)
+    install_template(client, settings, dims, ilm)
+    ensure_audit_index(client, settings)
+    if ilm:
+        _ensure_rollover(client, settings)
+    else:
+        _ensure_monthly(client, settings, (now or datetime.now(UTC)).astimezone(UTC))
+    return names.hits_alias(settings)
