@@ -101,6 +101,18 @@ class WorkerSettings(_Group):
     batch_within_s: float = 0.5
     max_post_chars: int = 20_000
     log_level: str = "info"
+    # Consumer group timing: tests shorten these so group joins and restarts are quick.
+    session_timeout_s: float = 30.0
+    heartbeat_interval_s: float = 3.0
+    rebalance_timeout_s: float = 60.0
+    commit_interval_s: float = 2.8
+    # Indexer: hits per bulk request, and the backoff between retries of transient ES errors.
+    index_batch_size: int = 200
+    index_batch_within_s: float = 0.5
+    index_backoff_base_s: float = 0.5
+    index_backoff_cap_s: float = 30.0
+    lag_interval_s: float = 5.0
+    register_scrape_target: bool = True
 
 
 class ModelSettings(_Group):
@@ -145,6 +157,9 @@ class SpikeSettings(_Group):
         default=1.0, gt=0, description="Lower bound on the baseline variance (a quiet narrative)."
     )
     cooldown_min: int = Field(default=15, ge=0, description="Minutes between spikes of one key.")
+    warmup_min: int = Field(
+        default=10, ge=0, description="Minutes of baseline a key needs before it can spike."
+    )
     max_examples: int = Field(default=5, ge=0)
     by_platform: bool = True
     grace_s: float = Field(
