@@ -113,18 +113,6 @@ class WorkerSettings(_Group):
     index_backoff_cap_s: float = 30.0
     lag_interval_s: float = 5.0
     register_scrape_target: bool = True
-    # Consumer group timing: tests shorten these so group joins and restarts are quick.
-    session_timeout_s: float = 30.0
-    heartbeat_interval_s: float = 3.0
-    rebalance_timeout_s: float = 60.0
-    commit_interval_s: float = 2.8
-    # Indexer: hits per bulk request, and the backoff between retries of transient ES errors.
-    index_batch_size: int = 200
-    index_batch_within_s: float = 0.5
-    index_backoff_base_s: float = 0.5
-    index_backoff_cap_s: float = 30.0
-    lag_interval_s: float = 5.0
-    register_scrape_target: bool = True
 
 
 class ModelSettings(_Group):
