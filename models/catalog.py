@@ -1,0 +1,143 @@
+"""The narrative catalog: what narratives are tracked and how people phrase them.
+
+Pure data and validation; reading files lives in `models.catalog_io`. A catalog is a list of
+`Narrative`s plus a content-hash `version` that changes when (and only when) the validated content
+changes: reformatting YAML or reordering keys does not change it, editing an exemplar does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from models.records import NarrativeRef, Severity, Verdict
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=200)]
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Status = Literal["active", "retired"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class FactCheck(_Strict):
+    """One published fact check (a ClaimReview subset)."""
+
+    url: str
+    publisher: str | None = None
+    rating: str | None = None
+    date: dt.date | None = None
+
+
+class Narrative(_Strict):
+    """One tracked narrative. `exemplars` are phrasings as people post them (at least one);
+    `counter_exemplars` are phrasings that refute it (used for stance)."""
+
+    id: Slug
+    title: NonEmpty
+    summary: str = ""
+    why_tracked: str = ""
+    verdict: Verdict = "false"
+    severity: Severity = "medium"
+    tags: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ("en",)
+    exemplars: tuple[NonEmpty, ...] = Field(min_length=1)
+    counter_exemplars: tuple[NonEmpty, ...] = ()
+    keywords: tuple[NonEmpty, ...] = ()
+    required_terms: tuple[NonEmpty, ...] = ()
+    fact_checks: tuple[FactCheck, ...] = ()
+    threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    status: Status = "active"
+    updated_at: dt.date | None = None
+
+    @field_validator("tags", "languages", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+    def ref(self) -> NarrativeRef:
+        return NarrativeRef(
+            id=self.id,
+            title=self.title,
+            severity=self.severity,
+            verdict=self.verdict,
+            tags=self.tags,
+        )
+
+
+class CatalogFile(_Strict):
+    """The shape of a collection file: ``catalog``, ``description``, ``narratives: [...]``."""
+
+    catalog: str = "catalog"
+    description: str = ""
+    narratives: tuple[Narrative, ...] = ()
+
+
+class CatalogError(ValueError):
+    """A catalog that cannot be used. `problems` lists ``file:line: field: message`` strings."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        shown = "\n".join(self.problems[:20])
+        more = f"\n... and {len(self.problems) - 20} more" if len(self.problems) > 20 else ""
+        super().__init__(f"invalid catalog:\n{shown}{more}")
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """A validated, immutable set of narratives with a content-hash version."""
+
+    name: str
+    narratives: tuple[Narrative, ...]
+    description: str = ""
+    sources: tuple[str, ...] = ()
+    version: str = field(default="")
+
+    def __post_init__(self) -> None:
+        seen: dict[str, int] = {}
+        duplicates = []
+        for narrative in self.narratives:
+            if narrative.id in seen:
+                duplicates.append(narrative.id)
+            seen[narrative.id] = 1
+        if duplicates:
+            raise CatalogError([f"duplicate narrative id: {d}" for d in duplicates])
+        if not self.version:
+            object.__setattr__(self, "version", content_version(self.narratives))
+
+    @property
+    def active(self) -> tuple[Narrative, ...]:
+        return tuple(n for n in self.narratives if n.status == "active")
+
+    def get(self, narrative_id: str) -> Narrative:
+        for narrative in self.narratives:
+            if narrative.id == narrative_id:
+                return narrative
+        raise KeyError(narrative_id)
+
+    @classmethod
+    def merge(cls, name: str, parts: Iterable[Catalog]) -> Catalog:
+        parts = list(parts)
+        return cls(
+            name=name,
+            narratives=tuple(n for part in parts for n in part.narratives),
+            description="; ".join(p.description for p in parts if p.description),
+            sources=tuple(s for p in parts for s in p.sources),
+        )
+
+
+def content_version(narratives: Iterable[Narrative]) -> str:
+    """A stable hash of the narratives' validated content (order-sensitive, format-insensitive)."""
+    digest = hashlib.sha256()
+    for narrative in narratives:
+        payload = narrative.model_dump(mode="json", exclude_defaults=False)
+        digest.update(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+        digest.update(b"\n")
+    return digest.hexdigest()[:16]

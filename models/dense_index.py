@@ -1,0 +1,115 @@
+"""Dense candidate search: cosine between posts and every exemplar, max-aggregated per narrative.
+
+Contracts:
+- `ExemplarIndex(vectors, owners)` takes L2-normalised exemplar rows and, per row, the index of the
+  narrative it belongs to; rows of one narrative must be contiguous (the catalog builds them so).
+- `search(queries, k)` returns, per query, the `k` best narratives and their dense score (the max
+  cosine over that narrative's exemplars), best first.
+- Exact numpy search (one matmul + `np.maximum.reduceat`) below `exact_limit` exemplars; above it a
+  faiss HNSW index (inner product) over exemplars, asking for ``4 * k`` exemplars per query and
+  aggregating those. HNSW is approximate: a narrative whose best exemplar is not among the returned
+  neighbours gets no dense candidate score from `search` (`narrative_scores` is always exact).
+  The crossover default comes from `benchmarks/bench_match.py`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import numpy.typing as npt
+
+logger = logging.getLogger(__name__)
+
+Floats = npt.NDArray[np.float32]
+Ints = npt.NDArray[np.int64]
+DEFAULT_EXACT_LIMIT = 200_000
+
+
+class ExemplarIndex:
+    """Exemplar vectors grouped by narrative, searchable exactly or with faiss HNSW."""
+
+    def __init__(
+        self,
+        vectors: Floats,
+        owners: Ints,
+        exact_limit: int = DEFAULT_EXACT_LIMIT,
+        hnsw_m: int = 32,
+        ef_search: int = 128,
+    ) -> None:
+        if len(vectors) != len(owners):
+            raise ValueError("one owner per exemplar vector")
+        if len(owners) and np.any(np.diff(owners) < 0):
+            raise ValueError("exemplars of one narrative must be contiguous and in order")
+        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        self.owners = np.asarray(owners, dtype=np.int64)
+        self.n_narratives = int(self.owners[-1]) + 1 if len(self.owners) else 0
+        # start row of each narrative's exemplars (every narrative has >= 1 exemplar)
+        self.starts = np.searchsorted(self.owners, np.arange(self.n_narratives)).astype(np.int64)
+        self.ends = np.append(self.starts[1:], len(self.owners)).astype(np.int64)
+        self._faiss_index: object | None = None
+        self.ef_search = ef_search
+        if len(self.vectors) > exact_limit:
+            self._faiss_index = self._build_hnsw(hnsw_m)
+
+    @property
+    def backend(self) -> str:
+        return "faiss-hnsw" if self._faiss_index is not None else "numpy-exact"
+
+    def _build_hnsw(self, m: int) -> object:
+        import faiss
+
+        logger.info("building HNSW index over %d exemplars", len(self.vectors))
+        index = faiss.IndexHNSWFlat(self.vectors.shape[1], m, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 64
+        index.add(self.vectors)
+        index.hnsw.efSearch = self.ef_search
+        return index
+
+    def all_scores(self, queries: Floats) -> Floats:
+        """Exact dense score of every narrative for every query, shape (queries, narratives)."""
+        sims = queries @ self.vectors.T
+        return np.maximum.reduceat(sims, self.starts, axis=1) if len(self.starts) else sims
+
+    def search(self, queries: Floats, k: int) -> tuple[Ints, Floats]:
+        """Top-`k` narratives per query: (ids, scores), each shaped (queries, k), best first;
+        padded with -1 / -inf when fewer narratives are found."""
+        k = max(1, min(k, self.n_narratives)) if self.n_narratives else 1
+        if self._faiss_index is None:
+            return _top_k(self.all_scores(queries), k)
+        sims, rows = self._faiss_index.search(queries, 4 * k)  # type: ignore[attr-defined]
+        ids = np.full((len(queries), k), -1, dtype=np.int64)
+        scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
+        for q in range(len(queries)):
+            best: dict[int, float] = {}
+            for sim, row in zip(sims[q], rows[q], strict=True):
+                if row < 0:
+                    continue
+                owner = int(self.owners[row])
+                if owner not in best:  # faiss returns rows best first
+                    best[owner] = float(sim)
+            ranked = list(best.items())[:k]
+            for j, (owner, sim) in enumerate(ranked):
+                ids[q, j], scores[q, j] = owner, sim
+        return ids, scores
+
+    def narrative_scores(self, query: Floats, narratives: Ints) -> tuple[Floats, Ints]:
+        """Exact dense score of `narratives` for one query, and the row of each best exemplar."""
+        out = np.empty(len(narratives), dtype=np.float32)
+        best = np.empty(len(narratives), dtype=np.int64)
+        for j, n in enumerate(narratives):
+            start, end = self.starts[n], self.ends[n]
+            sims = self.vectors[start:end] @ query
+            arg = int(np.argmax(sims))
+            out[j], best[j] = sims[arg], start + arg
+        return out, best
+
+
+def _top_k(scores: Floats, k: int) -> tuple[Ints, Floats]:
+    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    part_scores = np.take_along_axis(scores, part, axis=1)
+    order = np.argsort(-part_scores, axis=1, kind="stable")
+    return (
+        np.take_along_axis(part, order, axis=1).astype(np.int64),
+        np.take_along_axis(part_scores, order, axis=1).astype(np.float32),
+    )

@@ -1,0 +1,92 @@
+"""Lexical matching: BM25 (bm25s) over one document per narrative, with an absolute score.
+
+Contracts:
+- `LexicalIndex(documents)` indexes one text per narrative (its title, exemplars and keywords,
+  keywords repeated so they weigh more). `scores(query)` returns one float per narrative.
+- Raw BM25 is unbounded and depends on the query's length, so it cannot carry a threshold. We
+  report `normalised` BM25: the raw score divided by the query's *self weight*, the sum of the IDF
+  of its distinct indexed terms over ``1 + k1``. With term frequency 1 and an average-length
+  document a term adds ``idf / (1 + k1)`` to (bm25s' Lucene) BM25, so the result reads as "the
+  IDF-weighted share of the post's words found in the narrative", roughly in [0, 1] (clipped).
+- Tokens: lower-case words of 2+ characters, English stop words removed, a light plural/verb
+  suffix strip (no stemmer package is needed).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+logger = logging.getLogger(__name__)
+
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+_STOPWORDS_TEXT = """
+a about above after again against all am an and any are as at be because been before being
+below between both but by can did do does doing down during each few for from further had
+has have having he her here hers herself him himself his how i if in into is it its itself
+just me more most my myself no nor not now of off on once only or other our ours ourselves
+out over own same she should so some such than that the their theirs them themselves then
+there these they this those through to too under until up very was we were what when where
+which while who whom why will with you your yours yourself yourselves rt amp via
+"""
+_STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+
+
+def _stem(token: str) -> str:
+    if len(token) > 4 and token.endswith("ies"):
+        return token[:-3] + "y"
+    if len(token) > 4 and token.endswith("es") and token[-3] in "sxz":
+        return token[:-2]
+    if len(token) > 3 and token.endswith("s") and not token.endswith("ss"):
+        return token[:-1]
+    return token
+
+
+def tokenize(text: str) -> list[str]:
+    return [_stem(t) for t in _TOKEN.findall(text.lower()) if t not in _STOPWORDS]
+
+
+class LexicalIndex:
+    """BM25 over narrative documents; scores are normalised (see module docstring)."""
+
+    def __init__(self, documents: Sequence[str], k1: float = 1.2, b: float = 0.75) -> None:
+        import bm25s
+
+        self.size = len(documents)
+        corpus = [tokenize(d) or ["\u2205"] for d in documents]
+        self._k1 = k1
+        self._bm25 = bm25s.BM25(k1=k1, b=b, method="lucene")
+        self._bm25.index(corpus, show_progress=False)
+        df: dict[str, int] = {}
+        for tokens in corpus:
+            for token in set(tokens):
+                df[token] = df.get(token, 0) + 1
+        n = max(self.size, 1)
+        self._idf = {t: float(np.log(1.0 + (n - f + 0.5) / (f + 0.5))) for t, f in df.items()}
+
+    def query_weight(self, tokens: Sequence[str]) -> float:
+        """What one average-length document holding each distinct query term once scores
+        (bm25s' Lucene variant scores a term ``idf * tf / (tf + k1 * length_norm)``)."""
+        return sum(self._idf.get(t, 0.0) for t in set(tokens)) / (1.0 + self._k1)
+
+    def scores(self, query: str) -> npt.NDArray[np.float32]:
+        """Normalised BM25 of `query` against every narrative document, in [0, 1]."""
+        tokens = [t for t in tokenize(query) if t in self._idf]
+        if not tokens or self.size == 0:
+            return np.zeros(self.size, dtype=np.float32)
+        raw = np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
+        weight = self.query_weight(tokens)
+        return np.clip(raw / weight, 0.0, 1.0).astype(np.float32) if weight > 0 else raw * 0
+
+    def matched_terms(self, query: str, document: str) -> list[str]:
+        """Query words (as written) whose token occurs in `document`; for explanations."""
+        doc_tokens = set(tokenize(document))
+        out: list[str] = []
+        for word in _TOKEN.findall(query.lower()):
+            if word not in _STOPWORDS and _stem(word) in doc_tokens and word not in out:
+                out.append(word)
+        return out

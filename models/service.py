@@ -1,0 +1,276 @@
+"""The matcher the pipeline calls: post texts in, narrative matches with explanations out.
+
+Contracts:
+- `load_matcher(...)` and `NarrativeMatcher(...)` are cheap: nothing heavy is imported or loaded
+  until `warm_up()` (idempotent; also called by `match`), which loads the model and embeds the
+  catalog's exemplars (cached on disk under `cache_dir`, keyed by model and text).
+- `match(texts)` is blocking and CPU-bound (call it from a thread/executor in async code). It
+  returns one `PostMatches` per text, in order: the post's normalised embedding and its matches over
+  threshold, best first, at most `top_k`.
+- Scoring: dense (max cosine over a narrative's exemplars) and lexical (normalised BM25) are fused
+  linearly (`models.fusion`); a match needs ``fused >= threshold`` (the narrative's own threshold
+  or the default) and every `required_terms` entry present in the post. Stance: `models.stance`.
+- Never raises for odd input: empty or whitespace texts get no matches.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from models.catalog import Catalog, Narrative
+from models.catalog_io import load_catalog
+from models.dense_index import ExemplarIndex
+from models.embedder import Embedder
+from models.fusion import DEFAULT_LEXICAL_WEIGHT, linear_fusion
+from models.lexical import LexicalIndex
+from models.query import clean_post_text
+from models.records import Explanation, Match, NarrativeRef, Scores
+from models.stance import classify_stance
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MatcherConfig:
+    """Tuning knobs; defaults were chosen on the CheckThat! train split (see README)."""
+
+    threshold: float = 0.55
+    top_k: int = 5
+    lexical_weight: float = DEFAULT_LEXICAL_WEIGHT
+    candidates: int = 50
+    stance_margin: float = 0.02
+    keyword_repeats: int = 3
+
+
+@dataclass(frozen=True)
+class PostMatches:
+    """Matches for one post. Timings are the batch's cost divided by its size (per post)."""
+
+    embedding: list[float]
+    matches: list[Match]
+    embed_seconds: float
+    match_seconds: float
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One scored (post, narrative) pair before thresholds and rules."""
+
+    narrative: int
+    dense: float
+    lexical: float
+    fused: float
+    exemplar_row: int
+
+
+def load_matcher(
+    catalog_path: Path,
+    model_path: str | None = None,
+    cache_dir: Path | None = None,
+    device: str = "cpu",
+    config: MatcherConfig | None = None,
+) -> NarrativeMatcher:
+    """A matcher for the catalog at `catalog_path` (file or folder). Raises `CatalogError`."""
+    catalog = load_catalog(catalog_path, cache_dir)
+    embedder = Embedder(model_path, device=device, cache_dir=cache_dir)
+    return NarrativeMatcher(catalog, embedder, config or MatcherConfig())
+
+
+def _document(narrative: Narrative, keyword_repeats: int) -> str:
+    parts = [narrative.title, *narrative.exemplars, *(list(narrative.keywords) * keyword_repeats)]
+    return "\n".join(parts)
+
+
+def _contains(text: str, term: str) -> bool:
+    return re.search(r"(?<!\w)" + re.escape(term.lower()) + r"(?!\w)", text) is not None
+
+
+class NarrativeMatcher:
+    """Matches posts against the active narratives of one catalog with one embedding model."""
+
+    def __init__(self, catalog: Catalog, embedder: Embedder, config: MatcherConfig) -> None:
+        self.catalog = catalog
+        self.embedder = embedder
+        self.config = config
+        self.model_id = embedder.model_id
+        self.catalog_version = catalog.version
+        self._active = catalog.active
+        self._refs = [n.ref() for n in self._active]
+        self._exemplars = [e for n in self._active for e in n.exemplars]
+        self._counter_texts = [c for n in self._active for c in n.counter_exemplars]
+        self._dense: ExemplarIndex | None = None
+        self._counter: ExemplarIndex | None = None
+        self._counter_owner_rows: dict[int, tuple[int, int]] = {}
+        self._lexical: LexicalIndex | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def dims(self) -> int:
+        return self.embedder.dims
+
+    def narratives(self) -> list[NarrativeRef]:
+        return list(self._refs)
+
+    def with_catalog(self, catalog: Catalog) -> NarrativeMatcher:
+        """A new matcher for `catalog` sharing this one's model (for catalog hot reload)."""
+        return NarrativeMatcher(catalog, self.embedder, self.config)
+
+    def warm_up(self) -> None:
+        if self._lexical is not None:
+            return
+        with self._lock:
+            if self._lexical is not None:
+                return
+            started = time.perf_counter()
+            self.embedder.warm_up()
+            owners = np.repeat(
+                np.arange(len(self._active)), [len(n.exemplars) for n in self._active]
+            )
+            vectors = self.embedder.encode_cached(self._exemplars)
+            self._dense = ExemplarIndex(vectors.reshape(len(owners), -1), owners)
+            counter_owners = [i for i, n in enumerate(self._active) for _ in n.counter_exemplars]
+            if counter_owners:
+                counter_vectors = self.embedder.encode_cached(self._counter_texts)
+                self._counter = ExemplarIndex(counter_vectors, np.asarray(counter_owners))
+            docs = [_document(n, self.config.keyword_repeats) for n in self._active]
+            self._lexical = LexicalIndex(docs)
+            logger.info(
+                "matcher ready: %d narratives, %d exemplars, catalog %s, model %s, %.1fs",
+                len(self._active), len(self._exemplars), self.catalog_version, self.model_id,
+                time.perf_counter() - started,
+            )  # fmt: skip
+
+    def rank(self, texts: Sequence[str], k: int | None = None) -> list[list[Candidate]]:
+        """Every candidate narrative per text, best fused score first (no thresholds or rules)."""
+        return self._rank(texts, self._embed([clean_post_text(t) for t in texts]), k)
+
+    def _embed(self, cleaned: Sequence[str]) -> np.ndarray:
+        self.warm_up()
+        return self.embedder.encode(cleaned)
+
+    def _rank(
+        self, texts: Sequence[str], vectors: np.ndarray, k: int | None = None
+    ) -> list[list[Candidate]]:
+        assert self._dense is not None and self._lexical is not None
+        if not self._active:
+            return [[] for _ in texts]
+        n_cand = self.config.candidates
+        dense_ids, _ = self._dense.search(vectors, n_cand)
+        out: list[list[Candidate]] = []
+        for q, text in enumerate(texts):
+            lexical = self._lexical.scores(clean_post_text(text))
+            lex_top = np.argpartition(-lexical, min(n_cand, len(lexical) - 1))[:n_cand]
+            lex_top = lex_top[lexical[lex_top] > 0]
+            ids = np.unique(np.concatenate([dense_ids[q][dense_ids[q] >= 0], lex_top]))
+            dense, rows = self._dense.narrative_scores(vectors[q], ids)
+            fused = linear_fusion(dense, lexical[ids], self.config.lexical_weight)
+            order = np.argsort(-fused, kind="stable")[: k or len(ids)]
+            out.append(
+                [
+                    Candidate(int(ids[j]), float(dense[j]), float(lexical[ids[j]]),
+                              float(fused[j]), int(rows[j]))
+                    for j in order
+                ]
+            )  # fmt: skip
+        return out
+
+    def match(self, texts: Sequence[str]) -> list[PostMatches]:
+        """Matches over threshold for each text (see module docstring). Blocking."""
+        if not texts:
+            return []
+        started = time.perf_counter()
+        cleaned = [clean_post_text(t) if t.strip() else "" for t in texts]
+        vectors = self._embed([c or " " for c in cleaned])
+        embedded = time.perf_counter()
+        ranked = self._rank(cleaned, vectors)
+        results = []
+        for q, candidates in enumerate(ranked):
+            matches = [] if not cleaned[q] else self._matches(cleaned[q], vectors[q], candidates)
+            results.append((vectors[q], matches))
+        done = time.perf_counter()
+        per_embed = (embedded - started) / len(texts)
+        per_match = (done - embedded) / len(texts)
+        return [
+            PostMatches([float(x) for x in vec], matches, per_embed, per_match)
+            for vec, matches in results
+        ]
+
+    def _matches(self, text: str, vector: np.ndarray, candidates: list[Candidate]) -> list[Match]:
+        lowered = text.lower()
+        out: list[Match] = []
+        for cand in candidates:
+            narrative = self._active[cand.narrative]
+            threshold = (
+                narrative.threshold if narrative.threshold is not None else self.config.threshold
+            )
+            if cand.fused < threshold:
+                continue
+            if not all(_contains(lowered, term) for term in narrative.required_terms):
+                continue
+            out.append(
+                self._explain(text, vector, narrative, cand, threshold=threshold, lowered=lowered)
+            )
+            if len(out) >= self.config.top_k:
+                break
+        return out
+
+    def _explain(
+        self, text: str, vector: np.ndarray, narrative: Narrative, cand: Candidate,
+        *, threshold: float, lowered: str,
+    ) -> Match:  # fmt: skip
+        assert self._lexical is not None
+        exemplar = self._exemplars[cand.exemplar_row]
+        counter_text, counter_score = None, None
+        if self._counter is not None and narrative.counter_exemplars:
+            scores, rows = self._counter.narrative_scores(vector, np.asarray([cand.narrative]))
+            counter_text, counter_score = self._counter_texts[int(rows[0])], float(scores[0])
+        stance = classify_stance(
+            text,
+            exemplar,
+            cand.dense,
+            counter_exemplar=counter_text,
+            counter_score=counter_score,
+            margin=self.config.stance_margin,
+        )
+        keywords = tuple(k for k in narrative.keywords if _contains(lowered, k))
+        shared = self._lexical.matched_terms(text, _document(narrative, 1))
+        summary = (
+            f"Post {stance.stance} narrative '{narrative.title}' ({narrative.verdict}, "
+            f"{narrative.severity}): fused score {cand.fused:.2f} >= {threshold:.2f}, closest "
+            f"exemplar cosine {cand.dense:.2f}"
+            + (f", shared words: {', '.join(shared[:6])}" if shared else "")
+            + "."
+        )
+        explanation = Explanation(
+            summary=summary,
+            best_exemplar=exemplar,
+            best_exemplar_index=cand.exemplar_row - int(self._dense_start(cand.narrative)),
+            dense_score=cand.dense,
+            lexical_score=cand.lexical,
+            fused_score=cand.fused,
+            threshold=threshold,
+            stance=stance.stance,
+            stance_evidence=stance.evidence,
+            keywords_matched=keywords,
+            model_id=self.model_id,
+            catalog_version=self.catalog_version,
+        )
+        return Match(
+            narrative=self._refs[cand.narrative],
+            scores=Scores(dense=cand.dense, lexical=cand.lexical, combined=cand.fused),
+            exemplar=exemplar,
+            stance=stance.stance,
+            explanation=explanation,
+        )
+
+    def _dense_start(self, narrative: int) -> int:
+        assert self._dense is not None
+        return int(self._dense.starts[narrative])

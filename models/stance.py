@@ -1,0 +1,123 @@
+"""Stance of a matched post toward its narrative: promotes, debunks or discusses.
+
+How it works (cheap, offline, per match):
+1. Counter-exemplars. If the narrative has counter-exemplars (phrasings that refute it) and the
+   post is closer to the best counter-exemplar than to the best exemplar by `margin` cosine, the
+   post debunks. This catches refutations phrased in the narrative's own vocabulary.
+2. Debunk vocabulary ("false", "debunked", "fact check", "no evidence", "hoax", "myth", ...) in the
+   post means debunks, unless the same cue also occurs in the matched exemplar (a narrative like
+   "the moon landing was fake" must not turn every promoter into a debunker).
+3. Discussion cues (a question mark, "is it true", "claims that", "reportedly", "according to",
+   "rumor") mean discusses: the post reports or asks about the narrative without taking a side.
+4. Otherwise the post promotes: it was matched to a false narrative and shows no sign of distance.
+
+Where it fails (known, measured only on constructed cases): sarcasm and irony ("sure, totally
+rigged, lol"); scare quotes mocking fact checkers ("the 'fact checkers' say it's false, wake up"),
+which reads as debunking; double negation ("it is not true that vaccines are safe"); questions that
+are rhetorical promotion ("why won't they tell you X?"); languages other than English (cue lists
+are English). Treat stance as a reviewer hint, not a verdict.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from models.records import Stance
+
+DEBUNK_CUES: tuple[str, ...] = (
+    "false",
+    "fake news",
+    "debunk",
+    "fact check",
+    "fact-check",
+    "factcheck",
+    "no evidence",
+    "not true",
+    "isn't true",
+    "untrue",
+    "hoax",
+    "myth",
+    "misinformation",
+    "disinformation",
+    "baseless",
+    "conspiracy theor",
+    "misleading",
+    "doctored",
+    "fabricated",
+    "satire",
+    "no proof",
+    "never happened",
+    "lie",
+    "lies",
+    "bogus",
+    "snopes",
+)
+DISCUSS_CUES: tuple[str, ...] = (
+    "?",
+    "is it true",
+    "claims that",
+    "claim that",
+    "claiming",
+    "reportedly",
+    "according to",
+    "rumor",
+    "rumour",
+    "allegedly",
+    "alleged",
+    "some say",
+    "people are saying",
+)
+
+
+def _cue_pattern(cue: str) -> re.Pattern[str]:
+    if not cue[0].isalnum():
+        return re.compile(re.escape(cue))
+    tail = r"\w*" if cue.endswith(("debunk", "conspiracy theor")) else r"\b"
+    return re.compile(r"\b" + re.escape(cue) + tail, re.IGNORECASE)
+
+
+_DEBUNK = [(c, _cue_pattern(c)) for c in DEBUNK_CUES]
+_DISCUSS = [(c, _cue_pattern(c)) for c in DISCUSS_CUES]
+
+
+@dataclass(frozen=True)
+class StanceResult:
+    stance: Stance
+    evidence: str
+
+
+def _found(cues: list[tuple[str, re.Pattern[str]]], text: str, exemplar: str) -> list[str]:
+    return [c for c, p in cues if p.search(text) and not p.search(exemplar)]
+
+
+def classify_stance(
+    post: str,
+    exemplar: str,
+    exemplar_score: float,
+    *,
+    counter_exemplar: str | None = None,
+    counter_score: float | None = None,
+    margin: float = 0.02,
+) -> StanceResult:
+    """Stance of `post` given its best exemplar and, if any, best counter-exemplar with their
+    cosine similarities. Pure; see the module docstring for the rules and their failure modes."""
+    if (
+        counter_exemplar is not None
+        and counter_score is not None
+        and counter_score > exemplar_score + margin
+    ):
+        return StanceResult(
+            "debunks",
+            f"closer to counter-exemplar {counter_exemplar!r} ({counter_score:.2f}) than to "
+            f"exemplar ({exemplar_score:.2f})",
+        )
+    debunk = _found(_DEBUNK, post, exemplar)
+    if debunk:
+        return StanceResult("debunks", "debunk cue: " + ", ".join(repr(c) for c in debunk))
+    discuss = _found(_DISCUSS, post, exemplar)
+    if discuss:
+        return StanceResult(
+            "discusses", "reporting/question cue: " + ", ".join(repr(c) for c in discuss)
+        )
+    return StanceResult("promotes", "matches the narrative with no debunk or reporting cue")
