@@ -1,0 +1,1 @@
+"""Writing hits to Elasticsearch: idempotent bulk writes (`bulk`) and retry policy (`retry`)."""
