@@ -73,6 +73,10 @@ class PrometheusSettings(_Group):
     port: int = 29090
     alertmanager_port: int = 29094
     scrape_interval_s: float = 5.0
+    alert_webhook_url: str = Field(
+        default=f"http://{LOOPBACK}:29095/alerts",
+        description="Alertmanager's local webhook receiver: gets every alert (e2e test too).",
+    )
 
     @property
     def url(self) -> str:
