@@ -8,9 +8,9 @@ reviewers, and a redelivered hit must never reset it. Write hits with `hit_actio
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
-import re
 from urllib.parse import urlsplit
 
 from models.records import Hit

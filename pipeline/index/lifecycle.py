@@ -12,7 +12,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from elasticsearch import ApiError, BadRequestError, Elasticsearch, NotFoundError
+from elasticsearch import BadRequestError, Elasticsearch, NotFoundError
 
 from pipeline.index import mapping, names
 from pipeline.settings import Settings
@@ -25,15 +25,28 @@ class IndexSchemaError(RuntimeError):
     differ). Not transient: an operator must run ``narrmon index migrate`` or fix settings."""
 
 
+def cluster_modules(client: Elasticsearch) -> set[str]:
+    """Names of the modules and plugins every node runs (``GET _nodes/plugins``)."""
+    found = client.nodes.info(
+        metric="plugins", filter_path="nodes.*.modules.name,nodes.*.plugins.name"
+    )
+    per_node = [
+        {m["name"] for m in node.get("modules", []) + node.get("plugins", [])}
+        for node in found.get("nodes", {}).values()
+    ]
+    return set.intersection(*per_node) if per_node else set()
+
+
 def has_ilm(client: Elasticsearch) -> bool:
-    """Whether the cluster runs index lifecycle management (absent in the integ-test-zip build:
-    the ``_ilm`` endpoints answer 400/404 there)."""
-    try:
-        status = client.ilm.get_status()
-    except ApiError as exc:
-        logger.debug("no ILM on this cluster (%s)", exc.meta.status)
-        return False
-    return str(status.get("operation_mode", "")).upper() == "RUNNING"
+    """Whether every node runs index lifecycle management (the ``x-pack-ilm`` module, absent in
+    the integ-test-zip build). Asked through the nodes API rather than by probing ``_ilm``, whose
+    error answer there would mark the node as failed in the client's pool."""
+    return "x-pack-ilm" in cluster_modules(client)
+
+
+def has_reindex(client: Elasticsearch) -> bool:
+    """Whether the server-side ``_reindex`` API exists (the ``reindex`` module)."""
+    return "reindex" in cluster_modules(client)
 
 
 def _template(client: Elasticsearch, settings: Settings) -> dict[str, Any] | None:

@@ -21,13 +21,14 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from elasticsearch import BadRequestError, Elasticsearch, NotFoundError
+from elasticsearch import BadRequestError, Elasticsearch, NotFoundError, helpers
 
 from pipeline.index import mapping, names
 from pipeline.index.lifecycle import (
     IndexSchemaError,
     ensure_audit_index,
     has_ilm,
+    has_reindex,
     install_template,
     write_index,
 )
@@ -103,6 +104,39 @@ def index_info(client: Elasticsearch, settings: Settings) -> IndexInfo:
     )
 
 
+def _copy(client: Elasticsearch, index: str, target: str) -> int:
+    """Copy every document of `index` into `target` without overwriting (``op_type=create``).
+    Server-side ``_reindex`` where the cluster has it; otherwise scroll + bulk from here (the
+    integ-test-zip build has no reindex module). Returns the documents copied."""
+    if has_reindex(client):
+        result = client.reindex(
+            source={"index": index},
+            dest={"index": target, "op_type": "create"},
+            conflicts="proceed",
+            wait_for_completion=True,
+            refresh=True,
+        )
+        if result.get("failures"):
+            raise IndexSchemaError(f"reindex {index} -> {target} failed: {result['failures'][:3]}")
+        return int(result.get("created", 0))
+    actions = (
+        {"_op_type": "create", "_index": target, "_id": doc["_id"], "_source": doc["_source"]}
+        for doc in helpers.scan(client, index=index, query={"query": {"match_all": {}}})
+    )
+    copied, failures = 0, []
+    for ok, item in helpers.streaming_bulk(
+        client, actions, raise_on_error=False, raise_on_exception=True
+    ):
+        if ok:
+            copied += 1
+        elif item.get("create", {}).get("status") != 409:  # 409: a newer write won; keep it
+            failures.append(item)
+    if failures:
+        raise IndexSchemaError(f"copy {index} -> {target} failed: {failures[:3]}")
+    client.indices.refresh(index=target)
+    return copied
+
+
 def _reindex(client: Elasticsearch, settings: Settings, index: str, is_writer: bool) -> str:
     target = f"{index}-m{mapping.MAPPING_VERSION}"
     if not client.indices.exists(index=target):
@@ -114,17 +148,9 @@ def _reindex(client: Elasticsearch, settings: Settings, index: str, is_writer: b
     if is_writer:
         actions.append({"add": {"index": index, "alias": alias, "is_write_index": False}})
     client.indices.update_aliases(actions=actions)
-    result = client.reindex(
-        source={"index": index},
-        dest={"index": target, "op_type": "create"},
-        conflicts="proceed",
-        wait_for_completion=True,
-        refresh=True,
-    )
-    if result.get("failures"):
-        raise IndexSchemaError(f"reindex {index} -> {target} failed: {result['failures'][:3]}")
+    copied = _copy(client, index, target)
     client.indices.update_aliases(actions=[{"remove_index": {"index": index}}])
-    logger.info("reindexed %s into %s (%s docs)", index, target, result.get("total"))
+    logger.info("reindexed %s into %s (%s docs)", index, target, copied)
     return target
 
 
