@@ -1,0 +1,130 @@
+"""Pure mapping of one parsed record (a JSON object, a CSV row) to a `Post`.
+
+Shared by the JSONL and CSV connectors. No I/O; the clock is passed in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from connectors.base import RejectedRecord
+from connectors.mapping import is_missing, lookup
+from models.records import RAW_MAX_BYTES, Post
+from models.text import detect_language, normalise_text
+
+_NESTED = ("author", "engagement", "references")
+_REFERENCE_FIELDS = ("reply_to", "quote_of", "repost_of")
+
+
+def scoped_id(platform: str, native: str) -> str:
+    """``{platform}:{native}``, unless `native` already carries that prefix."""
+    prefix = f"{platform}:"
+    return native if native.startswith(prefix) else prefix + native
+
+
+def content_id(record: Mapping[str, Any]) -> str:
+    """A stable id for a record without one: sha256 of its canonical JSON, 16 hex digits."""
+    canonical = json.dumps(record, sort_keys=True, ensure_ascii=True, default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+def post_from_record(
+    record: Mapping[str, Any],
+    mapping: Mapping[str, str],
+    *,
+    source: str,
+    now: datetime,
+    platform: str | None = None,
+) -> Post:
+    """Build a `Post` from `record` using `mapping` (``{post_field: source_path}``).
+
+    Rules: `platform` (when given) overrides the record's; the id is ``{platform}:{native id}``
+    (native id from the mapping, else `content_id`), and reference ids get the same prefix; a
+    missing ``created_at`` becomes `now`; a missing ``language`` is detected from the text; the
+    record itself is kept in ``raw`` unless its JSON exceeds `RAW_MAX_BYTES` (then
+    ``raw_truncated``). Never truncates text.
+
+    Raises `RejectedRecord`: ``missing_text`` (absent, not found or blank after normalisation),
+    ``schema_error`` (no platform, wrong types, unparseable values).
+    """
+    values: dict[str, Any] = {}
+    for field, path in mapping.items():
+        value = lookup(record, path)
+        if not is_missing(value):
+            values[field] = value
+
+    text = values.pop("text", None)
+    if text is None:
+        raise RejectedRecord("missing_text", f"no text at {mapping.get('text', '(unmapped)')!r}")
+    if not isinstance(text, str):
+        raise RejectedRecord("schema_error", f"text must be a string, got {type(text).__name__}")
+    text = normalise_text(text)
+    if not text:
+        raise RejectedRecord("missing_text", "text is empty after normalisation")
+
+    platform = platform or values.pop("platform", None)
+    values.pop("platform", None)
+    if not isinstance(platform, str) or not platform.strip():
+        raise RejectedRecord("schema_error", "no platform in the record and none given")
+    platform = platform.strip().lower()
+
+    native = values.pop("id", None)
+    if isinstance(native, bool) or not isinstance(native, str | int | None):
+        raise RejectedRecord("schema_error", f"id must be a string, got {type(native).__name__}")
+    native_id = str(native).strip() if native is not None else ""
+    post_id = scoped_id(platform, native_id or content_id(record))
+
+    fields: dict[str, Any] = {name: {} for name in _NESTED}
+    for name, value in values.items():
+        group, _, leaf = name.partition(".")
+        if leaf:
+            is_reference = group == "references" and leaf in _REFERENCE_FIELDS
+            if is_reference and isinstance(value, str | int) and not isinstance(value, bool):
+                fields[group][leaf] = scoped_id(platform, str(value))
+            else:
+                fields[group][leaf] = value
+        else:
+            fields[name] = value
+    fields.setdefault("created_at", now)
+    if not fields.get("language"):
+        fields["language"] = detect_language(text)
+
+    raw, raw_truncated = _raw(record)
+    try:
+        return Post(
+            id=post_id,
+            platform=platform,
+            source=source,
+            text=text,
+            ingested_at=now,
+            raw=raw,
+            raw_truncated=raw_truncated,
+            **fields,
+        )
+    except ValidationError as exc:
+        raise RejectedRecord("schema_error", _describe(exc)) from exc
+
+
+def _raw(record: Mapping[str, Any]) -> tuple[dict[str, Any] | None, bool]:
+    try:
+        size = len(json.dumps(record, ensure_ascii=False).encode("utf-8"))
+    except (TypeError, ValueError, UnicodeEncodeError):
+        return None, True
+    if size > RAW_MAX_BYTES:
+        return None, True
+    return dict(record), False
+
+
+def _describe(exc: ValidationError) -> str:
+    """`field: message` per error, without echoing the (possibly huge) input."""
+    parts = []
+    for error in exc.errors(include_input=False, include_url=False):
+        location = ".".join(str(step) for step in error["loc"])
+        parts.append(f"{location}: {error['msg']}")
+    return "; ".join(parts)
