@@ -139,6 +139,7 @@ class ApiSettings(_Group):
     port: int = 29080
     token: SecretStr | None = None
     protect_reads: bool = False
+    export_max_rows: int = Field(default=10_000, ge=1, description="Rows one export may stream.")
 
 
 class SpikeThresholds(_Group):
