@@ -1,0 +1,243 @@
+"""Orchestration of the local stack: `up`, `down`, `status` (blocking; Linux).
+
+- `up(settings)` starts every service that is not already running (pid file + command-line check),
+  then blocks until each one answers its readiness probe (`readiness.py`). Idempotent: a second call
+  with everything running only probes and returns within seconds. The first call downloads Kafka and
+  Elasticsearch through Maven (minutes); later calls are offline. Raises `StackError` subclasses:
+  `MissingToolError`, `ProvisionError`, `ServiceStartError` (names the service and its log).
+  Services that did start are left running on failure, so their logs and state can be inspected.
+- `down(settings)` stops exactly the processes recorded in the pid files (after checking each one's
+  command line still carries our marker), SIGTERM then SIGKILL after a grace period.
+- `status(settings)` reports each service's state, pid, address and log path without side effects.
+Concurrent `up`/`down` calls (several test sessions) serialise on ``<state>/run/stack.lock``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import time
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.settings import Settings
+from pipeline.stack import elasticsearch, kafka, process, prometheus, readiness
+from pipeline.stack.errors import ServiceStartError
+from pipeline.stack.launch import Launch
+from pipeline.stack.layout import StackLayout
+from pipeline.stack.provision import require_tool
+
+logger = logging.getLogger(__name__)
+
+LOG_TAIL_LINES = 30
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """One service of the stack: where it listens, how to prepare it, how to tell it is ready."""
+
+    name: str
+    host: str
+    port: int
+    address: str
+    prepare: Callable[[Settings, StackLayout], Launch]
+    ready: Callable[[], bool]
+    start_timeout_s: float
+
+
+def service_specs(settings: Settings) -> tuple[ServiceSpec, ...]:
+    """The four services, in start order (pure)."""
+    k, es, p = settings.kafka, settings.elasticsearch, settings.prometheus
+    es_url = f"http://{es.host}:{es.port}"
+    return (
+        ServiceSpec(
+            name=kafka.NAME,
+            host=k.host,
+            port=k.port,
+            address=f"{k.host}:{k.port}",
+            prepare=kafka.prepare,
+            ready=lambda: readiness.kafka_ready(k.host, k.port),
+            start_timeout_s=90.0,
+        ),
+        ServiceSpec(
+            name=elasticsearch.NAME,
+            host=es.host,
+            port=es.port,
+            address=es_url,
+            prepare=elasticsearch.prepare,
+            ready=lambda: readiness.elasticsearch_ready(es_url),
+            start_timeout_s=180.0,
+        ),
+        ServiceSpec(
+            name=prometheus.PROMETHEUS,
+            host=p.host,
+            port=p.port,
+            address=p.url,
+            prepare=prometheus.prepare_prometheus,
+            ready=lambda: readiness.prometheus_ready(p.url),
+            start_timeout_s=60.0,
+        ),
+        ServiceSpec(
+            name=prometheus.ALERTMANAGER,
+            host=p.host,
+            port=p.alertmanager_port,
+            address=p.alertmanager_url,
+            prepare=prometheus.prepare_alertmanager,
+            ready=lambda: readiness.prometheus_ready(p.alertmanager_url),
+            start_timeout_s=60.0,
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    name: str
+    state: str  # "running" | "stopped"
+    pid: int | None
+    url: str
+    log: Path
+
+    def as_dict(self) -> dict[str, object]:
+        return {"state": self.state, "pid": self.pid, "url": self.url, "log": str(self.log)}
+
+
+@dataclass
+class UpReport:
+    """What `up` did: services it started, services that were already running, and how long."""
+
+    started: list[str] = field(default_factory=list)
+    already_running: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
+    """The last `lines` lines of a log file ("" when missing)."""
+    try:
+        with path.open("rb") as handle:
+            handle.seek(0, 2)
+            size = handle.tell()
+            handle.seek(max(0, size - 64 * 1024))
+            text = handle.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+@contextmanager
+def _stack_lock(layout: StackLayout) -> Iterator[None]:
+    layout.run_dir.mkdir(parents=True, exist_ok=True)
+    with (layout.run_dir / "stack.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def status(settings: Settings) -> list[ServiceStatus]:
+    """Each service's state from its pid file (no probes, no side effects)."""
+    layout = StackLayout.of(settings)
+    result = []
+    for spec in service_specs(settings):
+        pid = process.running_pid(layout.pid_file(spec.name))
+        result.append(
+            ServiceStatus(
+                name=spec.name,
+                state="running" if pid is not None else "stopped",
+                pid=pid,
+                url=spec.address,
+                log=layout.log_file(spec.name),
+            )
+        )
+    return result
+
+
+def _start(spec: ServiceSpec, settings: Settings, layout: StackLayout) -> int:
+    log_file = layout.log_file(spec.name)
+    if readiness.tcp_open(spec.host, spec.port):
+        raise ServiceStartError(
+            spec.name,
+            f"cannot start: {spec.address} is already taken by a process narrmon did not start "
+            f"(no live pid in {layout.pid_file(spec.name)}); stop it or change the port",
+            log_file,
+        )
+    launch = spec.prepare(settings, layout)
+    try:
+        return process.spawn(
+            launch.argv,
+            log_file=log_file,
+            pid_file=layout.pid_file(spec.name),
+            marker=launch.marker,
+            env=launch.env,
+            cwd=launch.cwd,
+        )
+    except OSError as exc:
+        raise ServiceStartError(spec.name, f"could not be executed ({exc})", log_file) from exc
+
+
+def _wait_ready(
+    specs: list[tuple[ServiceSpec, int, float]], layout: StackLayout, timeout_scale: float
+) -> None:
+    pending = list(specs)
+    while pending:
+        still: list[tuple[ServiceSpec, int, float]] = []
+        for spec, pid, started in pending:
+            if spec.ready():
+                logger.info("%s ready after %.1fs", spec.name, time.monotonic() - started)
+                continue
+            log_file = layout.log_file(spec.name)
+            if process.exited(pid):
+                raise ServiceStartError(
+                    spec.name, "exited while starting", log_file, log_tail(log_file)
+                )
+            limit = spec.start_timeout_s * timeout_scale
+            if time.monotonic() - started > limit:
+                raise ServiceStartError(
+                    spec.name,
+                    f"did not become ready within {limit:.0f}s",
+                    log_file,
+                    log_tail(log_file),
+                )
+            still.append((spec, pid, started))
+        pending = still
+        if pending:
+            time.sleep(0.5)
+
+
+def up(settings: Settings, *, timeout_scale: float = 1.0) -> UpReport:
+    """Start what is not running and wait until all four services answer. See the module doc."""
+    begin = time.monotonic()
+    layout = StackLayout.of(settings)
+    require_tool("java")
+    report = UpReport()
+    with _stack_lock(layout):
+        waiting: list[tuple[ServiceSpec, int, float]] = []
+        for spec in service_specs(settings):
+            pid = process.running_pid(layout.pid_file(spec.name))
+            if pid is not None:
+                report.already_running.append(spec.name)
+            else:
+                pid = _start(spec, settings, layout)
+                report.started.append(spec.name)
+            waiting.append((spec, pid, time.monotonic()))
+        _wait_ready(waiting, layout, timeout_scale)
+    report.seconds = time.monotonic() - begin
+    return report
+
+
+def down(
+    settings: Settings, *, only: Collection[str] | None = None, grace_s: float = 20.0
+) -> list[str]:
+    """Stop the services `up` started (reverse order), or just those named in `only`; return the
+    names actually stopped."""
+    layout = StackLayout.of(settings)
+    stopped = []
+    with _stack_lock(layout):
+        for spec in reversed(service_specs(settings)):
+            if only is not None and spec.name not in only:
+                continue
+            if process.stop(layout.pid_file(spec.name), grace_s=grace_s):
+                stopped.append(spec.name)
+    return stopped
