@@ -1,0 +1,91 @@
+"""`narrmon eval`: matching quality on labelled data (CheckThat! 2022 task 2A formats)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+
+@click.group(name="eval")
+def evaluate() -> None:
+    """Evaluate matching quality."""
+
+
+@evaluate.command()
+@click.option(
+    "--catalog",
+    "catalog_path",
+    type=click.Path(exists=True, path_type=Path),
+    required=True,
+    help="Catalog: YAML file/folder or CheckThat! vclaims.jsonl.",
+)
+@click.option(
+    "--queries",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="Queries TSV: id<TAB>text.",
+)
+@click.option(
+    "--qrels",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="Qrels TSV: qid 0 vclaim_id 1.",
+)
+@click.option(
+    "--fusion",
+    type=click.Choice(["linear", "dense", "lexical", "rrf"]),
+    default="linear",
+    show_default=True,
+    help="How to rank candidates.",
+)
+@click.option(
+    "--model",
+    "model_path",
+    default=None,
+    help="sentence-transformers model folder (default: settings, else packaged).",
+)
+@click.option("--lexical-weight", type=float, default=None, help="Override the fusion weight.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def claims(  # noqa: PLR0917 (click passes options positionally)
+    catalog_path: Path, queries: Path, qrels: Path, fusion: str, model_path: str | None,
+    lexical_weight: float | None, as_json: bool,
+) -> None:  # fmt: skip
+    """Rank CATALOG narratives for each query and print MAP@1/3/5, MRR, P@1, Recall@5/10."""
+    import dataclasses
+
+    from models.claims_eval import run_claims_eval
+    from models.evaluation import read_qrels, read_queries
+    from models.service import MatcherConfig, load_matcher
+    from pipeline.settings import Settings
+
+    settings = Settings.load()
+    _set_threads(settings.model.threads)
+    config = MatcherConfig()
+    if lexical_weight is not None:
+        config = dataclasses.replace(config, lexical_weight=lexical_weight)
+    matcher = load_matcher(
+        catalog_path,
+        model_path=model_path or settings.model.path,
+        cache_dir=settings.cache_dir,
+        device=settings.model.device,
+        config=config,
+    )
+    report = run_claims_eval(matcher, read_queries(queries), read_qrels(qrels), fusion)  # type: ignore[arg-type]
+    if as_json:
+        click.echo(json.dumps({k: round(v, 4) if isinstance(v, float) else v
+                               for k, v in report.as_json().items()}))  # fmt: skip
+        return
+    click.echo(f"model {matcher.model_id}  catalog {matcher.catalog_version}  fusion {fusion}  "
+               f"queries {report.queries}")  # fmt: skip
+    for key, value in report.metrics.items():
+        click.echo(f"{key:>10}  {value:.4f}")
+    click.echo(f"{'ms/query':>10}  {report.ms_per_query:.1f}")
+
+
+def _set_threads(threads: int | None) -> None:
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
