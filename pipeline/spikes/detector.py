@@ -54,6 +54,10 @@ _MAX_FOLD_MINUTES = 24 * 60
 UNKNOWN_AUTHOR = "(unknown)"
 
 
+BaselineStore = MutableMapping[str, dict[str, Any]]
+"""Per-key EWMA state (`Baseline.to_dict`): a dict, or a Faust table in the worker."""
+
+
 def ewma_alpha(half_life_min: float) -> float:
     """Per-minute smoothing factor for an EWMA with the given half-life in minutes."""
     return float(1.0 - 0.5 ** (1.0 / half_life_min))
