@@ -64,3 +64,77 @@ def make_hit(
         ),
         embedding=embedding,
     )
+
+
+def seed_hits(dims: int = 4) -> list[Hit]:
+    """Six hits over two narratives, three platforms, three stances and three days (newest last),
+    with one-hot-ish embeddings of `dims` dimensions."""
+    from datetime import timedelta
+
+    def vec(i: int) -> list[float]:
+        return [1.0 if j == i % dims else 0.1 for j in range(dims)]
+
+    day = WHEN
+    return [
+        make_hit(
+            "bsky:1",
+            "The voting machines were rigged to flip votes",
+            embedding=vec(0),
+            created_at=day,
+            score=0.91,
+        ),
+        make_hit(
+            "bsky:2",
+            "Fact check: no evidence the machines flipped any votes",
+            embedding=vec(0),
+            stance="debunks",
+            created_at=day + timedelta(hours=5),
+            score=0.72,
+            url="https://factcheck.example.org/machines",
+        ),
+        make_hit(
+            "mastodon:3",
+            "People are talking about rigged machines again",
+            embedding=vec(1),
+            platform="mastodon",
+            stance="discusses",
+            handle="bob.example",
+            created_at=day + timedelta(days=1),
+            score=0.65,
+        ),
+        make_hit(
+            "mastodon:4",
+            "Dead people voted by the thousands in the county",
+            embedding=vec(2),
+            platform="mastodon",
+            narrative_id="n-dead-voters",
+            narrative_title="Dead voters",
+            severity="medium",
+            handle="bob.example",
+            exemplar="Thousands of dead people voted",
+            created_at=day + timedelta(days=1, hours=2),
+            score=0.83,
+        ),
+        make_hit(
+            "telegram:5",
+            "Dead voters <b>decided</b> the election",
+            embedding=vec(2),
+            platform="telegram",
+            narrative_id="n-dead-voters",
+            narrative_title="Dead voters",
+            severity="medium",
+            exemplar="Thousands of dead people voted",
+            created_at=day + timedelta(days=2),
+            score=0.61,
+            url=None,
+            handle="carol",
+        ),
+        make_hit(
+            "bsky:6",
+            "Machines rigged, they flipped the votes overnight",
+            embedding=vec(1),
+            created_at=day + timedelta(days=2, hours=3),
+            score=0.88,
+            handle="dave.example",
+        ),
+    ]

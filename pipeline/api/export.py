@@ -1,0 +1,44 @@
+"""Pure rendering of exported hits as CSV or JSON lines (one string per row, streamed)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from pipeline.api.queries import LIST_FIELDS, flatten
+
+CSV_COLUMNS = (*LIST_FIELDS, "explanation.summary")
+
+
+def csv_lines(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """A header line, then one CSV line per hit ``_source`` (the `CSV_COLUMNS`, flattened)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def line(values: Iterable[Any]) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(values)
+        return buffer.getvalue()
+
+    yield line(CSV_COLUMNS)
+    for row in rows:
+        flat = flatten(row, CSV_COLUMNS)
+        yield line("" if flat[c] is None else flat[c] for c in CSV_COLUMNS)
+
+
+def jsonl_lines(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
+    for row in rows:
+        yield json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def render(rows: Iterable[dict[str, Any]], format: str) -> tuple[str, Iterator[str]]:
+    """(media type, lines) for `format` ``csv`` or ``jsonl``."""
+    if format == "csv":
+        return "text/csv; charset=utf-8", csv_lines(rows)
+    if format == "jsonl":
+        return "application/x-ndjson", jsonl_lines(rows)
+    raise ValueError(f"unknown export format {format!r}")

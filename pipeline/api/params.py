@@ -1,0 +1,163 @@
+"""Pure parsing of the analyst's search parameters: filters, times, sort orders and cursors.
+
+Every failure raises `ParamError` naming the offending parameter; the API turns it into a 400.
+Nothing here talks to Elasticsearch.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal, get_args
+
+SortOrder = Literal["relevance", "newest", "oldest", "score"]
+SORT_ORDERS: tuple[str, ...] = get_args(SortOrder)
+Interval = Literal["hour", "day"]
+
+_RELATIVE = re.compile(r"^\s*(\d{1,6})\s*(m|min|h|d|w)\s*$", re.IGNORECASE)
+_UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+MAX_QUERY_CHARS = 500
+MAX_FILTER_VALUES = 50
+
+
+class ParamError(ValueError):
+    """An invalid request parameter. `parameter` is its public name."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        self.parameter = parameter
+        self.message = message
+        super().__init__(f"{parameter}: {message}")
+
+
+def parse_time(value: str, parameter: str, now: datetime | None = None) -> datetime:
+    """``24h``, ``7d``, ``30m``, ``2w`` (ago, from `now`) or an ISO 8601 date/datetime (UTC when it
+    has no offset). Raises `ParamError`."""
+    match = _RELATIVE.match(value)
+    if match:
+        amount, unit = int(match.group(1)), match.group(2).lower()
+        return (now or datetime.now(UTC)) - timedelta(**{_UNITS[unit]: amount})
+    text = value.strip()
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            raise ParamError(
+                parameter, f"expected ISO 8601 or a relative time like 24h or 7d, got {value!r}"
+            ) from None
+        parsed = datetime(day.year, day.month, day.day)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def split_values(values: Iterable[str] | None, parameter: str) -> tuple[str, ...]:
+    """Repeated and/or comma-separated values, stripped, empty ones dropped, order kept."""
+    out: list[str] = []
+    for value in values or ():
+        out.extend(v.strip() for v in value.split(",") if v.strip())
+    if len(out) > MAX_FILTER_VALUES:
+        raise ParamError(parameter, f"at most {MAX_FILTER_VALUES} values")
+    return tuple(dict.fromkeys(out))
+
+
+@dataclass(frozen=True)
+class HitFilters:
+    """What the analyst narrows hits by; shared by search, aggregations, export and kNN."""
+
+    q: str | None = None
+    narrative: tuple[str, ...] = ()
+    platform: tuple[str, ...] = ()
+    stance: tuple[str, ...] = ()
+    severity: tuple[str, ...] = ()
+    verdict: tuple[str, ...] = ()
+    author: tuple[str, ...] = ()
+    domain: tuple[str, ...] = ()
+    language: tuple[str, ...] = ()
+    review: tuple[str, ...] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+    min_score: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.q is not None and len(self.q) > MAX_QUERY_CHARS:
+            raise ParamError("q", f"at most {MAX_QUERY_CHARS} characters")
+        if self.since and self.until and self.since > self.until:
+            raise ParamError("since", "is after until")
+        if self.min_score is not None and not 0.0 <= self.min_score <= 10.0:
+            raise ParamError("min_score", "must be between 0 and 10")
+
+
+def build_filters(
+    *,
+    q: str | None = None,
+    narrative: Iterable[str] | None = None,
+    platform: Iterable[str] | None = None,
+    stance: Iterable[str] | None = None,
+    severity: Iterable[str] | None = None,
+    verdict: Iterable[str] | None = None,
+    author: Iterable[str] | None = None,
+    domain: Iterable[str] | None = None,
+    language: Iterable[str] | None = None,
+    review: Iterable[str] | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    min_score: float | None = None,
+    now: datetime | None = None,
+) -> HitFilters:
+    """`HitFilters` from raw request values. Raises `ParamError`."""
+    from pipeline.index.mapping import REVIEW_STATES
+
+    reviews = split_values(review, "review")
+    for state in reviews:
+        if state not in REVIEW_STATES:
+            raise ParamError(
+                "review", f"unknown state {state!r} (one of {', '.join(REVIEW_STATES)})"
+            )
+    return HitFilters(
+        q=(q.strip() or None) if q else None,
+        narrative=split_values(narrative, "narrative"),
+        platform=split_values(platform, "platform"),
+        stance=split_values(stance, "stance"),
+        severity=split_values(severity, "severity"),
+        verdict=split_values(verdict, "verdict"),
+        author=split_values(author, "author"),
+        domain=split_values(domain, "domain"),
+        language=split_values(language, "language"),
+        review=reviews,
+        since=parse_time(since, "since", now) if since else None,
+        until=parse_time(until, "until", now) if until else None,
+        min_score=min_score,
+    )
+
+
+def encode_cursor(sort: str, values: list[Any]) -> str:
+    """An opaque cursor for ``search_after``: the sort order and the last hit's sort values."""
+    raw = json.dumps({"s": sort, "v": values}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str, parameter: str = "cursor") -> list[Any]:
+    """The ``search_after`` values in `cursor`. Raises `ParamError` when it is malformed or was
+    made for another sort order."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        body = json.loads(raw)
+    except (binascii.Error, ValueError):
+        raise ParamError(parameter, "not a cursor returned by this API") from None
+    if not isinstance(body, dict) or not isinstance(body.get("v"), list):
+        raise ParamError(parameter, "not a cursor returned by this API")
+    values: list[Any] = body["v"]
+    if not 1 <= len(values) <= 3 or not all(
+        isinstance(v, str | int | float) and not isinstance(v, bool) for v in values
+    ):
+        raise ParamError(parameter, "not a cursor returned by this API")
+    if body.get("s") != sort:
+        raise ParamError(parameter, f"was made for sort={body.get('s')}, not sort={sort}")
+    return values

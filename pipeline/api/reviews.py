@@ -1,0 +1,112 @@
+"""Reviews: the pure audit entry / event builders and the Kafka publisher of review events.
+
+A review sets a hit's ``review`` block (state, reviewer, reviewed_at, note), appends one audit
+entry to ``{prefix}-audit`` and publishes a `ReviewEvent` to the ``reviews`` topic (key: hit id)
+so downstream consumers (e.g. threshold tuning, spike suppression) learn about false positives.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+logger = logging.getLogger(__name__)
+
+ReviewLabel = Literal["confirmed", "false_positive", "needs_context"]
+
+
+class ReviewEvent(BaseModel):
+    """What goes to the ``reviews`` topic (JSON), one per review action."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: Literal[1] = 1
+    hit_id: str
+    narrative_id: str | None
+    post_id: str | None
+    label: ReviewLabel
+    previous_state: str
+    reviewer: str
+    note: str | None
+    reviewed_at: datetime
+
+
+def review_block(label: str, reviewer: str, at: datetime, note: str | None) -> dict[str, Any]:
+    return {
+        "state": label,
+        "reviewer": reviewer,
+        "reviewed_at": at.isoformat().replace("+00:00", "Z"),
+        "note": note,
+    }
+
+
+def audit_entry(
+    hit_id: str,
+    hit_index: str,
+    source: dict[str, Any],
+    *,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    via: str,
+) -> dict[str, Any]:
+    """The audit document for one review action (who, when, before, after, note)."""
+    return {
+        "hit_id": hit_id,
+        "hit_index": hit_index,
+        "narrative_id": (source.get("narrative") or {}).get("id"),
+        "reviewer": after["reviewer"],
+        "at": after["reviewed_at"],
+        "action": "review",
+        "before": before,
+        "after": after,
+        "note": after.get("note"),
+        "via": via,
+    }
+
+
+class ReviewPublisher(Protocol):
+    def publish(self, event: ReviewEvent) -> None:
+        """Deliver `event` or raise (blocking)."""
+
+
+class KafkaReviewPublisher:
+    """Publishes review events with kafka-python; the producer is created on first use and
+    each publish waits for the broker's acknowledgement (reviews are rare, losing one is not ok).
+    """
+
+    def __init__(self, bootstrap: str, topic: str, timeout_s: float = 10.0) -> None:
+        self.bootstrap = bootstrap
+        self.topic = topic
+        self.timeout_s = timeout_s
+        self._producer: Any = None
+        self._lock = threading.Lock()
+
+    def _get(self) -> Any:
+        with self._lock:
+            if self._producer is None:
+                from kafka import KafkaProducer
+
+                self._producer = KafkaProducer(
+                    bootstrap_servers=self.bootstrap,
+                    acks="all",
+                    key_serializer=lambda k: k.encode(),
+                    value_serializer=lambda v: json.dumps(v).encode(),
+                    max_block_ms=int(self.timeout_s * 1000),
+                )
+            return self._producer
+
+    def publish(self, event: ReviewEvent) -> None:
+        future = self._get().send(self.topic, key=event.hit_id, value=event.model_dump(mode="json"))
+        future.get(timeout=self.timeout_s)
+        logger.info("published review of %s to %s", event.hit_id, self.topic)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._producer is not None:
+                self._producer.close(timeout=self.timeout_s)
+                self._producer = None
