@@ -88,20 +88,25 @@ def register(  # noqa: PLR0917 (the signature the worker app calls)
 ) -> SpikeProcessor:
     """Add the spike agent, tables and timer to `app` (no I/O now). Returns the processor, whose
     ``tick`` the timer calls (tests may call it directly)."""
+    import faust
+
     s = settings.spikes
     app_id = settings.worker.app_id
+
+    def json_schema() -> Any:
+        # The app's default serializer is "raw"; table keys and values are JSON.
+        return faust.Schema(key_serializer="json", value_serializer="json")
+
     counts = app.Table(
         f"{app_id}-spike-counts",
         default=int,
-        key_serializer="json",
-        value_serializer="json",
+        schema=json_schema(),
         partitions=settings.topics.partitions,
     ).tumbling(s.window_s, expires=timedelta(hours=1))
     baseline_table = app.Table(
         f"{app_id}-spike-baselines",
         default=dict,
-        key_serializer="json",
-        value_serializer="json",
+        schema=json_schema(),
         partitions=settings.topics.partitions,
     )
     baselines = TableBackedBaselines(baseline_table)

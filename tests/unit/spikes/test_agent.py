@@ -1,0 +1,59 @@
+"""The Faust glue, run with `agent.test_context()` (no broker): hits in, a spike out through the
+spikes topic's ``send`` (recorded here: the broker-backed send is covered by the e2e test)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import faust
+from prometheus_client import CollectorRegistry
+
+from pipeline.metrics import SPIKES, Metrics
+from pipeline.settings import Settings, SpikeSettings
+from pipeline.spikes.agent import register
+from pipeline.spikes.records import Spike
+from tests.unit.spikes.conftest import HitFactory, at_minute
+
+
+class RecordingTopic:
+    def __init__(self) -> None:
+        self.sent: list[tuple[bytes, bytes]] = []
+
+    async def send(self, *, key: bytes, value: bytes) -> None:
+        self.sent.append((key, value))
+
+
+def test_agent_turns_a_burst_into_one_spike_event(make_hit: HitFactory) -> None:
+    settings = Settings(spikes=SpikeSettings(grace_s=0, warmup_min=0, by_platform=False))
+    metrics = Metrics(CollectorRegistry())
+    indexed: list[Spike] = []
+
+    async def index(spike: Spike) -> None:
+        indexed.append(spike)
+
+    async def scenario() -> tuple[list[Spike], bytes, dict[str, Any]]:
+        app = faust.App("test-spikes", store="memory://", value_serializer="raw")
+        hits = app.topic("hits", value_type=bytes, value_serializer="raw")
+        spikes_topic = RecordingTopic()
+        processor = register(app, hits, spikes_topic, settings, metrics, index)
+        async with processor.agent.test_context() as agent:
+            await agent.put(b"not a hit")
+            for j in range(8):
+                hit = make_hit(0.5, author=f"u{j}", severity="critical")
+                await agent.put(hit.model_dump_json().encode())
+            found = await processor.tick(at_minute(1))
+            ((key, message),) = spikes_topic.sent
+            assert key == found[0].id.encode()
+            # the timer's baseline update reaches the changelog table with the next hit event
+            await agent.put(make_hit(1.5, severity="critical").model_dump_json().encode())
+            baselines = dict(app.tables[f"{settings.worker.app_id}-spike-baselines"].items())
+        return found, message, baselines
+
+    found, message, baselines = asyncio.run(scenario())
+    assert [s.count for s in found] == [8]
+    assert Spike.model_validate_json(message).id == found[0].id
+    assert indexed == found
+    labels = {"narrative": "n-vaccine-chips", "severity": "critical"}
+    assert metrics.registry.get_sample_value(f"{SPIKES}_total", labels) == 1
+    assert baselines["n-vaccine-chips"]["mean"] == 8.0
