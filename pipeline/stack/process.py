@@ -111,6 +111,11 @@ def spawn(
             close_fds=True,
         )
     _CHILDREN[child.pid] = child
+    # Popen returns as soon as exec starts; the kernel fills in the new command line a moment
+    # later. Wait for it so an immediate `running_pid` does not see an empty or stale cmdline.
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline and child.poll() is None and not is_ours(child.pid, marker):
+        time.sleep(0.01)
     write_pid_file(pid_file, PidRecord(pid=child.pid, marker=marker, started_at=time.time()))
     logger.info("started pid %d: %s (log %s)", child.pid, argv[0], log_file)
     return child.pid
