@@ -276,12 +276,24 @@ def create_app(settings: Settings, service: HitService) -> FastAPI:
         return FileResponse(STATIC_DIR / "index.html")
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.openapi_schema = None
+    app.openapi = lambda: _cached_openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _cached_openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema is None:
+        app.openapi_schema = openapi_document(app)
+    return app.openapi_schema
 
 
 def openapi_document(app: FastAPI) -> dict[str, Any]:
     """The app's OpenAPI with FastAPI's unused 422 responses dropped (we answer 400)."""
-    spec = app.openapi()
+    from fastapi.openapi.utils import get_openapi
+
+    spec = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
     for path in spec.get("paths", {}).values():
         for operation in path.values():
             operation.get("responses", {}).pop("422", None)
