@@ -92,6 +92,8 @@ def run_worker(
     from pipeline.topics import ensure_topics, pipeline_topics
 
     metrics = Metrics()
+    # Faust creates its data directory but not the parents.
+    (settings.state_dir / "faust").mkdir(parents=True, exist_ok=True)
     ensure_topics(settings.kafka.bootstrap, pipeline_topics(settings))
     ctx = WorkerContext(
         settings=settings,

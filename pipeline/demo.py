@@ -1,0 +1,266 @@
+"""`narrmon demo`: the whole pipeline, end to end, on the real local stack.
+
+Steps: bring the stack up if needed -> fresh topics, consumer group and index for this run (so
+every count is exact) -> start a worker child process -> replay the bundled demo stream (articles,
+posts.jsonl, malformed.jsonl) through the connectors -> wait until the worker has processed every
+published post and indexed every hit (bounded) -> summarise from the worker's metrics and the
+index -> stop what the demo started (unless ``keep_running``).
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import logging
+import statistics
+import time
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pipeline import metrics as m
+from pipeline.settings import Settings
+from pipeline.worker_process import Samples, WorkerProcess, by_label, total
+
+logger = logging.getLogger(__name__)
+
+
+class DemoError(RuntimeError):
+    """The demo could not complete (stack, worker or timeout); the message says where to look."""
+
+
+def demo_data_dir() -> Path:
+    return Path(str(importlib.resources.files("pipeline.demo_data")))
+
+
+def example_catalog() -> Path:
+    return Path(str(importlib.resources.files("models"))) / "catalogs" / "election-2024.yaml"
+
+
+def demo_settings(settings: Settings, run_id: str) -> Settings:
+    """``settings`` with topics, consumer group and index unique to this run, the example
+    catalog (unless one is configured) and short group timeouts."""
+    name = f"demo-{run_id}"
+    topics = settings.topics.model_copy(
+        update={
+            "posts": f"{name}.posts",
+            "hits": f"{name}.hits",
+            "dead_letter": f"{name}.posts.dlq",
+            "spikes": f"{name}.spikes",
+            "reviews": f"{name}.reviews",
+        }
+    )
+    worker = settings.worker.model_copy(
+        update={
+            "app_id": f"narrmon-{name}",
+            "session_timeout_s": 10.0,
+            "heartbeat_interval_s": 1.0,
+            "commit_interval_s": 1.0,
+            "lag_interval_s": 1.0,
+        }
+    )
+    es = settings.elasticsearch.model_copy(update={"index_prefix": f"narrmon-{name}"})
+    catalog = settings.catalog
+    if catalog.path is None:
+        catalog = catalog.model_copy(update={"path": example_catalog()})
+    return settings.model_copy(
+        update={"topics": topics, "worker": worker, "elasticsearch": es, "catalog": catalog}
+    )
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """The ``q``-th percentile (0-100, linear interpolation); None for no values."""
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0]
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    index = min(98, max(0, round(q) - 1))
+    return cuts[index]
+
+
+@dataclass
+class Published:
+    posts: int = 0
+    connector_dead_letters: Counter[str] = field(default_factory=Counter)
+    delivery_failures: int = 0
+    by_source: dict[str, int] = field(default_factory=dict)
+
+
+def replay_demo_stream(settings: Settings) -> Published:
+    """Publish the bundled articles, posts.jsonl and malformed.jsonl at full speed. Blocking."""
+    from connectors.articles import ArticleConnector
+    from connectors.base import Connector
+    from connectors.jsonl import JsonlConnector
+    from connectors.publisher import Publisher
+    from connectors.replay import replay
+
+    data = demo_data_dir()
+    connectors: list[Connector] = [
+        ArticleConnector(sorted((data / "articles").iterdir()), source="demo:articles"),
+        JsonlConnector([data / "posts.jsonl"], source="demo:posts"),
+        JsonlConnector([data / "malformed.jsonl"], source="demo:malformed"),
+    ]
+    published = Published()
+    for connector in connectors:
+        with Publisher(
+            settings.kafka.bootstrap,
+            topic=settings.topics.posts,
+            dead_letter_topic=settings.topics.dead_letter,
+            source=connector.source,
+        ) as publisher:
+            summary = replay(connector, publisher, max_chars=settings.worker.max_post_chars)
+            publisher.flush()
+            stats = publisher.stats
+        published.posts += stats.posts_acked
+        published.by_source[connector.source] = stats.posts_acked
+        published.connector_dead_letters.update(summary.by_reason)
+        published.delivery_failures += stats.posts_failed + stats.dead_letters_failed
+    return published
+
+
+def is_settled(samples: Samples, published: int) -> bool:
+    """Every published post processed or dead-lettered by the worker, and every hit produced
+    indexed (or rejected). Counters only grow, so once true it stays true."""
+    processed = total(samples, m.POSTS_PROCESSED + "_total")
+    worker_dlq = total(samples, m.DEAD_LETTERED + "_total")
+    hits = total(samples, m.HITS + "_total")
+    indexed = total(samples, m.HITS_INDEXED + "_total")
+    rejected = total(samples, m.INDEX_ERRORS + "_total", kind="permanent")
+    return processed + worker_dlq >= published and indexed + rejected >= hits
+
+
+def index_summary(settings: Settings, alias: str) -> dict[str, Any]:
+    """Hits per narrative with stance mix, and end-to-end latencies, read from the index."""
+    from elasticsearch import Elasticsearch
+    from elasticsearch.helpers import scan
+
+    client = Elasticsearch(settings.elasticsearch.endpoint, request_timeout=30)
+    try:
+        client.indices.refresh(index=alias)
+        narratives: dict[str, Counter[str]] = defaultdict(Counter)
+        titles: dict[str, str] = {}
+        latencies: list[float] = []
+        ids: set[str] = set()
+        docs = 0
+        for doc in scan(
+            client,
+            index=alias,
+            query={"query": {"match_all": {}}},
+            _source=["narrative.id", "narrative.title", "stance", "post.ingested_at", "indexed_at"],
+        ):
+            docs += 1
+            ids.add(doc["_id"])
+            src = doc["_source"]
+            nid = src["narrative"]["id"]
+            titles[nid] = src["narrative"]["title"]
+            narratives[nid][src.get("stance") or "unknown"] += 1
+            start = datetime.fromisoformat(src["post"]["ingested_at"])
+            end = datetime.fromisoformat(src["indexed_at"])
+            latencies.append(max(0.0, (end - start).total_seconds()))
+    finally:
+        client.close()
+    return {
+        "documents": docs,
+        "distinct_ids": len(ids),
+        "narratives": {
+            nid: {"title": titles[nid], "hits": sum(c.values()), "stance": dict(c)}
+            for nid, c in sorted(narratives.items(), key=lambda kv: -sum(kv[1].values()))
+        },
+        "latencies": latencies,
+    }
+
+
+def run_demo(
+    settings: Settings, *, keep_running: bool = False, timeout_s: float = 600.0
+) -> dict[str, Any]:
+    """Run the demo; return the summary. Raises `DemoError`."""
+    from pipeline.index import hits_alias
+    from pipeline.stack import StackError, down, up
+    from pipeline.topics import ensure_topics, pipeline_topics
+
+    run_id = uuid.uuid4().hex[:8]
+    settings = demo_settings(settings, run_id)
+    try:
+        stack = up(settings)
+    except StackError as exc:
+        raise DemoError(f"the local stack could not be started: {exc}") from exc
+    worker = WorkerProcess(settings, settings.log_dir / f"demo-worker-{run_id}.log")
+    started = time.monotonic()
+    try:
+        ensure_topics(settings.kafka.bootstrap, pipeline_topics(settings))
+        worker.start()
+        try:
+            worker.wait_ready()
+        except RuntimeError as exc:
+            raise DemoError(str(exc)) from exc
+        published = replay_demo_stream(settings)
+        samples = _wait_settled(worker, published.posts, timeout_s)
+        alias = hits_alias(settings)
+        from_index = index_summary(settings, alias)
+    finally:
+        if not keep_running:
+            worker.stop()
+            if stack.started:
+                down(settings, only=stack.started)
+    latencies = from_index.pop("latencies")
+    worker_dlq = {
+        reason: int(v)
+        for reason, v in by_label(samples, m.DEAD_LETTERED + "_total", "reason").items()
+        if v
+    }
+    p50 = percentile(latencies, 50)
+    p99 = percentile(latencies, 99)
+    w = settings.worker
+    return {
+        "run_id": run_id,
+        "posts_published": published.posts,
+        "published_by_source": published.by_source,
+        "posts_processed": int(total(samples, m.POSTS_PROCESSED + "_total")),
+        "posts_with_hits": int(total(samples, m.POSTS_PROCESSED + "_total", outcome="hit")),
+        "hits_produced": int(total(samples, m.HITS + "_total")),
+        "hits_indexed": int(total(samples, m.HITS_INDEXED + "_total")),
+        "hits_in_index": from_index["documents"],
+        "narratives": from_index["narratives"],
+        "dead_lettered": {
+            "connector": dict(sorted(published.connector_dead_letters.items())),
+            "worker": dict(sorted(worker_dlq.items())),
+        },
+        "delivery_failures": published.delivery_failures,
+        "latency_p50_s": None if p50 is None else round(p50, 3),
+        "latency_p99_s": None if p99 is None else round(p99, 3),
+        "index": alias,
+        "topics": {
+            "posts": settings.topics.posts,
+            "hits": settings.topics.hits,
+            "dead_letter": settings.topics.dead_letter,
+        },
+        "elasticsearch_url": settings.elasticsearch.endpoint,
+        "metrics_url": f"http://{w.metrics_host}:{w.metrics_port}/metrics",
+        "prometheus_url": settings.prometheus.url,
+        "worker_log": str(worker.log_path),
+        "worker_running": keep_running,
+        "stack_started_by_demo": stack.started,
+        "elapsed_s": round(time.monotonic() - started, 1),
+    }
+
+
+def _wait_settled(worker: WorkerProcess, published: int, timeout_s: float) -> Samples:
+    deadline = time.monotonic() + timeout_s
+    last: Samples | None = None
+    while time.monotonic() < deadline:
+        if worker.proc is not None and worker.proc.poll() is not None:
+            raise DemoError(f"the worker exited ({worker.proc.returncode}); see {worker.log_path}")
+        samples = worker.scrape()
+        if samples is not None:
+            last = samples
+            if is_settled(samples, published):
+                return samples
+        time.sleep(0.5)
+    consumed = total(last or {}, m.POSTS_CONSUMED + "_total")
+    raise DemoError(
+        f"timed out after {timeout_s:.0f}s: worker consumed {consumed:.0f} of {published} posts; "
+        f"see {worker.log_path}"
+    )
