@@ -1,0 +1,67 @@
+"""parse_post: every kind of bad record becomes a DeadLetter with the right reason."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from models.records import DeadLetter, Post
+from pipeline.agents.intake import RecordOrigin, parse_post
+
+GOOD = {
+    "id": "x:1",
+    "platform": "x",
+    "source": "test",
+    "text": "  The election   was stolen ",
+    "created_at": "2024-11-06T00:00:00Z",
+}
+
+
+def _raw(obj: object) -> bytes:
+    return json.dumps(obj).encode()
+
+
+def test_good_post_is_parsed_and_normalised() -> None:
+    post = parse_post(_raw(GOOD), max_post_chars=100)
+    assert isinstance(post, Post)
+    assert post.text == "The election was stolen"
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"\xff\xfe{}", "invalid_utf8"),
+        (b'{"id": "x:1", ', "malformed_json"),
+        (b"[1, 2]", "schema_error"),
+        (_raw({**GOOD, "text": None}), "missing_text"),
+        (_raw({k: v for k, v in GOOD.items() if k != "text"}), "missing_text"),
+        (_raw({**GOOD, "text": " \t\n "}), "missing_text"),
+        (_raw({**GOOD, "text": 42}), "schema_error"),
+        (_raw({**GOOD, "created_at": "yesterday"}), "schema_error"),
+        (_raw({**GOOD, "surprise": 1}), "schema_error"),
+        (_raw({**GOOD, "text": "a" * 101}), "oversized"),
+        (b" " * 500_000, "oversized"),
+    ],
+)
+def test_bad_records_are_dead_lettered_with_their_reason(raw: bytes, reason: str) -> None:
+    origin = RecordOrigin("posts", 3, 42, "x:1")
+    dead = parse_post(raw, max_post_chars=100, origin=origin)
+    assert isinstance(dead, DeadLetter)
+    assert dead.reason == reason
+    assert dead.original() == raw
+    assert (dead.original_topic, dead.original_partition, dead.original_offset, dead.key) == (
+        "posts",
+        3,
+        42,
+        "x:1",
+    )
+
+
+def test_dead_letter_source_is_the_posts_declared_source_when_readable() -> None:
+    dead = parse_post(_raw({**GOOD, "text": None}), max_post_chars=100)
+    assert isinstance(dead, DeadLetter)
+    assert dead.source == "test"
+    dead = parse_post(b"nope", max_post_chars=100)
+    assert isinstance(dead, DeadLetter)
+    assert dead.source == "unknown"
