@@ -154,15 +154,18 @@ def status(settings: Settings) -> list[ServiceStatus]:
     return result
 
 
-def _start(spec: ServiceSpec, settings: Settings, layout: StackLayout) -> int:
-    log_file = layout.log_file(spec.name)
+def _check_port_free(spec: ServiceSpec, layout: StackLayout) -> None:
     if readiness.tcp_open(spec.host, spec.port):
         raise ServiceStartError(
             spec.name,
             f"cannot start: {spec.address} is already taken by a process narrmon did not start "
             f"(no live pid in {layout.pid_file(spec.name)}); stop it or change the port",
-            log_file,
+            layout.log_file(spec.name),
         )
+
+
+def _start(spec: ServiceSpec, settings: Settings, layout: StackLayout) -> int:
+    log_file = layout.log_file(spec.name)
     launch = spec.prepare(settings, layout)
     try:
         return process.spawn(
@@ -213,9 +216,17 @@ def up(settings: Settings, *, timeout_scale: float = 1.0) -> UpReport:
     require_tool("java")
     report = UpReport()
     with _stack_lock(layout):
+        running = {
+            spec.name: process.running_pid(layout.pid_file(spec.name))
+            for spec in service_specs(settings)
+        }
+        # Refuse before starting anything, so a port clash leaves no half-started stack behind.
+        for spec in service_specs(settings):
+            if running[spec.name] is None:
+                _check_port_free(spec, layout)
         waiting: list[tuple[ServiceSpec, int, float]] = []
         for spec in service_specs(settings):
-            pid = process.running_pid(layout.pid_file(spec.name))
+            pid = running[spec.name]
             if pid is not None:
                 report.already_running.append(spec.name)
             else:
