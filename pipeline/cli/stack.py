@@ -53,8 +53,10 @@ def up(timeout_scale: float) -> None:
         sys.exit(1)
     started = ", ".join(report.started) or "nothing"
     running = ", ".join(report.already_running) or "none"
+    reloaded = f"; reloaded config: {', '.join(report.reloaded)}" if report.reloaded else ""
     click.echo(
-        f"stack ready in {report.seconds:.1f}s (started: {started}; already running: {running})"
+        f"stack ready in {report.seconds:.1f}s (started: {started}; already running: {running}"
+        f"{reloaded})"
     )
     _print_table(settings)
 

@@ -12,19 +12,25 @@ Placeholders (`template_values`): ``scrape_interval``, ``scrape_timeout``, ``eva
 ``state_dir``, ``alert_webhook_url``.
 
 Prometheus listens on 127.0.0.1:``settings.prometheus.port`` with ``--web.enable-lifecycle`` (so
-``POST /-/reload`` re-reads rules); Alertmanager on 127.0.0.1:``alertmanager_port`` with
+``POST /-/reload`` re-reads config and rules); Alertmanager on 127.0.0.1:``alertmanager_port`` with
 ``--cluster.listen-address=`` (empty: no gossip port) and its own storage under the state dir.
 """
 
 from __future__ import annotations
 
+import logging
 import string
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from pipeline.settings import Settings
+from pipeline.stack.errors import StackError
 from pipeline.stack.launch import Launch
 from pipeline.stack.layout import StackLayout
 from pipeline.stack.provision import require_tool
+
+logger = logging.getLogger(__name__)
 
 PROMETHEUS = "prometheus"
 ALERTMANAGER = "alertmanager"
@@ -107,3 +113,32 @@ def prepare_alertmanager(settings: Settings, layout: StackLayout) -> Launch:
         "--cluster.listen-address=",
     )
     return Launch(argv=argv, marker=str(config), cwd=home)
+
+
+def _post_reload(service: str, url: str, config: str) -> None:
+    request = urllib.request.Request(f"{url}/-/reload", data=b"", method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            response.read()
+    except urllib.error.HTTPError as exc:
+        detail = exc.read().decode("utf-8", errors="replace").strip()
+        raise StackError(
+            f"{service} rejected its re-rendered config {config} and keeps the previous one: "
+            f"{detail}"
+        ) from exc
+    except OSError as exc:
+        raise StackError(f"{service} did not answer the reload request at {url}: {exc}") from exc
+    logger.info("%s reloaded %s", service, config)
+
+
+def reload_prometheus(settings: Settings, layout: StackLayout) -> None:
+    """Re-render prometheus.yml from its template and make the running Prometheus re-read it and
+    the rule files. Blocking; raises `StackError` when Prometheus rejects the new config."""
+    launch = prepare_prometheus(settings, layout)
+    _post_reload(PROMETHEUS, settings.prometheus.url, launch.marker)
+
+
+def reload_alertmanager(settings: Settings, layout: StackLayout) -> None:
+    """Re-render alertmanager.yml and make the running Alertmanager re-read it (as above)."""
+    launch = prepare_alertmanager(settings, layout)
+    _post_reload(ALERTMANAGER, settings.prometheus.alertmanager_url, launch.marker)

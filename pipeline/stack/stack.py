@@ -2,8 +2,10 @@
 
 - `up(settings)` starts every service that is not already running (pid file + command-line check),
   then blocks until each one answers its readiness probe (`readiness.py`). Idempotent: a second call
-  with everything running only probes and returns within seconds. The first call downloads Kafka and
-  Elasticsearch through Maven (minutes); later calls are offline. Raises `StackError` subclasses:
+  with everything running only probes, re-renders the Prometheus and Alertmanager configs from
+  ``deploy/`` and reloads them (so rule and routing changes apply), and returns within seconds.
+  The first call downloads Kafka and Elasticsearch through Maven (about a minute on a good
+  network); later calls are offline. Raises `StackError` subclasses:
   `MissingToolError`, `ProvisionError`, `ServiceStartError` (names the service and its log).
   Services that did start are left running on failure, so their logs and state can be inspected.
 - `down(settings)` stops exactly the processes recorded in the pid files (after checking each one's
@@ -45,6 +47,8 @@ class ServiceSpec:
     prepare: Callable[[Settings, StackLayout], Launch]
     ready: Callable[[], bool]
     start_timeout_s: float
+    # Re-render the config of an already running service and make it re-read it (None: no reload).
+    reload: Callable[[Settings, StackLayout], None] | None = None
 
 
 def service_specs(settings: Settings) -> tuple[ServiceSpec, ...]:
@@ -78,6 +82,7 @@ def service_specs(settings: Settings) -> tuple[ServiceSpec, ...]:
             prepare=prometheus.prepare_prometheus,
             ready=lambda: readiness.prometheus_ready(p.url),
             start_timeout_s=60.0,
+            reload=prometheus.reload_prometheus,
         ),
         ServiceSpec(
             name=prometheus.ALERTMANAGER,
@@ -87,6 +92,7 @@ def service_specs(settings: Settings) -> tuple[ServiceSpec, ...]:
             prepare=prometheus.prepare_alertmanager,
             ready=lambda: readiness.prometheus_ready(p.alertmanager_url),
             start_timeout_s=60.0,
+            reload=prometheus.reload_alertmanager,
         ),
     )
 
@@ -105,10 +111,12 @@ class ServiceStatus:
 
 @dataclass
 class UpReport:
-    """What `up` did: services it started, services that were already running, and how long."""
+    """What `up` did: services it started, services that were already running (and of those, the
+    ones whose re-rendered config it reloaded), and how long it took."""
 
     started: list[str] = field(default_factory=list)
     already_running: list[str] = field(default_factory=list)
+    reloaded: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -234,6 +242,10 @@ def up(settings: Settings, *, timeout_scale: float = 1.0) -> UpReport:
                 report.started.append(spec.name)
             waiting.append((spec, pid, time.monotonic()))
         _wait_ready(waiting, layout, timeout_scale)
+        for spec, _, _ in waiting:
+            if spec.name in report.already_running and spec.reload is not None:
+                spec.reload(settings, layout)
+                report.reloaded.append(spec.name)
     report.seconds = time.monotonic() - begin
     return report
 

@@ -192,6 +192,7 @@ def test_up_twice_is_fast_and_status_json_reports_every_service(stack: Settings)
     first = runner.invoke(main, ["stack", "up"])
     assert first.exit_code == 0, first.output
     assert "already running: kafka, elasticsearch, prometheus, alertmanager" in first.output
+    assert "reloaded config: prometheus, alertmanager" in first.output
     second = runner.invoke(main, ["stack", "up"])
     assert second.exit_code == 0, second.output
     assert time.monotonic() - started < 30
