@@ -23,6 +23,11 @@ What it HAS (core): ``dense_vector`` mappings and approximate kNN (HNSW, ``knn``
 ``match``/``multi_match``/``bool``/``term(s)``/``range`` queries with BM25, ``terms``,
 ``date_histogram`` and other core aggregations, highlighting, ``_bulk``, aliases.
 Keep the production mapping portable: anything relying on the list above must be optional.
+Seen on the running 8.19.21 node (modules: apm, transport-netty4, x-pack-core, x-pack-security):
+an ``english`` analyzer fails with "Unknown analyzer type [english]"; ``_delete_by_query`` with
+"no handler found"; ``script_score`` with "script_lang not supported [painless]"; ``scaled_float``
+with a mapper_parsing_exception; ``PUT _data_stream/x`` and ``GET _ilm/policy`` are not routed
+(HTTP 405).
 
 Running as root (our development machines run everything as root): Elasticsearch refuses to start
 when its effective uid is 0, and this version has no override. So when `os.geteuid() == 0`,
