@@ -33,6 +33,9 @@ command -v prometheus >/dev/null || pkgs+=(prometheus)
 command -v promtool >/dev/null || pkgs+=(prometheus)
 command -v prometheus-alertmanager >/dev/null || pkgs+=(prometheus-alertmanager)
 command -v amtool >/dev/null || pkgs+=(prometheus-alertmanager)
+# Headless Chromium for the analyst UI's browser test (tests/browser, Playwright drives it).
+command -v chromium >/dev/null || pkgs+=(chromium)
+command -v chromedriver >/dev/null || pkgs+=(chromium-driver)
 if [ ${#pkgs[@]} -gt 0 ]; then
   apt_install $(printf '%s\n' "${pkgs[@]}" | sort -u)
 fi
