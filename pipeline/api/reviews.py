@@ -94,14 +94,17 @@ class KafkaReviewPublisher:
                 self._producer = KafkaProducer(
                     bootstrap_servers=self.bootstrap,
                     acks="all",
-                    key_serializer=lambda k: k.encode(),
-                    value_serializer=lambda v: json.dumps(v).encode(),
                     max_block_ms=int(self.timeout_s * 1000),
                 )
             return self._producer
 
     def publish(self, event: ReviewEvent) -> None:
-        future = self._get().send(self.topic, key=event.hit_id, value=event.model_dump(mode="json"))
+        # Bytes in, no serializer callables: kafka-python 3 deprecates plain functions there.
+        future = self._get().send(
+            self.topic,
+            key=event.hit_id.encode(),
+            value=json.dumps(event.model_dump(mode="json")).encode(),
+        )
         future.get(timeout=self.timeout_s)
         logger.info("published review of %s to %s", event.hit_id, self.topic)
 
