@@ -46,13 +46,30 @@ def evaluate() -> None:
     default=None,
     help="sentence-transformers model folder (default: settings, else packaged).",
 )
+@click.option(
+    "--finetune-queries",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="TRAIN queries: fine-tune the model on them first (cached).",
+)
+@click.option(
+    "--finetune-qrels",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="TRAIN qrels for --finetune-queries.",
+)
 @click.option("--lexical-weight", type=float, default=None, help="Override the fusion weight.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def claims(  # noqa: PLR0917 (click passes options positionally)
     catalog_path: Path, queries: Path, qrels: Path, fusion: str, model_path: str | None,
-    lexical_weight: float | None, as_json: bool,
+    finetune_queries: Path | None, finetune_qrels: Path | None, lexical_weight: float | None,
+    as_json: bool,
 ) -> None:  # fmt: skip
-    """Rank CATALOG narratives for each query and print MAP@1/3/5, MRR, P@1, Recall@5/10."""
+    """Rank CATALOG narratives for each query and print MAP@1/3/5, MRR, P@1, Recall@5/10.
+
+    With --finetune-queries/--finetune-qrels (a TRAIN split, never the one evaluated) the model is
+    first fine-tuned on those pairs, or reused from the cache if it was built before.
+    """
     import dataclasses
 
     from models.claims_eval import run_claims_eval
@@ -62,12 +79,22 @@ def claims(  # noqa: PLR0917 (click passes options positionally)
 
     settings = Settings.load()
     _set_threads(settings.model.threads)
+    model_path = model_path or settings.model.path
+    if (finetune_queries is None) != (finetune_qrels is None):
+        raise click.UsageError("--finetune-queries and --finetune-qrels go together")
+    if finetune_queries is not None and finetune_qrels is not None:
+        if finetune_queries.resolve() == queries.resolve():
+            raise click.UsageError("refusing to fine-tune on the queries being evaluated")
+        from models.finetune import claim_pairs, ensure_finetuned
+
+        pairs = claim_pairs(catalog_path, finetune_queries, finetune_qrels)
+        model_path = str(ensure_finetuned(settings.cache_dir, pairs, model_path))
     config = MatcherConfig()
     if lexical_weight is not None:
         config = dataclasses.replace(config, lexical_weight=lexical_weight)
     matcher = load_matcher(
         catalog_path,
-        model_path=model_path or settings.model.path,
+        model_path=model_path,
         cache_dir=settings.cache_dir,
         device=settings.model.device,
         config=config,

@@ -105,3 +105,16 @@ def test_stance_uses_counter_exemplars() -> None:
     )
     assert result.stance == "debunks"
     assert "counter-exemplar" in result.evidence
+
+
+def test_finetune_batches_never_repeat_a_claim() -> None:
+    import random
+
+    from models.finetune import _batches
+
+    pairs = [(f"post {i}", f"claim {i % 3}") for i in range(9)]
+    batches = _batches(pairs, 4, random.Random(0))
+    assert sorted(i for b in batches for i in b) == list(range(9))
+    for batch in batches:
+        claims = [pairs[i][1] for i in batch]
+        assert len(claims) == len(set(claims)) <= 4

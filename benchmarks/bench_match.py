@@ -1,0 +1,76 @@
+"""Matching cost per post for catalogs of 1k, 14k, 100k and 1M exemplars, and peak memory.
+
+A script, not a test: run ``.venv/bin/python benchmarks/bench_match.py [--sizes 1000,14000]``.
+Vectors are synthetic (random unit vectors, 384 dims, clustered so that queries have true near
+neighbours), which is fine for cost; recall of HNSW against exact search is printed too. Embedding
+the post is not included (see NOTES.md: ~10 ms per tweet on CPU); this is the dense search plus
+per-narrative aggregation that `models.dense_index.ExemplarIndex` does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+
+import numpy as np
+
+from models.dense_index import ExemplarIndex
+
+DIMS = 384
+
+
+def unit(rows: np.ndarray) -> np.ndarray:
+    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bench(size: int, queries: int, batch: int, exact_limit: int, rng: np.random.Generator) -> None:
+    centres = unit(rng.normal(size=(max(size // 3, 1), DIMS)))
+    owners = np.arange(size) // 3  # three exemplars per narrative
+    vectors = unit(centres[owners % len(centres)] + 0.35 * rng.normal(size=(size, DIMS)))
+    q = unit(
+        centres[rng.integers(0, len(centres), queries)] + 0.4 * rng.normal(size=(queries, DIMS))
+    )
+    started = time.perf_counter()
+    index = ExemplarIndex(vectors, owners, exact_limit=exact_limit)
+    build = time.perf_counter() - started
+    index.search(q[:batch], 10)  # warm
+    started = time.perf_counter()
+    for i in range(0, queries, batch):
+        index.search(q[i : i + batch], 10)
+    per_post_ms = 1000 * (time.perf_counter() - started) / queries
+    line = (
+        f"{size:>9,} exemplars  {index.backend:<11}  build {build:6.1f}s  "
+        f"{per_post_ms:7.3f} ms/post (batch {batch})  peak RSS {peak_rss_mb():7.0f} MB"
+    )
+    if index.backend != "numpy-exact" and size <= 1_000_000:
+        exact = ExemplarIndex(vectors, owners, exact_limit=size + 1)
+        sample = q[:200]
+        truth = exact.search(sample, 1)[0][:, 0]
+        found = index.search(sample, 5)[0]
+        recall = float(np.mean([truth[i] in found[i] for i in range(len(sample))]))
+        line += f"  recall@5 vs exact {recall:.3f}"
+    print(line, flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,14000,100000,1000000")
+    parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--exact-limit", type=int, default=None, help="Exact search up to N.")
+    args = parser.parse_args()
+    rng = np.random.default_rng(7)
+    from models.dense_index import DEFAULT_EXACT_LIMIT
+
+    limit = args.exact_limit if args.exact_limit is not None else DEFAULT_EXACT_LIMIT
+    for size in (int(s) for s in args.sizes.split(",")):
+        bench(size, args.queries, args.batch, limit, rng)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""`narrmon model`: embedding model utilities (fine-tuning on a labelled training split)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+@click.group()
+def model() -> None:
+    """Embedding model utilities."""
+
+
+@model.command()
+@click.option(
+    "--catalog",
+    "catalog_path",
+    type=click.Path(exists=True, path_type=Path),
+    required=True,
+    help="Catalog whose first exemplar per narrative is the target.",
+)
+@click.option("--queries", type=_FILE, required=True, help="TRAIN queries TSV (id<TAB>text).")
+@click.option("--qrels", type=_FILE, required=True, help="TRAIN qrels TSV (qid 0 claim_id 1).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Model folder to write (default: a cache folder keyed by the data).",
+)
+def finetune(catalog_path: Path, queries: Path, qrels: Path, output: Path | None) -> None:
+    """Fine-tune the embedding model (MNRL, seeded, CPU, a few minutes) on a TRAIN split.
+
+    Point NARRMON_MODEL__PATH at the printed folder to use it in the pipeline.
+    """
+    import logging
+
+    from models.finetune import claim_pairs, ensure_finetuned
+    from models.finetune import finetune as train
+    from pipeline.settings import Settings
+
+    logging.getLogger("models").setLevel(logging.INFO)
+    settings = Settings.load()
+    if settings.model.threads:
+        import torch
+
+        torch.set_num_threads(settings.model.threads)
+    pairs = claim_pairs(catalog_path, queries, qrels)
+    if not pairs:
+        raise click.ClickException("no (query, claim) pairs: do the qrels ids match the catalog?")
+    if output is None:
+        path = ensure_finetuned(settings.cache_dir, pairs, settings.model.path)
+    else:
+        path = train(pairs, output, settings.model.path, epochs=1, batch_size=32, seed=13)
+    click.echo(str(path))
