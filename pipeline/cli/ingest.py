@@ -9,6 +9,7 @@ options. Heavy imports (kafka, connectors) happen inside the command so `narrmon
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import time
 from pathlib import Path
@@ -34,7 +35,10 @@ def _fail(message: str) -> None:
     "--speed",
     default="max",
     show_default=True,
-    help="original (pace by created_at gaps), Nx (N times faster, e.g. 60x) or max.",
+    help=(
+        "original (pace by created_at gaps), Nx (N times faster, e.g. 60x) or max. Articles are "
+        "paced by publication date (days apart): add --max-wait."
+    ),
 )
 @click.option(
     "--max-wait",
@@ -106,6 +110,9 @@ def ingest(
     except MappingError as exc:
         raise click.BadParameter(str(exc), param_hint="--map/--mapping") from exc
 
+    if logging.getLogger().getEffectiveLevel() >= logging.WARNING:
+        # kafka-python logs every refused connection at ERROR; our one-line message suffices.
+        logging.getLogger("kafka").setLevel(logging.CRITICAL)
     settings = Settings.load()
     bootstrap = settings.kafka.bootstrap
     posts_topic = topic or settings.topics.posts
