@@ -179,7 +179,7 @@ def run_demo(
     """Run the demo; return the summary. Raises `DemoError`."""
     from pipeline.index import hits_alias
     from pipeline.stack import StackError, down, up
-    from pipeline.topics import ensure_topics, pipeline_topics
+    from pipeline.topics import ensure_pipeline_topics
 
     run_id = uuid.uuid4().hex[:8]
     settings = demo_settings(settings, run_id)
@@ -190,7 +190,7 @@ def run_demo(
     worker = WorkerProcess(settings, settings.log_dir / f"demo-worker-{run_id}.log")
     started = time.monotonic()
     try:
-        ensure_topics(settings.kafka.bootstrap, pipeline_topics(settings))
+        ensure_pipeline_topics(settings)
         worker.start()
         try:
             worker.wait_ready()

@@ -19,11 +19,12 @@ from pipeline.agents.context import MatcherFactory, WorkerContext
 from pipeline.app import Extension, create_app, default_matcher_factory
 from pipeline.metrics import Metrics
 from pipeline.settings import Settings
+from pipeline.spikes.extension import spike_extension
 
 logger = logging.getLogger(__name__)
 
-EXTENSIONS: list[Extension] = []
-"""Extensions every worker runs (``ext(app, ctx)``); the lead wires `pipeline.spikes` in here."""
+EXTENSIONS: list[Extension] = [spike_extension]
+"""Extensions every worker runs (``ext(app, ctx)``): spike detection on the hits topic."""
 
 _FAUST_LEVELS = {"warning": "warn", "critical": "crit"}
 
@@ -89,12 +90,12 @@ def run_worker(
     when the worker crashed)."""
     import faust
 
-    from pipeline.topics import ensure_topics, pipeline_topics
+    from pipeline.topics import ensure_pipeline_topics
 
     metrics = Metrics()
     # Faust creates its data directory but not the parents.
     (settings.state_dir / "faust").mkdir(parents=True, exist_ok=True)
-    ensure_topics(settings.kafka.bootstrap, pipeline_topics(settings))
+    ensure_pipeline_topics(settings)
     ctx = WorkerContext(
         settings=settings,
         metrics=metrics,

@@ -1,0 +1,47 @@
+"""Wire spike detection into a worker: the `Extension` that `pipeline.worker` runs.
+
+Kept apart from `agent.py` so the agent stays testable with `test_context()` while this module
+owns the I/O choices (the spikes topic as raw bytes, an async Elasticsearch client for the alerts
+index). Importing it is cheap: Faust and Elasticsearch are imported when the extension runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline.agents.context import WorkerContext
+
+
+def spike_extension(app: Any, ctx: WorkerContext) -> None:
+    """Register the spike agent, tables and timer on `app` (no I/O until the worker starts)."""
+    from elasticsearch import AsyncElasticsearch
+
+    from pipeline.spikes.agent import register
+    from pipeline.spikes.alerts_index import alerts_index, make_index_writer
+
+    settings = ctx.settings
+    if ctx.topics is None:
+        raise RuntimeError("spike_extension needs the app's topics (run it from create_app)")
+    spikes_topic = app.topic(
+        settings.topics.spikes,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=settings.topics.partitions,
+        replicas=settings.topics.replication,
+    )
+    es = settings.elasticsearch
+    client = AsyncElasticsearch(
+        es.endpoint,
+        api_key=es.api_key.get_secret_value() if es.api_key else None,
+        request_timeout=30,
+    )
+    register(
+        app,
+        ctx.topics.hits,
+        spikes_topic,
+        settings,
+        ctx.metrics,
+        make_index_writer(client, alerts_index(settings)),
+    )
