@@ -89,14 +89,18 @@ class Published:
     by_source: dict[str, int] = field(default_factory=dict)
 
 
-def replay_demo_stream(settings: Settings) -> Published:
-    """Publish the bundled articles, posts.jsonl and malformed.jsonl at full speed. Blocking."""
+def replay_demo_stream(settings: Settings, speed: str = "max") -> Published:
+    """Publish the bundled articles, posts.jsonl and malformed.jsonl. The posts are paced by
+    their ``created_at`` at `speed` (``max``, ``original`` or ``Nx``); articles (days apart) and
+    malformed records go out at once. Blocking; raises ValueError for a bad `speed`."""
     from connectors.articles import ArticleConnector
     from connectors.base import Connector
     from connectors.jsonl import JsonlConnector
+    from connectors.pacing import Pacer, parse_speed
     from connectors.publisher import Publisher
     from connectors.replay import replay
 
+    pace = parse_speed(speed)
     data = demo_data_dir()
     connectors: list[Connector] = [
         ArticleConnector(sorted((data / "articles").iterdir()), source="demo:articles"),
@@ -111,7 +115,10 @@ def replay_demo_stream(settings: Settings) -> Published:
             dead_letter_topic=settings.topics.dead_letter,
             source=connector.source,
         ) as publisher:
-            summary = replay(connector, publisher, max_chars=settings.worker.max_post_chars)
+            pacer = Pacer(pace) if connector.source == "demo:posts" else None
+            summary = replay(
+                connector, publisher, max_chars=settings.worker.max_post_chars, pacer=pacer
+            )
             publisher.flush()
             stats = publisher.stats
         published.posts += stats.posts_acked
@@ -174,7 +181,11 @@ def index_summary(settings: Settings, alias: str) -> dict[str, Any]:
 
 
 def run_demo(
-    settings: Settings, *, keep_running: bool = False, timeout_s: float = 600.0
+    settings: Settings,
+    *,
+    keep_running: bool = False,
+    timeout_s: float = 600.0,
+    speed: str = "max",
 ) -> dict[str, Any]:
     """Run the demo; return the summary. Raises `DemoError`."""
     from pipeline.index import hits_alias
@@ -196,7 +207,7 @@ def run_demo(
             worker.wait_ready()
         except RuntimeError as exc:
             raise DemoError(str(exc)) from exc
-        published = replay_demo_stream(settings)
+        published = replay_demo_stream(settings, speed)
         samples = _wait_settled(worker, published.posts, timeout_s)
         alias = hits_alias(settings)
         from_index = index_summary(settings, alias)

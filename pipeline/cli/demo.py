@@ -24,16 +24,30 @@ import click
     show_default=True,
     help="Give up waiting for the worker after this many seconds.",
 )
-def demo(as_json: bool, keep_running: bool, timeout_s: float) -> None:
+@click.option(
+    "--speed",
+    default="max",
+    show_default=True,
+    help="Replay pace of the demo posts: 'max' (a burst: latency includes queueing), "
+    "'original', or 'Nx' (e.g. 120x replays the 90-minute stream in 45 s: steady-state latency).",
+)
+def demo(as_json: bool, keep_running: bool, timeout_s: float, speed: str) -> None:
     """Replay the bundled demo stream through connectors, worker and index; summarise.
 
     Each run uses fresh topics, consumer group and index, so the counts are exact. By default
     it stops the worker, and the stack if the demo started it."""
+    from connectors.pacing import parse_speed
     from pipeline.demo import DemoError, run_demo
     from pipeline.settings import Settings
 
     try:
-        summary = run_demo(Settings.load(), keep_running=keep_running, timeout_s=timeout_s)
+        parse_speed(speed)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--speed") from exc
+    try:
+        summary = run_demo(
+            Settings.load(), keep_running=keep_running, timeout_s=timeout_s, speed=speed
+        )
     except DemoError as exc:
         click.echo(f"narrmon demo: {exc}", err=True)
         sys.exit(1)

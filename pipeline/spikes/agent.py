@@ -4,8 +4,8 @@
 
 - agent ``narrmon-spikes`` on `hits_topic` (raw bytes: JSON `Hit`s), which counts each hit in the
   in-process `SpikeDetector` and in a 1-minute tumbling table of counts per narrative and
-  narrative x platform (``<app>-spike-counts``, kept an hour, for inspection and recovery);
-- a plain table ``<app>-spike-baselines`` holding each key's EWMA state (changelog-backed, so a
+  narrative x platform (``spike-counts``; Faust prefixes its changelog topic with the app id, kept an hour, for inspection and recovery);
+- a plain table ``spike-baselines`` holding each key's EWMA state (changelog-backed, so a
   restarted worker keeps its baselines). Faust only lets a table change inside a stream event, so
   baseline updates made by the timer are copied into the table on the next hit;
 - a timer (every ``min(grace_s, 5)`` s) that closes due minutes: gauges
@@ -98,13 +98,13 @@ def register(  # noqa: PLR0917 (the signature the worker app calls)
         return faust.Schema(key_serializer="json", value_serializer="json")
 
     counts = app.Table(
-        f"{app_id}-spike-counts",
+        "spike-counts",
         default=int,
         schema=json_schema(),
         partitions=settings.topics.partitions,
     ).tumbling(s.window_s, expires=timedelta(hours=1))
     baseline_table = app.Table(
-        f"{app_id}-spike-baselines",
+        "spike-baselines",
         default=dict,
         schema=json_schema(),
         partitions=settings.topics.partitions,

@@ -47,7 +47,7 @@ def test_agent_turns_a_burst_into_one_spike_event(make_hit: HitFactory) -> None:
             assert key == found[0].id.encode()
             # the timer's baseline update reaches the changelog table with the next hit event
             await agent.put(make_hit(1.5, severity="critical").model_dump_json().encode())
-            baselines = dict(app.tables[f"{settings.worker.app_id}-spike-baselines"].items())
+            baselines = dict(app.tables["spike-baselines"].items())
         return found, message, baselines
 
     found, message, baselines = asyncio.run(scenario())
