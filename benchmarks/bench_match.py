@@ -21,7 +21,8 @@ DIMS = 384
 
 
 def unit(rows: np.ndarray) -> np.ndarray:
-    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    return rows.astype(np.float32, copy=False)
 
 
 def peak_rss_mb() -> float:
@@ -29,12 +30,13 @@ def peak_rss_mb() -> float:
 
 
 def bench(size: int, queries: int, batch: int, exact_limit: int, rng: np.random.Generator) -> None:
-    centres = unit(rng.normal(size=(max(size // 3, 1), DIMS)))
+    centres = unit(rng.standard_normal((max(size // 3, 1), DIMS), dtype=np.float32))
     owners = np.arange(size) // 3  # three exemplars per narrative
-    vectors = unit(centres[owners % len(centres)] + 0.35 * rng.normal(size=(size, DIMS)))
-    q = unit(
-        centres[rng.integers(0, len(centres), queries)] + 0.4 * rng.normal(size=(queries, DIMS))
-    )
+    vectors = centres[owners % len(centres)]
+    vectors += (0.5 / np.sqrt(DIMS)) * rng.standard_normal((size, DIMS), dtype=np.float32)
+    vectors = unit(vectors)
+    noise = (0.6 / np.sqrt(DIMS)) * rng.standard_normal((queries, DIMS), dtype=np.float32)
+    q = unit(centres[rng.integers(0, len(centres), queries)] + noise)
     started = time.perf_counter()
     index = ExemplarIndex(vectors, owners, exact_limit=exact_limit)
     build = time.perf_counter() - started

@@ -139,3 +139,10 @@ def test_claimreview_jsonld_import() -> None:
     assert narrative.verdict == "misleading"
     assert narrative.exemplars == ("The moon is made of cheese",)
     assert narrative.fact_checks[0].publisher == "Example Checks"
+
+
+def test_shipped_catalogs_validate() -> None:
+    folder = Path(__file__).resolve().parents[3] / "models" / "catalogs"
+    catalog = load_catalog(folder)
+    assert catalog.active
+    assert all(n.exemplars for n in catalog.active)

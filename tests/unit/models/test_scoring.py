@@ -52,14 +52,14 @@ def test_dense_index_max_aggregates_exemplars_per_narrative() -> None:
         ExemplarIndex(vectors, np.array([0, 1, 0, 2]))
 
 
-def test_dense_index_hnsw_agrees_with_exact_on_easy_data() -> None:
+def test_dense_index_ivf_agrees_with_exact_on_easy_data() -> None:
     rng = np.random.default_rng(0)
     vectors = rng.normal(size=(300, 16)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     owners = np.repeat(np.arange(100), 3)
     exact = ExemplarIndex(vectors, owners)
     approx = ExemplarIndex(vectors, owners, exact_limit=10)
-    assert approx.backend == "faiss-hnsw"
+    assert approx.backend == "faiss-ivf"
     queries = vectors[::30] + 0.01
     assert approx.search(queries, 3)[0][:, 0].tolist() == exact.search(queries, 3)[0][:, 0].tolist()
 
