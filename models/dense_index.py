@@ -6,7 +6,7 @@ Contracts:
 - `search(queries, k)` returns, per query, the `k` best narratives and their dense score (the max
   cosine over that narrative's exemplars), best first.
 - Exact numpy search (one matmul + `np.maximum.reduceat`) below `exact_limit` exemplars; above it a
-  faiss IVF-Flat index (inner product; ``nlist ~ 4 sqrt(n)``, `nprobe` lists searched), asking for
+  faiss IVF-Flat index (inner product; ``nlist ~ 2 sqrt(n)``, `nprobe` lists searched), asking for
   ``4 * k`` exemplars per query and aggregating those. IVF was chosen over HNSW because it builds
   a 1M-exemplar index in well under a minute on 2 cores (HNSW takes many minutes). It is
   approximate: a narrative whose best exemplar is not among the returned neighbours gets no dense
@@ -62,12 +62,12 @@ class ExemplarIndex:
         import faiss
 
         n, dims = self.vectors.shape
-        # faiss wants >= 39 training points per list; train on a seeded sample of <= 256 per list
-        nlist = max(1, min(int(4 * np.sqrt(n)), n // 39))
+        # faiss wants >= 39 training points per list; train on a seeded sample of <= 64 per list
+        nlist = max(1, min(int(2 * np.sqrt(n)), n // 39))
         logger.info("building IVF index over %d exemplars (%d lists)", n, nlist)
         quantizer = faiss.IndexFlatIP(dims)
         index = faiss.IndexIVFFlat(quantizer, dims, nlist, faiss.METRIC_INNER_PRODUCT)
-        sample = np.random.default_rng(0).choice(n, size=min(n, 256 * nlist), replace=False)
+        sample = np.random.default_rng(0).choice(n, size=min(n, 64 * nlist), replace=False)
         index.train(self.vectors[np.sort(sample)])
         index.add(self.vectors)
         index.nprobe = min(self.nprobe, nlist)
