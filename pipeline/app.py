@@ -28,7 +28,7 @@ def default_matcher_factory(settings: Settings) -> MatcherFactory:
     """Load the matcher for ``settings.catalog.path`` / ``settings.model`` (lazily, when called)."""
 
     def factory() -> Any:
-        from models.service import load_matcher
+        from models.service import MatcherConfig, load_matcher
 
         if settings.catalog.path is None:
             raise ValueError("no catalog: set NARRMON_CATALOG__PATH or pass --catalog")
@@ -37,6 +37,9 @@ def default_matcher_factory(settings: Settings) -> MatcherFactory:
             model_path=settings.model.path,
             cache_dir=settings.cache_dir,
             device=settings.model.device,
+            config=MatcherConfig(
+                threshold=settings.matcher.threshold, top_k=settings.matcher.top_k
+            ),
         )
 
     return factory

@@ -128,6 +128,15 @@ class ModelSettings(_Group):
     threads: int | None = None
 
 
+class MatcherSettings(_Group):
+    """Matching knobs passed to `models.service.MatcherConfig` (defaults tuned on CheckThat! train).
+
+    `threshold` applies to the fused score unless a narrative sets its own `threshold`."""
+
+    threshold: float = Field(default=0.55, ge=0.0, le=1.0)
+    top_k: int = Field(default=5, ge=1, le=100)
+
+
 class CatalogSettings(_Group):
     path: Path | None = Field(
         default=None, description="Narrative catalog: a YAML file or a folder of them."
@@ -203,6 +212,7 @@ class Settings(BaseSettings):
     worker: WorkerSettings = WorkerSettings()
     model: ModelSettings = ModelSettings()
     catalog: CatalogSettings = CatalogSettings()
+    matcher: MatcherSettings = MatcherSettings()
     api: ApiSettings = ApiSettings()
     spikes: SpikeSettings = SpikeSettings()
 
