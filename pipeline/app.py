@@ -32,6 +32,11 @@ def default_matcher_factory(settings: Settings) -> MatcherFactory:
 
         if settings.catalog.path is None:
             raise ValueError("no catalog: set NARRMON_CATALOG__PATH or pass --catalog")
+        if settings.model.threads:
+            import torch
+
+            # More intra-op threads than cores loses up to 60% (NOTES.md); Faust needs one too.
+            torch.set_num_threads(settings.model.threads)
         return load_matcher(
             settings.catalog.path,
             model_path=settings.model.path,

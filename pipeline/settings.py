@@ -42,7 +42,6 @@ class KafkaSettings(_Group):
         default=None,
         description="Use an external cluster instead of the local one (host:port,...).",
     )
-    sasl_password: SecretStr | None = None
 
     @property
     def bootstrap(self) -> str:

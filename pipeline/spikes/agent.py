@@ -4,7 +4,8 @@
 
 - agent ``narrmon-spikes`` on `hits_topic` (raw bytes: JSON `Hit`s), which counts each hit in the
   in-process `SpikeDetector` and in a 1-minute tumbling table of counts per narrative and
-  narrative x platform (``spike-counts``; Faust prefixes its changelog topic with the app id, kept an hour, for inspection and recovery);
+  narrative x platform (``spike-counts``, kept an hour, for inspection and recovery; Faust
+  prefixes its changelog topic with the app id);
 - a plain table ``spike-baselines`` holding each key's EWMA state (changelog-backed, so a
   restarted worker keeps its baselines). Faust only lets a table change inside a stream event, so
   baseline updates made by the timer are copied into the table on the next hit;

@@ -13,13 +13,16 @@ from pipeline.agents.context import WorkerContext
 
 
 def spike_extension(app: Any, ctx: WorkerContext) -> None:
-    """Register the spike agent, tables and timer on `app` (no I/O until the worker starts)."""
+    """Register the spike agent, tables and timer on `app` (no I/O until the worker starts);
+    nothing when ``settings.spikes.enabled`` is false."""
     from elasticsearch import AsyncElasticsearch
 
     from pipeline.spikes.agent import register
     from pipeline.spikes.alerts_index import alerts_index, make_index_writer
 
     settings = ctx.settings
+    if not settings.spikes.enabled:
+        return
     if ctx.topics is None:
         raise RuntimeError("spike_extension needs the app's topics (run it from create_app)")
     spikes_topic = app.topic(
