@@ -56,6 +56,9 @@ class Narrative(_Strict):
     threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     status: Status = "active"
     updated_at: dt.date | None = None
+    # when the claim was first published / fact-checked; the re-ranker uses its distance to a
+    # post's date (`models.rerank`); optional, and missing means "no date evidence"
+    claim_date: dt.date | None = None
 
     @field_validator("tags", "languages", mode="before")
     @classmethod
@@ -138,6 +141,8 @@ def content_version(narratives: Iterable[Narrative]) -> str:
     digest = hashlib.sha256()
     for narrative in narratives:
         payload = narrative.model_dump(mode="json", exclude_defaults=False)
+        if payload.get("claim_date") is None:  # added later: keeps older catalogs' versions
+            payload.pop("claim_date", None)
         digest.update(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8"))
         digest.update(b"\n")
     return digest.hexdigest()[:16]

@@ -16,6 +16,7 @@ Contracts:
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -36,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 _YAML_SUFFIXES = (".yaml", ".yml")
 _PICKLE_MIN_BYTES = 1_000_000
+_PICKLE_SCHEMA = b"narrative-v2:"
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -85,7 +87,9 @@ def _load_file(path: Path, cache_dir: Path | None) -> Catalog:
 def _cache_path(cache_dir: Path | None, raw: bytes) -> Path | None:
     if cache_dir is None:
         return None
-    return Path(cache_dir) / "catalogs" / f"{hashlib.sha256(raw).hexdigest()}.pickle"
+    # the schema tag changes when `Narrative` gains a field, so stale pickles are never loaded
+    digest = hashlib.sha256(_PICKLE_SCHEMA + raw).hexdigest()
+    return Path(cache_dir) / "catalogs" / f"{digest}.pickle"
 
 
 def _load_yaml(path: Path, raw: bytes) -> Catalog:
@@ -222,7 +226,19 @@ def vclaim_narrative(record: dict[str, Any]) -> Narrative | None:
         threshold=None,
         status="active",
         updated_at=None,
+        claim_date=_vclaim_date(record.get("date")),
     )
+
+
+def _vclaim_date(value: object) -> dt.date | None:
+    """CheckThat! writes ``26 May 2015``; anything else (or nothing) is no date."""
+    text = str(value or "").strip()
+    for fmt in ("%d %B %Y", "%d %b %Y", "%Y-%m-%d", "%B %d, %Y"):
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
 
 
 # -- ClaimReview -------------------------------------------------------------------------------

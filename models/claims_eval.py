@@ -4,7 +4,9 @@ Blocking and CPU-bound: embeds every query once. Fusion modes, all over the matc
 set (dense top-N united with lexical top-N):
 - ``linear``: the matcher's own fused score (what production uses);
 - ``dense`` / ``lexical``: one signal alone;
-- ``rrf``: reciprocal rank fusion of the dense and lexical orders (rank-only baseline).
+- ``rrf``: reciprocal rank fusion of the dense and lexical orders (rank-only baseline);
+- ``rerank``: the logistic re-ranker's probability (`models.rerank`) over the top linear
+  candidates; the matcher must carry a re-ranker (`NarrativeMatcher.with_reranker`).
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from models.evaluation import evaluate_rankings
 from models.fusion import reciprocal_rank_fusion
 from models.service import Candidate, NarrativeMatcher
 
-Fusion = Literal["linear", "dense", "lexical", "rrf"]
-FUSIONS: tuple[Fusion, ...] = ("linear", "dense", "lexical", "rrf")
+Fusion = Literal["linear", "dense", "lexical", "rrf", "rerank"]
+FUSIONS: tuple[Fusion, ...] = ("linear", "dense", "lexical", "rrf", "rerank")
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,7 @@ class ClaimsReport:
 
 def order(candidates: list[Candidate], fusion: Fusion) -> list[int]:
     """Narrative indexes of `candidates` in the order `fusion` ranks them."""
-    if fusion == "linear":
+    if fusion in ("linear", "rerank"):
         return [c.narrative for c in sorted(candidates, key=lambda c: -c.fused)]
     if fusion == "dense":
         return [c.narrative for c in sorted(candidates, key=lambda c: -c.dense)]
@@ -55,6 +57,8 @@ def run_claims_eval(
     depth: int = 10,
 ) -> ClaimsReport:
     """Rank the catalog for every query that has qrels and compute the metrics."""
+    if (fusion == "rerank") != (matcher.config.reranker is not None):
+        raise ValueError("fusion 'rerank' needs a matcher with a re-ranker, and only it")
     matcher.warm_up()
     ids = [q for q in qrels if q in queries]
     started = time.perf_counter()

@@ -8,6 +8,7 @@ It never returns an empty string for a non-empty input (it falls back to the ori
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 
@@ -30,3 +31,24 @@ def clean_post_text(text: str) -> str:
     cleaned = _SIGIL.sub(r"\1", cleaned)
     cleaned = _SPACES.sub(" ", cleaned).strip()
     return cleaned or text.strip()
+
+
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+_ATTRIBUTION_DATE = re.compile(
+    rf"\(@\w{{1,30}}\)\s*(?:(?P<md>(?:{_MONTHS}) \d{{1,2}}, \d{{4}})"
+    rf"|(?P<dm>\d{{1,2}} (?:{_MONTHS}) \d{{4}}))\s*$"
+)
+
+
+def post_date(text: str) -> dt.date | None:
+    """The date in a tweet's trailing attribution (``— Name (@handle) February 25, 2016``), as
+    embedded tweets carry it; None when there is none. Call it on the raw text: `clean_post_text`
+    removes the attribution."""
+    found = _ATTRIBUTION_DATE.search(text.strip())
+    if found is None:
+        return None
+    value, fmt = (found["md"], "%B %d, %Y") if found["md"] else (found["dm"], "%d %B %Y")
+    try:
+        return dt.datetime.strptime(value, fmt).date()
+    except ValueError:
+        return None

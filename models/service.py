@@ -8,13 +8,20 @@ Contracts:
   returns one `PostMatches` per text, in order: the post's normalised embedding and its matches over
   threshold, best first, at most `top_k`.
 - Scoring: dense (max cosine over a narrative's exemplars) and lexical (normalised BM25) are fused
-  linearly (`models.fusion`); a match needs ``fused >= threshold`` (the narrative's own threshold
-  or the default) and every `required_terms` entry present in the post. Stance: `models.stance`.
+  linearly (`models.fusion`). With `MatcherConfig.reranker` set, the top `reranker.depth` linear
+  candidates are re-scored by the logistic re-ranker (`models.rerank`: per-field cosines, gaps to
+  the best candidate, post/claim date proximity) and only those are kept, ordered by its
+  probability, which becomes the fused score. Post dates come from the caller (`dates`) or else
+  from a tweet attribution in the text (`models.query.post_date`). A match needs
+  ``fused >= threshold`` (the narrative's own threshold or the default) and every
+  `required_terms` entry present in the post. Stance: `models.stance`.
 - Never raises for odd input: empty or whitespace texts get no matches.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import logging
 import re
 import threading
@@ -31,8 +38,9 @@ from models.dense_index import ExemplarIndex
 from models.embedder import Embedder
 from models.fusion import DEFAULT_LEXICAL_WEIGHT, linear_fusion
 from models.lexical import LexicalIndex
-from models.query import clean_post_text
+from models.query import clean_post_text, post_date
 from models.records import Explanation, Match, NarrativeRef, Scores
+from models.rerank import Evidence, Reranker, feature_matrix
 from models.stance import classify_stance
 
 logger = logging.getLogger(__name__)
@@ -48,6 +56,7 @@ class MatcherConfig:
     candidates: int = 50
     stance_margin: float = 0.02
     keyword_repeats: int = 3
+    reranker: Reranker | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +119,11 @@ class NarrativeMatcher:
         self._counter: ExemplarIndex | None = None
         self._counter_owner_rows: dict[int, tuple[int, int]] = {}
         self._lexical: LexicalIndex | None = None
+        self._titles: np.ndarray | None = None
+        self._claim_days = np.asarray(
+            [n.claim_date.toordinal() if n.claim_date else np.nan for n in self._active],
+            dtype=np.float64,
+        )
         self._lock = threading.Lock()
 
     @property
@@ -140,6 +154,8 @@ class NarrativeMatcher:
             if counter_owners:
                 counter_vectors = self.embedder.encode_cached(self._counter_texts)
                 self._counter = ExemplarIndex(counter_vectors, np.asarray(counter_owners))
+            if self.config.reranker is not None:
+                self._titles = self.embedder.encode_cached([n.title for n in self._active])
             docs = [_document(n, self.config.keyword_repeats) for n in self._active]
             self._lexical = LexicalIndex(docs)
             logger.info(
@@ -148,17 +164,67 @@ class NarrativeMatcher:
                 time.perf_counter() - started,
             )  # fmt: skip
 
-    def rank(self, texts: Sequence[str], k: int | None = None) -> list[list[Candidate]]:
-        """Every candidate narrative per text, best fused score first (no thresholds or rules)."""
-        return self._rank(texts, self._embed([clean_post_text(t) for t in texts]), k)
+    def rank(
+        self, texts: Sequence[str], k: int | None = None,
+        dates: Sequence[dt.date | None] | None = None, vectors: np.ndarray | None = None,
+    ) -> list[list[Candidate]]:  # fmt: skip
+        """Every candidate narrative per text, best fused score first (no thresholds or rules).
+        `dates`: each post's date (default: parsed from a tweet attribution in the text);
+        `vectors`: the cleaned texts' embeddings when the caller already has them."""
+        if dates is None:
+            dates = [post_date(t) for t in texts]
+        if vectors is None:
+            vectors = self._embed([clean_post_text(t) for t in texts])
+        self.warm_up()
+        return self._rank(texts, vectors, k, dates)
+
+    def with_reranker(self, reranker: Reranker | None) -> NarrativeMatcher:
+        """A matcher like this one (same model and catalog) that re-ranks with `reranker`."""
+        return NarrativeMatcher(
+            self.catalog, self.embedder, dataclasses.replace(self.config, reranker=reranker)
+        )
+
+    def evidence(
+        self, vector: np.ndarray, date: dt.date | None, candidates: Sequence[Candidate]
+    ) -> Evidence:
+        """The re-ranker's raw evidence for `candidates` of a post embedded as `vector`."""
+        assert self._dense is not None
+        if self._titles is None:
+            self._titles = self.embedder.encode_cached([n.title for n in self._active])
+        ids = np.asarray([c.narrative for c in candidates], dtype=np.int64)
+        first, mean = np.empty(len(ids)), np.empty(len(ids))
+        for j, n in enumerate(ids):
+            sims = self._dense.vectors[self._dense.starts[n] : self._dense.ends[n]] @ vector
+            first[j], mean[j] = sims[0], sims.mean()
+        post_day = date.toordinal() if date is not None else np.nan
+        return Evidence(
+            dense=np.asarray([c.dense for c in candidates], dtype=np.float64),
+            lexical=np.asarray([c.lexical for c in candidates], dtype=np.float64),
+            fused=np.asarray([c.fused for c in candidates], dtype=np.float64),
+            cos_first=first,
+            cos_title=self._titles[ids] @ vector if len(ids) else np.zeros(0),
+            cos_mean=mean,
+            days=self._claim_days[ids] - post_day,
+        )
+
+    def _rerank(
+        self, vector: np.ndarray, date: dt.date | None, candidates: list[Candidate]
+    ) -> list[Candidate]:
+        reranker = self.config.reranker
+        assert reranker is not None
+        top = candidates[: reranker.depth]
+        probs = reranker.score(feature_matrix(self.evidence(vector, date, top)))
+        rescored = [dataclasses.replace(c, fused=float(p)) for c, p in zip(top, probs, strict=True)]
+        return sorted(rescored, key=lambda c: -c.fused)
 
     def _embed(self, cleaned: Sequence[str]) -> np.ndarray:
         self.warm_up()
         return self.embedder.encode(cleaned)
 
     def _rank(
-        self, texts: Sequence[str], vectors: np.ndarray, k: int | None = None
-    ) -> list[list[Candidate]]:
+        self, texts: Sequence[str], vectors: np.ndarray, k: int | None,
+        dates: Sequence[dt.date | None],
+    ) -> list[list[Candidate]]:  # fmt: skip
         assert self._dense is not None and self._lexical is not None
         if not self._active:
             return [[] for _ in texts]
@@ -172,25 +238,31 @@ class NarrativeMatcher:
             ids = np.unique(np.concatenate([dense_ids[q][dense_ids[q] >= 0], lex_top]))
             dense, rows = self._dense.narrative_scores(vectors[q], ids)
             fused = linear_fusion(dense, lexical[ids], self.config.lexical_weight)
-            order = np.argsort(-fused, kind="stable")[: k or len(ids)]
-            out.append(
-                [
-                    Candidate(int(ids[j]), float(dense[j]), float(lexical[ids[j]]),
-                              float(fused[j]), int(rows[j]))
-                    for j in order
-                ]
-            )  # fmt: skip
+            order = np.argsort(-fused, kind="stable")
+            ranked = [
+                Candidate(int(ids[j]), float(dense[j]), float(lexical[ids[j]]),
+                          float(fused[j]), int(rows[j]))
+                for j in order
+            ]  # fmt: skip
+            if self.config.reranker is not None:
+                ranked = self._rerank(vectors[q], dates[q], ranked)
+            out.append(ranked[: k or len(ranked)])
         return out
 
-    def match(self, texts: Sequence[str]) -> list[PostMatches]:
-        """Matches over threshold for each text (see module docstring). Blocking."""
+    def match(
+        self, texts: Sequence[str], dates: Sequence[dt.date | None] | None = None
+    ) -> list[PostMatches]:
+        """Matches over threshold for each text (see module docstring). Blocking.
+        `dates`: each post's date (default: parsed from a tweet attribution in the text)."""
         if not texts:
             return []
+        if dates is None:
+            dates = [post_date(t) for t in texts]
         started = time.perf_counter()
         cleaned = [clean_post_text(t) if t.strip() else "" for t in texts]
         vectors = self._embed([c or " " for c in cleaned])
         embedded = time.perf_counter()
-        ranked = self._rank(cleaned, vectors)
+        ranked = self._rank(cleaned, vectors, None, dates)
         results = []
         for q, candidates in enumerate(ranked):
             matches = [] if not cleaned[q] else self._matches(cleaned[q], vectors[q], candidates)
