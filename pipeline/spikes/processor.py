@@ -19,7 +19,8 @@ from models.records import Hit
 from pipeline.metrics import Metrics
 from pipeline.settings import SpikeSettings
 from pipeline.spikes.alerts_index import SpikeWriter
-from pipeline.spikes.detector import BaselineStore, SpikeDetector, WindowResult
+from pipeline.spikes.baseline import BaselineStore
+from pipeline.spikes.detector import SpikeDetector, WindowResult
 from pipeline.spikes.records import Spike
 
 logger = logging.getLogger(__name__)

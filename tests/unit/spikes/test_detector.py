@@ -8,13 +8,8 @@ from typing import Any
 
 from models.records import Severity
 from pipeline.settings import SpikeSettings
-from pipeline.spikes.detector import (
-    Baseline,
-    SpikeDetector,
-    WindowResult,
-    ewma_alpha,
-    judge,
-)
+from pipeline.spikes.baseline import Baseline, ewma_alpha, judge
+from pipeline.spikes.detector import SpikeDetector, WindowResult
 from pipeline.spikes.records import Spike
 from tests.unit.spikes.conftest import HitFactory, at_minute
 
