@@ -15,7 +15,7 @@ Contracts:
 - Why dates: fact checks follow the posts they check within days (on CheckThat! 2022 2A train,
   the median claim comes 2 days after its tweet; 75% within a week), while look-alike claims are
   spread over years. Posts carry dates (tweet attribution, or the post's own timestamp), and so
-  do verified claims. Train 5-fold MAP@5: 0.861 linear -> 0.868 + fields -> 0.910 + dates.
+  do verified claims. Train 5-fold MAP@5 (top 20): 0.861 linear -> 0.868 + fields -> 0.910 + dates.
 """
 
 from __future__ import annotations
@@ -38,7 +38,9 @@ FEATURES: tuple[str, ...] = (
     "cos_first", "cos_title", "cos_mean", "cos_first_gap", "cos_title_gap", "cos_mean_gap",
     "has_date", "after_log", "before_log", "within_week", "within_month",
 )  # fmt: skip
-DEFAULT_DEPTH = 20
+# re-score the whole candidate union (dense top 50 + lexical top 50): dates lift true claims from
+# far down; train 5-fold CV MAP@5 by depth: 20 -> 0.910, 40 -> 0.917, 100 -> 0.921
+DEFAULT_DEPTH = 100
 
 
 @dataclass(frozen=True)

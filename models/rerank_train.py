@@ -164,17 +164,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--cache-dir", type=Path, default=Path.home() / ".cache" / "narrmon")
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--depth", type=int, default=DEFAULT_DEPTH, help="candidates re-scored")
+    parser.add_argument("--c", type=float, default=DEFAULT_C, help="inverse L2 strength")
+    parser.add_argument("--cv-only", action="store_true", help="report CV, write nothing")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     matcher = load_matcher(args.catalog, cache_dir=args.cache_dir)
-    samples = collect(matcher, read_queries(args.queries), read_qrels(args.qrels))
-    cv = cross_validate(samples, folds=args.folds)
-    logger.info("train %d-fold CV: %s", args.folds, cv)
-    reranker = fit(samples)
+    samples = collect(matcher, read_queries(args.queries), read_qrels(args.qrels), args.depth)
+    cv = cross_validate(samples, folds=args.folds, c=args.c)
+    logger.info("train %d-fold CV (depth %d, C %g): %s", args.folds, args.depth, args.c, cv)
+    if args.cv_only:
+        return
+    reranker = fit(samples, args.c, args.depth)
     meta = {
         "trained_on": args.queries.name, "queries": len(samples.relevant),
         "rows": len(samples.labels), "model_id": matcher.model_id,
-        "catalog_version": matcher.catalog_version, "C": DEFAULT_C,
+        "catalog_version": matcher.catalog_version, "C": args.c,
         "cv_folds": args.folds, **{f"cv_{k}": round(v, 4) for k, v in cv.items()},
     }  # fmt: skip
     dataclasses.replace(reranker, meta=meta).save(args.out)
