@@ -13,7 +13,7 @@ from typing import Any
 from pipeline.settings import SpikeThresholds
 
 _MAX_FOLD_MINUTES = 24 * 60
-"""Empty minutes folded one by one at most; beyond that the baseline is effectively zero."""
+"""Empty windows folded one by one at most by default; beyond that the baseline is zero."""
 
 BaselineStore = MutableMapping[str, dict[str, Any]]
 """Per-key EWMA state (`Baseline.to_dict`): a dict, or a Faust table in the worker."""
@@ -26,7 +26,9 @@ def ewma_alpha(half_life_min: float) -> float:
 
 @dataclass
 class Baseline:
-    """EWMA state of one key. ``last_minute``: epoch minute last folded in (None: never)."""
+    """EWMA state of one key, per window (a minute by default; the field names say "minute" for
+    the stored format's sake). ``minutes``: windows folded in; ``last_minute``: epoch window
+    number last folded in (None: never)."""
 
     mean: float = 0.0
     var: float = 0.0
@@ -48,14 +50,15 @@ class Baseline:
         self.var = (1.0 - alpha) * (self.var + diff * increment)
         self.minutes += 1
 
-    def advance_to(self, minute: int, alpha: float) -> None:
-        """Fold zeros for the empty minutes after ``last_minute`` up to (not including) `minute`."""
+    def advance_to(self, minute: int, alpha: float, max_fold: int = _MAX_FOLD_MINUTES) -> None:
+        """Fold zeros for the empty windows after ``last_minute`` up to (not including) `minute`;
+        a gap longer than `max_fold` windows resets the baseline to zero."""
         if self.last_minute is None:
             return
         gap = minute - self.last_minute - 1
-        for _ in range(min(max(gap, 0), _MAX_FOLD_MINUTES)):
+        for _ in range(min(max(gap, 0), max_fold)):
             self.fold(0.0, alpha)
-        if gap > _MAX_FOLD_MINUTES:
+        if gap > max_fold:
             self.mean = 0.0
             self.var = 0.0
 

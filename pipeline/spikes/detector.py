@@ -23,6 +23,11 @@ for ``spikes.cooldown_min`` minutes (15): a burst that lasts several minutes is 
 The minute is folded into the baseline after it is judged, so a sustained new level slowly
 becomes the normal.
 
+**Windows other than a minute.** ``spikes.window_s`` (60) sets the window length; "minute" above
+means one window. Settings stay in real minutes whatever the window: the half-life, warm-up and
+cooldown are converted to windows (a 5 s window with a 60 min half-life has a 720-window
+half-life), and the rate gauges are scaled to hits per minute (`per_minute`).
+
 **Time.** Callers pass timestamps (the agent uses the hit's ``matched_at``). A window closes when
 `close_due` is called with ``now >= window_end + grace_s``. A hit for a minute that has already
 closed for its key is counted in the key's earliest open minute instead of being dropped.
@@ -55,6 +60,9 @@ from pipeline.spikes.records import AuthorCount, Spike, SpikeExample
 logger = logging.getLogger(__name__)
 
 UNKNOWN_AUTHOR = "(unknown)"
+
+_MAX_FOLD_S = 24 * 3600
+"""Empty windows are folded one by one for at most a day; beyond that the baseline is zero."""
 
 
 @dataclass
@@ -112,14 +120,24 @@ class SpikeDetector:
         self.baselines: MutableMapping[str, dict[str, Any]] = (
             baselines if baselines is not None else {}
         )
-        self._alpha = ewma_alpha(settings.baseline_half_life_min)
+        per_minute = 60.0 / settings.window_s
+        # The EWMA folds one window at a time; its half-life and the warm-up are in minutes.
+        self._alpha = ewma_alpha(settings.baseline_half_life_min * per_minute)
+        self._warmup_windows = math.ceil(settings.warmup_min * per_minute)
+        self._max_fold = max(1, _MAX_FOLD_S // settings.window_s)
         self._open: dict[tuple[str, int], _Window] = {}
         self._known: dict[str, tuple[str, Severity, str | None]] = {}
         self._closed_through: int | None = None
         self._start_minute: int | None = None
 
     def minute_of(self, at: datetime) -> int:
+        """The window number of `at` (epoch seconds // ``window_s``: a minute by default)."""
         return int(at.timestamp()) // self.settings.window_s
+
+    @property
+    def per_minute(self) -> float:
+        """Factor from hits per window to hits per minute (1.0 for the default 60 s window)."""
+        return 60.0 / self.settings.window_s
 
     def _started(self, minute: int) -> int:
         if self._start_minute is None:
@@ -209,8 +227,8 @@ class SpikeDetector:
     def _close(self, window: _Window) -> WindowResult:
         key = narrative_key(window.narrative_id, window.platform)
         baseline = self._baseline(key)
-        baseline.advance_to(window.minute, self._alpha)
-        warm = baseline.minutes >= self.settings.warmup_min
+        baseline.advance_to(window.minute, self._alpha, self._max_fold)
+        warm = baseline.minutes >= self._warmup_windows
         thresholds = self.settings.thresholds(window.severity)
         verdict = judge(
             window.count, len(window.authors), baseline, thresholds, self.settings.variance_floor
@@ -260,7 +278,7 @@ class SpikeDetector:
     ) -> WindowResult:
         baseline = self._baseline(key)
         if baseline.last_minute is not None and baseline.last_minute < minute:
-            baseline.advance_to(minute + 1, self._alpha)
+            baseline.advance_to(minute + 1, self._alpha, self._max_fold)
             baseline.last_minute = minute
             self.baselines[key] = baseline.to_dict()
         sd = math.sqrt(max(baseline.var, baseline.mean, self.settings.variance_floor))

@@ -84,7 +84,9 @@ class SpikeProcessor:
         return spikes
 
     def _export(self, result: WindowResult) -> None:
+        # The gauges are per minute whatever the window length (`spikes.window_s`).
         labels = (result.narrative_id, result.severity)
-        self.metrics.narrative_rate.labels(*labels).set(result.count)
-        self.metrics.narrative_baseline.labels(*labels).set(result.baseline)
+        per_minute = self.detector.per_minute
+        self.metrics.narrative_rate.labels(*labels).set(result.count * per_minute)
+        self.metrics.narrative_baseline.labels(*labels).set(result.baseline * per_minute)
         self.metrics.narrative_zscore.labels(*labels).set(result.z)
