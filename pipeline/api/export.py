@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from pipeline.api.queries import LIST_FIELDS, flatten
+from pipeline.api.results import LIST_FIELDS, flatten
 
 CSV_COLUMNS = (*LIST_FIELDS, "explanation.summary")
 

@@ -1,35 +1,34 @@
 """`HitService`: the one code path for searching and reviewing hits, used by the HTTP API and the
 CLI alike. Blocking (the sync Elasticsearch client); FastAPI runs it in its thread pool.
 
-Raises only `pipeline.api.errors` exceptions (and `ParamError` for bad cursors): Elasticsearch
-exceptions are translated at this boundary, so callers never import the ES client.
+Reads live here; reviews and their audit trail live in `pipeline.api.review_service` (this class
+delegates to it). Raises only `pipeline.api.errors` exceptions (and `ParamError` for bad cursors):
+Elasticsearch exceptions are translated at the `pipeline.api.elastic` boundary, so callers never
+import the ES client.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from elasticsearch import ApiError, ConflictError, Elasticsearch, TransportError
+from elasticsearch import Elasticsearch
 
 from models.catalog import Catalog
-from pipeline.api import queries
-from pipeline.api.errors import HitNotFoundError, ReviewConflictError, SearchUnavailableError
+from pipeline.api import elastic, queries, results
+from pipeline.api.narratives import narrative_rows
 from pipeline.api.params import HitFilters, Interval, decode_cursor, encode_cursor
-from pipeline.api.reviews import ReviewEvent, ReviewPublisher, audit_entry, review_block
-from pipeline.index import audit_index, ensure_audit_index, hits_read_alias
+from pipeline.api.review_service import ReviewService
+from pipeline.api.reviews import ReviewPublisher
+from pipeline.index import hits_read_alias
 from pipeline.index.document import review_of
 from pipeline.settings import Settings
 
 logger = logging.getLogger(__name__)
-
-_UNAVAILABLE_STATUSES = {429, 502, 503, 504}
 
 
 class TextEncoder(Protocol):
@@ -38,21 +37,10 @@ class TextEncoder(Protocol):
 
 
 def default_catalog_path(settings: Settings) -> Path:
+    """``catalog.path``, or the folder of example catalogs shipped in `models` when unset."""
     import models
 
     return settings.catalog.path or Path(models.__file__).parent / "catalogs"
-
-
-@contextmanager
-def _translated() -> Iterator[None]:
-    try:
-        yield
-    except ApiError as exc:
-        if exc.meta.status in _UNAVAILABLE_STATUSES:
-            raise SearchUnavailableError(f"elasticsearch answered {exc.meta.status}") from exc
-        raise
-    except TransportError as exc:  # connection refused, timeouts
-        raise SearchUnavailableError(f"elasticsearch unreachable: {exc}") from exc
 
 
 class HitService:
@@ -69,24 +57,16 @@ class HitService:
     ) -> None:
         self.client = client
         self.settings = settings
-        self.publisher = publisher
+        self.reviews = ReviewService(client, settings, publisher)
         self._encoder = encoder
         self._catalog_loader = catalog_loader
         self._catalog: Catalog | None = None
         self._lock = threading.Lock()
         self.read_index = hits_read_alias(settings)
-        self.audit_index = audit_index(settings)
-        self._audit_ready = False
 
-    # -- reads ------------------------------------------------------------------------------
-
-    def _search(self, index: str, **body: Any) -> dict[str, Any]:
-        """One search; a missing index reads as empty (no hit was ever indexed)."""
-        with _translated():
-            response = self.client.search(
-                index=index, ignore_unavailable=True, allow_no_indices=True, **body
-            )
-        return dict(response)
+    @property
+    def publisher(self) -> ReviewPublisher | None:
+        return self.reviews.publisher
 
     def search(
         self,
@@ -99,25 +79,20 @@ class HitService:
         on the last page). Raises `ParamError` for a bad cursor, `SearchUnavailableError`."""
         after = decode_cursor(cursor, sort) if cursor else None
         body = queries.search_body(filters, sort, size, after)
-        with _translated():
-            response = self._search(self.read_index, **body)
+        response = elastic.search(self.client, self.read_index, **body)
         es_hits = response["hits"]["hits"]
         total = response["hits"]["total"]
         more = len(es_hits) == size and es_hits
         return {
             "total": total["value"],
             "total_relation": total["relation"],
-            "hits": [queries.read_hit(h) for h in es_hits],
+            "hits": [results.read_hit(h) for h in es_hits],
             "next": encode_cursor(sort, es_hits[-1]["sort"]) if more else None,
         }
 
     def aggregations(self, filters: HitFilters, interval: Interval, top: int) -> dict[str, Any]:
-        with _translated():
-            response = self._search(
-                self.read_index,
-                **queries.aggregations_body(filters, interval, top),
-            )
-        return queries.read_aggregations(response)
+        body = queries.aggregations_body(filters, interval, top)
+        return results.read_aggregations(elastic.search(self.client, self.read_index, **body))
 
     def _embed(self, text: str) -> list[float]:
         with self._lock:
@@ -133,12 +108,9 @@ class HitService:
     def similar(self, text: str, size: int, filters: HitFilters | None = None) -> dict[str, Any]:
         """Hits whose post embedding is nearest to `text`'s (cosine, kNN on ``embedding``)."""
         vector = self._embed(text)
-        with _translated():
-            response = self._search(
-                self.read_index,
-                **queries.knn_body(vector, size, filters or HitFilters()),
-            )
-        return {"hits": [queries.read_hit(h) for h in response["hits"]["hits"]]}
+        body = queries.knn_body(vector, size, filters or HitFilters())
+        response = elastic.search(self.client, self.read_index, **body)
+        return {"hits": [results.read_hit(h) for h in response["hits"]["hits"]]}
 
     def catalog(self) -> Catalog:
         with self._lock:
@@ -156,76 +128,17 @@ class HitService:
         """Every catalog narrative (plus any seen in hits but no longer in the catalog) with its
         hit count and per-day counts over the last `days` days."""
         now = now or datetime.now(UTC)
-        with _translated():
-            response = self._search(self.read_index, **queries.narratives_body(days, now))
-        counts = queries.read_narrative_counts(response)
-        catalog = self.catalog()
-        rows = []
-        for narrative in catalog.narratives:
-            seen = counts.pop(narrative.id, None) or {"count": 0, "last_seen": None, "trend": []}
-            rows.append(
-                {
-                    "id": narrative.id,
-                    "title": narrative.title,
-                    "summary": narrative.summary,
-                    "severity": narrative.severity,
-                    "verdict": narrative.verdict,
-                    "status": narrative.status,
-                    "tags": list(narrative.tags),
-                    "in_catalog": True,
-                    "count": seen["count"],
-                    "last_seen": seen["last_seen"],
-                    "trend": seen["trend"] or _zero_trend(days, now),
-                }
-            )
-        for narrative_id, seen in sorted(counts.items()):
-            rows.append(
-                {
-                    "id": narrative_id,
-                    "title": seen["title"],
-                    "summary": "",
-                    "severity": seen["severity"],
-                    "verdict": None,
-                    "status": "unknown",
-                    "tags": [],
-                    "in_catalog": False,
-                    "count": seen["count"],
-                    "last_seen": seen["last_seen"],
-                    "trend": seen["trend"] or _zero_trend(days, now),
-                }
-            )
-        rows.sort(key=lambda r: (-r["count"], r["id"]))
-        return {"catalog": catalog.name, "catalog_version": catalog.version, "narratives": rows}
-
-    def _locate(self, hit_id: str) -> dict[str, Any]:
-        """The ES hit (with ``_index``, ``_seq_no``, ``_primary_term``) for `hit_id`."""
-        with _translated():
-            response = self._search(
-                self.read_index,
-                query={"ids": {"values": [hit_id]}},
-                size=1,
-                seq_no_primary_term=True,
-                sort=[{"indexed_at": "desc"}],
-            )
-        found = response["hits"]["hits"]
-        if not found:
-            raise HitNotFoundError(hit_id)
-        return dict(found[0])
+        body = queries.narratives_body(days, now)
+        counts = results.read_narrative_counts(elastic.search(self.client, self.read_index, **body))
+        return narrative_rows(self.catalog(), counts, days, now)
 
     def history(self, hit_id: str) -> list[dict[str, Any]]:
         """The audit entries of `hit_id`, oldest first."""
-        with _translated():
-            response = self._search(
-                self.audit_index,
-                query={"term": {"hit_id": hit_id}},
-                sort=[{"at": "asc"}],
-                size=200,
-            )
-        return [h["_source"] for h in response["hits"]["hits"]]
+        return self.reviews.history(hit_id)
 
     def get_hit(self, hit_id: str) -> dict[str, Any]:
         """The full hit (without the embedding vector), its review and its review history."""
-        found = self._locate(hit_id)
+        found = elastic.locate(self.client, self.read_index, hit_id)
         source = dict(found["_source"])
         embedding = source.pop("embedding", None)
         return {
@@ -237,89 +150,11 @@ class HitService:
             "history": self.history(hit_id),
         }
 
-    # -- writes ----------------------------------------------------------------------------
-
     def review(
         self, hit_id: str, label: str, note: str | None, reviewer: str, via: str = "api"
     ) -> dict[str, Any]:
-        """Set the review of `hit_id`, append the audit entry, publish the `ReviewEvent`.
-
-        The update is conditional on the version read (optimistic concurrency), so the audit's
-        ``before`` is exactly what was replaced; retried 3 times, then `ReviewConflictError`. The
-        event is published after Elasticsearch accepted the review; if Kafka fails the review stands
-        and ``published`` is False (logged)."""
-        for _attempt in range(3):
-            found = self._locate(hit_id)
-            before = review_of(found["_source"])
-            now = datetime.now(UTC)
-            after = review_block(label, reviewer, now, note)
-            try:
-                with _translated():
-                    self.client.update(
-                        index=found["_index"],
-                        id=hit_id,
-                        doc={"review": after},
-                        if_seq_no=found["_seq_no"],
-                        if_primary_term=found["_primary_term"],
-                        refresh="wait_for",
-                    )
-                break
-            except ConflictError:
-                logger.info("review of %s raced another write; retrying", hit_id)
-        else:
-            raise ReviewConflictError(f"hit {hit_id!r} kept changing during review")
-        entry = audit_entry(
-            hit_id, found["_index"], found["_source"], before=before, after=after, via=via
-        )
-        audit_id = uuid.uuid4().hex
-        with _translated():
-            if not self._audit_ready:  # its strict mapping, not a dynamic one on first write
-                ensure_audit_index(self.client, self.settings)
-                self._audit_ready = True
-            self.client.index(
-                index=self.audit_index, id=audit_id, document=entry, refresh="wait_for"
-            )
-        published = self._publish(
-            source=found["_source"], hit_id=hit_id, label=label, before=before, after=after, at=now
-        )
-        return {
-            "hit_id": hit_id,
-            "review": after,
-            "previous": before,
-            "audit_id": audit_id,
-            "published": published,
-        }
-
-    def _publish(
-        self,
-        *,
-        source: dict[str, Any],
-        hit_id: str,
-        label: str,
-        before: dict[str, Any],
-        after: dict[str, Any],
-        at: datetime,
-    ) -> bool:
-        if self.publisher is None:
-            return False
-        event = ReviewEvent(
-            hit_id=hit_id,
-            narrative_id=(source.get("narrative") or {}).get("id"),
-            post_id=(source.get("post") or {}).get("id"),
-            label=label,
-            previous_state=before["state"],
-            reviewer=after["reviewer"],
-            note=after["note"],
-            reviewed_at=at,
-        )
-        try:
-            self.publisher.publish(event)
-        except Exception:
-            logger.exception("review of %s stored but not published to Kafka", hit_id)
-            return False
-        return True
-
-    # -- export ----------------------------------------------------------------------------
+        """See `ReviewService.review`."""
+        return self.reviews.review(hit_id, label, note, reviewer, via)
 
     def export(self, filters: HitFilters, limit: int, page: int = 500) -> Iterator[dict[str, Any]]:
         """Hits matching `filters`, newest first, at most `limit`, as ``_source`` dicts without
@@ -347,13 +182,4 @@ class HitService:
         body = queries.search_body(filters, "newest", size, after)
         body.pop("highlight")
         body["track_total_hits"] = False
-        with _translated():
-            response = self._search(self.read_index, **body)
-        return list(response["hits"]["hits"])
-
-
-def _zero_trend(days: int, now: datetime) -> list[dict[str, Any]]:
-    start = now - timedelta(days=days - 1)
-    return [
-        {"day": (start + timedelta(days=i)).date().isoformat(), "count": 0} for i in range(days)
-    ]
+        return list(elastic.search(self.client, self.read_index, **body)["hits"]["hits"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from pipeline.api import export, queries
+from pipeline.api import clauses, export, queries, results
 from pipeline.api.params import HitFilters, build_filters
 
 
@@ -14,7 +14,7 @@ def test_free_text_uses_simple_query_string_with_limited_flags() -> None:
     (must,) = body["query"]["bool"]["must"]
     sqs = must["simple_query_string"]
     assert sqs["query"] == 'votes~2 "rigged machines"'
-    assert sqs["fields"] == list(queries.SEARCH_FIELDS)
+    assert sqs["fields"] == list(clauses.SEARCH_FIELDS)
     assert "FUZZY" not in sqs["flags"] and "SLOP" not in sqs["flags"]
     assert body["highlight"]["encoder"] == "html"
     assert body["source_excludes"] == ["embedding", "post.raw"]
@@ -30,12 +30,12 @@ def test_filters_become_terms_and_ranges_on_fixed_fields() -> None:
         since="2025-03-01",
         min_score=0.5,
     )
-    clauses = queries.filter_clauses(filters)
-    text = json.dumps(clauses)
-    assert {"terms": {"narrative.id": ["n1", "n2"]}} in clauses
-    assert {"terms": {"post.author.handle": ["a"]}} in clauses
-    assert {"range": {"post.created_at": {"gte": "2025-03-01T00:00:00Z"}}} in clauses
-    assert {"range": {"scores.combined": {"gte": 0.5}}} in clauses
+    found = clauses.filter_clauses(filters)
+    text = json.dumps(found)
+    assert {"terms": {"narrative.id": ["n1", "n2"]}} in found
+    assert {"terms": {"post.author.handle": ["a"]}} in found
+    assert {"range": {"post.created_at": {"gte": "2025-03-01T00:00:00Z"}}} in found
+    assert {"range": {"scores.combined": {"gte": 0.5}}} in found
     assert "must_not" in text  # unreviewed includes documents without a review state
 
 
@@ -69,7 +69,7 @@ def test_aggregation_reader() -> None:
             "over_time": {"buckets": [{"key_as_string": "2025-03-01", "doc_count": 3}]},
         },
     }
-    out = queries.read_aggregations(response)
+    out = results.read_aggregations(response)
     assert out["total"] == 3
     assert out["narratives"] == [{"key": "n1", "count": 3, "title": "T", "severity": None}]
     assert out["platforms"] == [{"key": "x", "count": 3}]
@@ -86,7 +86,7 @@ def test_narratives_body_bounds_cover_the_window() -> None:
 
 def test_flatten_and_csv_export() -> None:
     source = {"id": "h", "post": {"text": "a,b\nc", "author": {"handle": None}}}
-    assert queries.flatten(source, ("id", "post.text", "post.author.handle", "x.y")) == {
+    assert results.flatten(source, ("id", "post.text", "post.author.handle", "x.y")) == {
         "id": "h",
         "post.text": "a,b\nc",
         "post.author.handle": None,

@@ -1,0 +1,51 @@
+"""Bearer-token access: reviews always need `api.token`; reads only with `api.protect_reads`.
+
+Without a configured token every review is refused (401 without a token, 403 with one), which is
+how ``narrmon api`` runs when ``NARRMON_API__TOKEN`` is unset (it logs that at start-up).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated, Any
+
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from pipeline.api.http_errors import ApiError
+from pipeline.settings import Settings
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def check_token(settings: Settings, credentials: HTTPAuthorizationCredentials | None) -> None:
+    """Raise `ApiError` 401 without credentials, 403 when no token is configured or it differs
+    (constant-time comparison)."""
+    if credentials is None:
+        raise ApiError(
+            401, "unauthorized", "bearer token required", headers={"WWW-Authenticate": "Bearer"}
+        )
+    expected = settings.api.token
+    if expected is None:
+        raise ApiError(403, "forbidden", "no API token is configured: reviews are disabled")
+    if not secrets.compare_digest(
+        credentials.credentials.encode(), expected.get_secret_value().encode()
+    ):
+        raise ApiError(403, "forbidden", "wrong token")
+
+
+def access_dependencies(settings: Settings) -> tuple[Any, Any]:
+    """(read access, write access): ``Depends(...)`` markers for route ``dependencies``."""
+
+    def read_access(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> None:
+        if settings.api.protect_reads:
+            check_token(settings, credentials)
+
+    def write_access(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> None:
+        check_token(settings, credentials)
+
+    return Depends(read_access), Depends(write_access)

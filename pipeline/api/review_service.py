@@ -1,0 +1,133 @@
+"""`ReviewService`: labelling a hit, its audit trail and the review event, on the real
+Elasticsearch and Kafka. Blocking. `HitService` delegates its ``review`` and ``history`` here, so
+the HTTP API and the CLI share this one write path.
+
+Raises only `pipeline.api.errors` exceptions (`HitNotFoundError`, `ReviewConflictError`,
+`SearchUnavailableError`).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from elasticsearch import ConflictError, Elasticsearch
+
+from pipeline.api import elastic
+from pipeline.api.errors import ReviewConflictError
+from pipeline.api.reviews import ReviewEvent, ReviewPublisher, audit_entry, review_block
+from pipeline.index import audit_index, ensure_audit_index, hits_read_alias
+from pipeline.index.document import review_of
+from pipeline.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+ATTEMPTS = 3
+
+
+class ReviewService:
+    """Reviews of the hits behind ``hits_read_alias(settings)``, audited in
+    ``audit_index(settings)`` and published with `publisher` (None: not published)."""
+
+    def __init__(
+        self, client: Elasticsearch, settings: Settings, publisher: ReviewPublisher | None = None
+    ) -> None:
+        self.client = client
+        self.settings = settings
+        self.publisher = publisher
+        self.read_index = hits_read_alias(settings)
+        self.audit_index = audit_index(settings)
+        self._audit_ready = False
+
+    def history(self, hit_id: str) -> list[dict[str, Any]]:
+        """The audit entries of `hit_id`, oldest first."""
+        response = elastic.search(
+            self.client,
+            self.audit_index,
+            query={"term": {"hit_id": hit_id}},
+            sort=[{"at": "asc"}],
+            size=200,
+        )
+        return [h["_source"] for h in response["hits"]["hits"]]
+
+    def review(
+        self, hit_id: str, label: str, note: str | None, reviewer: str, via: str = "api"
+    ) -> dict[str, Any]:
+        """Set the review of `hit_id`, append the audit entry, publish the `ReviewEvent`.
+
+        The update is conditional on the version read (optimistic concurrency), so the audit's
+        ``before`` is exactly what was replaced; retried 3 times, then `ReviewConflictError`. The
+        event is published after Elasticsearch accepted the review; if Kafka fails the review stands
+        and ``published`` is False (logged)."""
+        for _attempt in range(ATTEMPTS):
+            found = elastic.locate(self.client, self.read_index, hit_id)
+            before = review_of(found["_source"])
+            now = datetime.now(UTC)
+            after = review_block(label, reviewer, now, note)
+            try:
+                with elastic.translated():
+                    self.client.update(
+                        index=found["_index"],
+                        id=hit_id,
+                        doc={"review": after},
+                        if_seq_no=found["_seq_no"],
+                        if_primary_term=found["_primary_term"],
+                        refresh="wait_for",
+                    )
+                break
+            except ConflictError:
+                logger.info("review of %s raced another write; retrying", hit_id)
+        else:
+            raise ReviewConflictError(f"hit {hit_id!r} kept changing during review")
+        entry = audit_entry(
+            hit_id, found["_index"], found["_source"], before=before, after=after, via=via
+        )
+        audit_id = uuid.uuid4().hex
+        with elastic.translated():
+            if not self._audit_ready:  # its strict mapping, not a dynamic one on first write
+                ensure_audit_index(self.client, self.settings)
+                self._audit_ready = True
+            self.client.index(
+                index=self.audit_index, id=audit_id, document=entry, refresh="wait_for"
+            )
+        published = self._publish(
+            source=found["_source"], hit_id=hit_id, label=label, before=before, after=after, at=now
+        )
+        return {
+            "hit_id": hit_id,
+            "review": after,
+            "previous": before,
+            "audit_id": audit_id,
+            "published": published,
+        }
+
+    def _publish(
+        self,
+        *,
+        source: dict[str, Any],
+        hit_id: str,
+        label: str,
+        before: dict[str, Any],
+        after: dict[str, Any],
+        at: datetime,
+    ) -> bool:
+        if self.publisher is None:
+            return False
+        event = ReviewEvent(
+            hit_id=hit_id,
+            narrative_id=(source.get("narrative") or {}).get("id"),
+            post_id=(source.get("post") or {}).get("id"),
+            label=label,
+            previous_state=before["state"],
+            reviewer=after["reviewer"],
+            note=after["note"],
+            reviewed_at=at,
+        )
+        try:
+            self.publisher.publish(event)
+        except Exception:
+            logger.exception("review of %s stored but not published to Kafka", hit_id)
+            return False
+        return True

@@ -1,0 +1,1 @@
+"""The API's routes, one `fastapi.APIRouter` per resource: hits, narratives, reviews."""

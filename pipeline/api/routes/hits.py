@@ -1,0 +1,110 @@
+"""Routes over hits: search, aggregations, similar posts, one hit, export."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from pipeline.api import export
+from pipeline.api.http_errors import ERRORS, ErrorBody
+from pipeline.api.params import HitFilters, SortOrder, build_filters
+from pipeline.api.service import HitService
+from pipeline.settings import Settings
+
+
+class SimilarRequest(BaseModel):
+    text: str = Field(min_length=1, max_length=20_000)
+    size: int = Field(default=10, ge=1, le=100)
+
+
+def hit_filters(
+    *,
+    q: Annotated[str | None, Query(description="Free text (simple query syntax).")] = None,
+    narrative: Annotated[list[str] | None, Query()] = None,
+    platform: Annotated[list[str] | None, Query()] = None,
+    stance: Annotated[list[str] | None, Query()] = None,
+    severity: Annotated[list[str] | None, Query()] = None,
+    verdict: Annotated[list[str] | None, Query()] = None,
+    author: Annotated[list[str] | None, Query()] = None,
+    domain: Annotated[list[str] | None, Query()] = None,
+    language: Annotated[list[str] | None, Query()] = None,
+    review: Annotated[list[str] | None, Query(description="Review state(s).")] = None,
+    since: Annotated[str | None, Query(description="ISO 8601 or relative: 24h, 7d.")] = None,
+    until: Annotated[str | None, Query(description="ISO 8601 or relative: 24h, 7d.")] = None,
+    min_score: Annotated[float | None, Query(ge=0, le=10)] = None,
+) -> HitFilters:
+    """The shared filter query parameters as `HitFilters` (raises `ParamError`: 400)."""
+    return build_filters(
+        q=q,
+        narrative=narrative,
+        platform=platform,
+        stance=stance,
+        severity=severity,
+        verdict=verdict,
+        author=author,
+        domain=domain,
+        language=language,
+        review=review,
+        since=since,
+        until=until,
+        min_score=min_score,
+    )
+
+
+def hits_router(settings: Settings, service: HitService, reads: Any) -> APIRouter:
+    """The hit routes on `service`; `reads` is the read-access dependency."""
+    router = APIRouter(tags=["hits"], dependencies=[reads], responses=ERRORS)
+
+    @router.get("/api/search")
+    def search(
+        filters: Annotated[HitFilters, Depends(hit_filters)],
+        sort: SortOrder = "relevance",
+        size: Annotated[int, Query(ge=1, le=100)] = 20,
+        cursor: Annotated[str | None, Query(description="`next` of the previous page.")] = None,
+    ) -> dict[str, Any]:
+        """Hits matching the filters, with highlights and explanation summaries."""
+        return service.search(filters, sort, size, cursor)
+
+    @router.get("/api/aggregations")
+    def aggregations(
+        filters: Annotated[HitFilters, Depends(hit_filters)],
+        interval: Literal["hour", "day"] = "day",
+        top: Annotated[int, Query(ge=1, le=100)] = 10,
+    ) -> dict[str, Any]:
+        """Counts per narrative, platform, stance, severity, author, domain and over time."""
+        return service.aggregations(filters, interval, top)
+
+    @router.post("/api/similar")
+    def similar(request: SimilarRequest) -> dict[str, Any]:
+        """Hits whose posts are closest in meaning to `text` (kNN on the post embeddings)."""
+        return service.similar(request.text, request.size)
+
+    @router.get("/api/hits/{hit_id:path}", responses={404: {"model": ErrorBody}})
+    def get_hit(hit_id: str) -> dict[str, Any]:
+        """One hit in full, with its explanation, review and review history."""
+        return service.get_hit(hit_id)
+
+    @router.get(
+        "/api/export",
+        responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}},
+        response_class=StreamingResponse,
+    )
+    def export_hits(
+        filters: Annotated[HitFilters, Depends(hit_filters)],
+        format: Literal["csv", "jsonl"] = "jsonl",
+        limit: Annotated[int | None, Query(ge=1)] = None,
+    ) -> StreamingResponse:
+        """Matching hits, newest first, streamed; at most `api.export_max_rows`."""
+        cap = settings.api.export_max_rows
+        rows = service.export(filters, min(limit or cap, cap))
+        media, lines = export.render(rows, format)
+        return StreamingResponse(
+            lines,
+            media_type=media,
+            headers={"Content-Disposition": f'attachment; filename="hits.{format}"'},
+        )
+
+    return router
