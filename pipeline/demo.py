@@ -18,11 +18,21 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline import metrics as m
 from pipeline.settings import Settings
-from pipeline.worker_process import Samples, WorkerProcess, by_label, total
+from pipeline.worker_process import (
+    Samples,
+    WorkerProcess,
+    by_label,
+    free_port,
+    port_in_use,
+    total,
+)
+
+if TYPE_CHECKING:
+    from connectors.base import Connector
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +51,8 @@ def example_catalog() -> Path:
 
 def demo_settings(settings: Settings, run_id: str) -> Settings:
     """``settings`` with topics, consumer group and index unique to this run, the example
-    catalog (unless one is configured) and short group timeouts."""
+    catalog (unless one is configured), short group timeouts, and a free metrics port when the
+    configured one is taken."""
     name = f"demo-{run_id}"
     topics = settings.topics.model_copy(
         update={
@@ -61,6 +72,9 @@ def demo_settings(settings: Settings, run_id: str) -> Settings:
             "lag_interval_s": 1.0,
         }
     )
+    if port_in_use(settings.worker.metrics_host, settings.worker.metrics_port):
+        # e.g. a worker left by `--keep-running`: this run's worker serves elsewhere.
+        worker = worker.model_copy(update={"metrics_port": free_port(settings.worker.metrics_host)})
     es = settings.elasticsearch.model_copy(update={"index_prefix": f"narrmon-{name}"})
     catalog = settings.catalog
     if catalog.path is None:
@@ -89,24 +103,28 @@ class Published:
     by_source: dict[str, int] = field(default_factory=dict)
 
 
+def demo_connectors(data: Path) -> list[Connector]:
+    """The demo stream's sources, in replay order: articles, posts, malformed records."""
+    from connectors.articles import ArticleConnector
+    from connectors.jsonl import JsonlConnector
+
+    return [
+        ArticleConnector(sorted((data / "articles").iterdir()), source="demo:articles"),
+        JsonlConnector([data / "posts.jsonl"], source="demo:posts"),
+        JsonlConnector([data / "malformed.jsonl"], source="demo:malformed"),
+    ]
+
+
 def replay_demo_stream(settings: Settings, speed: str = "max") -> Published:
     """Publish the bundled articles, posts.jsonl and malformed.jsonl. The posts are paced by
     their ``created_at`` at `speed` (``max``, ``original`` or ``Nx``); articles (days apart) and
     malformed records go out at once. Blocking; raises ValueError for a bad `speed`."""
-    from connectors.articles import ArticleConnector
-    from connectors.base import Connector
-    from connectors.jsonl import JsonlConnector
     from connectors.pacing import Pacer, parse_speed
     from connectors.publisher import Publisher
     from connectors.replay import replay
 
     pace = parse_speed(speed)
-    data = demo_data_dir()
-    connectors: list[Connector] = [
-        ArticleConnector(sorted((data / "articles").iterdir()), source="demo:articles"),
-        JsonlConnector([data / "posts.jsonl"], source="demo:posts"),
-        JsonlConnector([data / "malformed.jsonl"], source="demo:malformed"),
-    ]
+    connectors = demo_connectors(demo_data_dir())
     published = Published()
     for connector in connectors:
         with Publisher(
@@ -188,6 +206,7 @@ def run_demo(
     speed: str = "max",
 ) -> dict[str, Any]:
     """Run the demo; return the summary. Raises `DemoError`."""
+    from pipeline.demo_runs import prune_previous_runs, write_handoff
     from pipeline.index import hits_alias
     from pipeline.stack import StackError, down, up
     from pipeline.topics import ensure_pipeline_topics
@@ -198,8 +217,10 @@ def run_demo(
         stack = up(settings)
     except StackError as exc:
         raise DemoError(f"the local stack could not be started: {exc}") from exc
+    prune_previous_runs(settings, run_id)
     worker = WorkerProcess(settings, settings.log_dir / f"demo-worker-{run_id}.log")
     started = time.monotonic()
+    handoff: Path | None = None
     try:
         ensure_pipeline_topics(settings)
         worker.start()
@@ -211,6 +232,8 @@ def run_demo(
         samples = _wait_settled(worker, published.posts, timeout_s)
         alias = hits_alias(settings)
         from_index = index_summary(settings, alias)
+        if keep_running:
+            handoff = write_handoff(settings)
     finally:
         if not keep_running:
             worker.stop()
@@ -253,6 +276,8 @@ def run_demo(
         "prometheus_url": settings.prometheus.url,
         "worker_log": str(worker.log_path),
         "worker_running": keep_running,
+        "worker_pid": worker.proc.pid if keep_running and worker.proc is not None else None,
+        "handoff_env": None if handoff is None else str(handoff),
         "stack_started_by_demo": stack.started,
         "elapsed_s": round(time.monotonic() - started, 1),
     }

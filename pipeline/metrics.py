@@ -28,6 +28,7 @@ CONSUMER_LAG = "narrmon_consumer_lag"  # gauge, by topic, partition
 CONNECTOR_LAST_POST = "narrmon_connector_last_post_timestamp_seconds"  # gauge, by source
 CATALOG_INFO = "narrmon_catalog"  # info: version, narratives, exemplars
 MODEL_INFO = "narrmon_model"  # info: id, dims
+WORKER_INFO = "narrmon_worker"  # info: app_id, pid (who answers on this /metrics port)
 CATALOG_NARRATIVES = "narrmon_catalog_narratives"  # gauge
 NARRATIVE_RATE = "narrmon_narrative_rate_per_minute"  # gauge, by narrative, severity
 NARRATIVE_BASELINE = "narrmon_narrative_baseline_per_minute"  # gauge, by narrative, severity
@@ -99,6 +100,7 @@ class Metrics:
         )
         self.catalog = Info(CATALOG_INFO, "The narrative catalog in use.", registry=r)
         self.model = Info(MODEL_INFO, "The embedding model in use.", registry=r)
+        self.worker = Info(WORKER_INFO, "The worker process serving these metrics.", registry=r)
         self.catalog_narratives = Gauge(
             CATALOG_NARRATIVES, "Active narratives in the catalog.", registry=r
         )

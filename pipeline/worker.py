@@ -11,6 +11,7 @@ see `pipeline.agents.matching`.
 from __future__ import annotations
 
 import logging
+import os
 import socket
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,7 @@ def run_worker(
     from pipeline.topics import ensure_pipeline_topics
 
     metrics = Metrics()
+    metrics.worker.info({"app_id": settings.worker.app_id, "pid": str(os.getpid())})
     # Faust creates its data directory but not the parents.
     (settings.state_dir / "faust").mkdir(parents=True, exist_ok=True)
     ensure_pipeline_topics(settings)

@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -20,6 +21,7 @@ from typing import IO, Any
 
 from pydantic import BaseModel, SecretStr
 
+from pipeline import metrics as m
 from pipeline.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -78,6 +80,23 @@ def by_label(samples: Samples, name: str, label: str) -> dict[str, float]:
     return out
 
 
+def served_by(samples: Samples, pid: int) -> bool:
+    """Whether these metrics come from the worker process `pid` (pure)."""
+    return total(samples, m.WORKER_INFO + "_info", pid=str(pid)) > 0
+
+
+def free_port(host: str) -> int:
+    """A TCP port on `host` that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def port_in_use(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex((host, port)) == 0
+
+
 class WorkerProcess:
     """One `narrmon worker` child. Not thread-safe; one owner."""
 
@@ -110,12 +129,17 @@ class WorkerProcess:
         logger.info("worker pid %d, log %s", self.proc.pid, self.log_path)
 
     def scrape(self, timeout_s: float = 2.0) -> Samples | None:
-        """The child's current metrics, or None when it does not answer."""
+        """The child's current metrics, or None when it does not answer. Metrics served by any
+        other process on the port (an older worker still running) count as no answer: the
+        ``narrmon_worker_info`` pid must be the child's."""
         try:
             with urllib.request.urlopen(self.metrics_url, timeout=timeout_s) as response:
-                return parse_metrics(response.read().decode("utf-8"))
+                samples = parse_metrics(response.read().decode("utf-8"))
         except OSError:
             return None
+        if self.proc is None or not served_by(samples, self.proc.pid):
+            return None
+        return samples
 
     def wait_ready(self, timeout_s: float = 180.0) -> Samples:
         """Block until ``/metrics`` answers (the model is loaded by then). Raises `RuntimeError`

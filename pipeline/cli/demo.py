@@ -78,3 +78,9 @@ def _print(s: dict[str, Any]) -> None:
     echo(f"  metrics           {s['metrics_url']}" + ("" if s["worker_running"] else " (stopped)"))
     echo(f"  prometheus        {s['prometheus_url']}")
     echo(f"  worker log        {s['worker_log']}")
+    if s.get("handoff_env"):
+        pid = s["worker_pid"]
+        echo(f"  worker pid        {pid} (still running: kill {pid} to stop it)")
+        echo("  explore           the analyst API and UI on this run's index:")
+        env = f"NARRMON_ENV_FILE={s['handoff_env']}"
+        echo(f"                    {env} NARRMON_API__TOKEN=... narrmon api")
