@@ -19,14 +19,14 @@ _bearer = HTTPBearer(auto_error=False)
 
 
 def check_token(settings: Settings, credentials: HTTPAuthorizationCredentials | None) -> None:
-    """Raise `ApiError` 401 without credentials, 403 when no token is configured or it differs
-    (constant-time comparison)."""
+    """Raise `ApiError` 401 without credentials, 403 when no (or an empty) token is configured or
+    it differs (constant-time comparison)."""
     if credentials is None:
         raise ApiError(
             401, "unauthorized", "bearer token required", headers={"WWW-Authenticate": "Bearer"}
         )
     expected = settings.api.token
-    if expected is None:
+    if expected is None or not expected.get_secret_value():
         raise ApiError(403, "forbidden", "no API token is configured: reviews are disabled")
     if not secrets.compare_digest(
         credentials.credentials.encode(), expected.get_secret_value().encode()

@@ -44,10 +44,10 @@ def build_app(settings: Settings, service: HitService | None = None) -> FastAPI:
     return create_app(settings, service or build_service(settings))
 
 
-def serve(settings: Settings, host: str, port: int) -> None:
+def serve(settings: Settings, host: str, port: int, service: HitService | None = None) -> None:
     """Run the API with uvicorn until interrupted (blocking)."""
     import uvicorn
 
-    app = build_app(settings)
+    app = build_app(settings, service)
     logger.info("analyst API on http://%s:%s", host, port)
     uvicorn.run(app, host=host, port=port, log_level="info")

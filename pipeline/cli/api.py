@@ -1,8 +1,15 @@
-"""``narrmon api``: serve the analyst API and web UI (or rewrite the committed OpenAPI spec)."""
+"""``narrmon api``: serve the analyst API and web UI (or rewrite the committed OpenAPI spec).
+
+Before serving it runs `pipeline.api.startup.preflight` and prints what it found: the catalog,
+the review token, the model, the hits index and the reviews topic. An unusable catalog stops it
+(exit 1); a missing token only disables reviews (refused with 401/403).
+"""
 
 from __future__ import annotations
 
 import click
+
+_STYLE = {"error": "red", "warning": "yellow", "info": None}
 
 
 @click.command()
@@ -14,15 +21,29 @@ import click
     help="Write deploy/openapi.json from the app and exit (no server, no cluster).",
 )
 def api(host: str | None, port: int | None, write_openapi: bool) -> None:
-    """Serve the analyst search API and web UI on http://HOST:PORT/."""
+    """Serve the analyst search API and web UI on http://HOST:PORT/.
+
+    Configure it like every command (NARRMON_* variables, or NARRMON_ENV_FILE=<dotenv>, e.g. the
+    one `narrmon demo --keep-running` writes). Set NARRMON_API__TOKEN to enable reviews.
+    """
     if write_openapi:
         from pipeline.api.openapi import SPEC_PATH, generate
 
         SPEC_PATH.write_text(generate())
         click.echo(f"wrote {SPEC_PATH}")
         return
-    from pipeline.api.server import serve
+    from pipeline.api.server import build_service, serve
+    from pipeline.api.startup import preflight
     from pipeline.settings import Settings
 
     settings = Settings.load()
-    serve(settings, host or settings.api.host, port or settings.api.port)
+    service = build_service(settings)
+    findings = preflight(settings, service)
+    for finding in findings:
+        label = click.style(f"{finding.level:>7}", fg=_STYLE[finding.level])
+        click.echo(f"{label}  {finding.message}", err=True)
+    if any(f.level == "error" for f in findings):
+        raise click.ClickException("not serving: fix the error(s) above")
+    host, port = host or settings.api.host, port or settings.api.port
+    click.echo(f"analyst UI and API on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
+    serve(settings, host, port, service)
