@@ -4,24 +4,39 @@ Every record read is either published to the posts topic or dead-lettered (reaso
 bytes) to the dead-letter topic; the summary says how many of each. Exit code 0 when Kafka
 acknowledged everything, 1 when any delivery failed or Kafka could not be reached, 2 for bad
 options. Heavy imports (kafka, connectors) happen inside the command so `narrmon --help` stays fast.
+
+``--metrics-port PORT`` (0: any free port) serves the connector's metrics (posts acknowledged,
+delivery failures, last post time, dead letters) on ``http://<worker.metrics_host>:PORT/metrics``
+while the command runs, and registers that endpoint as a ``narrmon-connector`` scrape target of
+the local Prometheus (removed on exit, SIGTERM included), so ``ConnectorSilent`` has data during
+long paced replays.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import signal
+import socket
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 if TYPE_CHECKING:
     from connectors.base import Connector
+    from pipeline.metrics import Metrics
+    from pipeline.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.echo(f"narrmon ingest: {message}", err=True)
     sys.exit(1)
 
@@ -70,6 +85,15 @@ def _fail(message: str) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(min=0, max=65535),
+    default=None,
+    help=(
+        "Serve the connector's /metrics on this port while running (0: any free port) and "
+        "register it with the local Prometheus."
+    ),
+)
 def ingest(
     *,
     kind: str,
@@ -86,6 +110,7 @@ def ingest(
     create_topics: bool,
     as_json: bool,
     progress: bool,
+    metrics_port: int | None,
 ) -> None:
     """Publish posts from KIND files (jsonl, csv or articles: .txt/.html files or folders)."""
     from connectors.mapping import MappingError
@@ -130,15 +155,20 @@ def ingest(
         except TopicSetupError as exc:
             _fail(str(exc))
 
-    result = _publish(
-        connector,
-        bootstrap=bootstrap,
-        topic=posts_topic,
-        dead_letter_topic=dlq_topic,
-        max_chars=settings.worker.max_post_chars,
-        pacer=Pacer(pace, max_wait_s=max_wait),
-        progress=progress and not as_json,
-    )
+    from pipeline.metrics import Metrics
+
+    metrics = Metrics()
+    with _metrics_endpoint(settings, metrics, metrics_port, connector.source):
+        result = _publish(
+            connector,
+            metrics,
+            bootstrap=bootstrap,
+            topic=posts_topic,
+            dead_letter_topic=dlq_topic,
+            max_chars=settings.worker.max_post_chars,
+            pacer=Pacer(pace, max_wait_s=max_wait),
+            progress=progress and not as_json,
+        )
     result.update(speed=str(pace))
     if as_json:
         click.echo(json.dumps(result, sort_keys=True))
@@ -177,8 +207,58 @@ def _connector(
     return JsonlConnector(list(paths), source=source, mapping=mapping, platform=platform)
 
 
+@contextmanager
+def _metrics_endpoint(
+    settings: Settings, metrics: Metrics, port: int | None, source: str
+) -> Iterator[int | None]:
+    """Serve ``metrics`` on /metrics and register it with Prometheus for the duration of the
+    block; yields the bound port (None when `port` is None: nothing is served). Registration is
+    best effort (an ingest runs fine without the local stack's Prometheus). SIGTERM inside the
+    block exits through it, so the scrape target is removed."""
+    if port is None:
+        yield None
+        return
+    from prometheus_client import start_http_server
+
+    host = settings.worker.metrics_host
+    try:
+        server, thread = start_http_server(port, addr=host, registry=metrics.registry)
+    except OSError as exc:
+        _fail(f"cannot serve metrics on {host}:{port}: {exc}")
+    bound = int(server.server_address[1])
+    target: Path | None = None
+    try:
+        from pipeline.stack import register_scrape_target
+
+        name = f"{source}-{socket.gethostname()}-{bound}"
+        target = register_scrape_target(settings, "narrmon-connector", name, f"{host}:{bound}")
+    except Exception as exc:
+        logger.warning("could not register the connector with Prometheus: %r", exc)
+    click.echo(f"narrmon ingest: metrics on http://{host}:{bound}/metrics", err=True)
+    # Signal handlers can only be set from the main thread (not so under some test runners).
+    on_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm) if on_main else None
+    try:
+        yield bound
+    finally:
+        if on_main:
+            signal.signal(signal.SIGTERM, previous)
+        if target is not None:
+            from pipeline.stack import unregister_scrape_target
+
+            unregister_scrape_target(target)
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def _exit_on_sigterm(signum: int, _frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
 def _publish(
     connector: Connector,
+    metrics: Metrics,
     *,
     bootstrap: str,
     topic: str,
@@ -191,9 +271,7 @@ def _publish(
 
     from connectors.publisher import DeliveryMetrics, Publisher, PublisherError
     from connectors.replay import replay
-    from pipeline.metrics import Metrics
 
-    metrics = Metrics()
     delivery = DeliveryMetrics(
         sent=metrics.producer_sent,
         failures=metrics.producer_delivery_failures,
@@ -227,7 +305,6 @@ def _publish(
     except PublisherError as exc:
         bar.close()
         _fail(str(exc))
-        raise  # unreachable: _fail exits
     bar.close()
     return {
         "source": connector.source,

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+import httpx
 import pytest
 from click.testing import CliRunner
 from prometheus_client import CollectorRegistry
@@ -17,6 +26,7 @@ from connectors.replay import replay
 from connectors.topics import ensure_topics
 from models.records import DeadLetter, Post
 from pipeline.metrics import DEAD_LETTERED, PRODUCER_SENT, Metrics
+from pipeline.settings import Settings
 
 pytestmark = pytest.mark.integration
 
@@ -174,3 +184,88 @@ def test_cli_ingest_creates_topics_and_reports_json(
     }
     assert summary["delivery_failures"] == 0
     assert len(consume(kafka_bootstrap, dlq_topic, expected=9)) == 9
+
+
+def _metrics_port_from(stderr: IO[str], timeout_s: float) -> int:
+    """The port in ingest's "metrics on http://host:PORT/metrics" line (bounded wait)."""
+    deadline = time.monotonic() + timeout_s
+    seen: list[str] = []
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([stderr], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            break
+        line = stderr.readline()
+        if not line:
+            break
+        seen.append(line)
+        match = re.search(r"metrics on http://[^:]+:(\d+)/metrics", line)
+        if match:
+            return int(match.group(1))
+    raise AssertionError(f"ingest printed no metrics address within {timeout_s:.0f}s: {seen}")
+
+
+def test_cli_ingest_metrics_port_is_scraped_by_prometheus(
+    stack: Settings, topics: tuple[str, str], tmp_path: Path, unique_name: str
+) -> None:
+    from pipeline.stack.layout import StackLayout
+    from pipeline.worker_process import settings_env
+
+    posts_topic, dlq_topic = topics
+    source = f"it-{unique_name}"
+    start = datetime(2024, 11, 6, tzinfo=UTC)
+    # Paced two seconds apart: the replay runs for a minute unless the test stops it first.
+    lines = [
+        {
+            "id": str(i),
+            "platform": "x",
+            "text": f"Polls close at 8, post {i}",
+            "created_at": (start + timedelta(seconds=2 * i)).isoformat(),
+        }
+        for i in range(30)
+    ]
+    path = tmp_path / "paced.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NARRMON_")}
+    command = [
+        sys.executable, "-c", "from pipeline.cli import main; main()",
+        "ingest", "jsonl", str(path), "--source", source, "--speed", "original",
+        "--topic", posts_topic, "--dead-letter-topic", dlq_topic,
+        "--no-progress", "--metrics-port", "0",
+    ]  # fmt: skip
+    proc = subprocess.Popen(
+        command,
+        env=env | settings_env(stack),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    targets = StackLayout.of(stack).scrape_targets_dir
+    try:
+        port = _metrics_port_from(proc.stderr, timeout_s=30)  # type: ignore[arg-type]
+        (target,) = targets.glob(f"narrmon-connector--{source}-*-{port}.json")
+        assert json.loads(target.read_text())[0]["targets"] == [f"127.0.0.1:{port}"]
+
+        query = (
+            f'narrmon_producer_sent_total{{job="narrmon-connector",source="{source}",'
+            f'instance="127.0.0.1:{port}"}} >= 1'
+        )
+        deadline = time.monotonic() + 45
+        result: list[Any] = []
+        while not result and time.monotonic() < deadline:
+            assert proc.poll() is None, proc.communicate()
+            response = httpx.get(
+                f"{stack.prometheus.url}/api/v1/query", params={"query": query}, timeout=10
+            )
+            response.raise_for_status()
+            result = response.json()["data"]["result"]
+            if not result:
+                time.sleep(1)
+        assert result, f"Prometheus did not scrape {PRODUCER_SENT}_total for {source} in 45 s"
+        assert float(result[0]["value"][1]) >= 1
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=30)
+    # SIGTERM mid-replay exits through the clean-up: the scrape target is gone.
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert not list(targets.glob(f"narrmon-connector--{source}-*"))
