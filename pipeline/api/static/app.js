@@ -91,7 +91,8 @@ async function search(append = false) {
     state.cursor = body.next;
     $("#more").hidden = !body.next;
     const shown = $("#results").children.length;
-    setStatus(`${body.total}${body.total_relation === "gte" ? "+" : ""} hits, ${shown} shown`);
+    const plural = body.total === 1 && body.total_relation !== "gte" ? "hit" : "hits";
+    setStatus(`${body.total}${body.total_relation === "gte" ? "+" : ""} ${plural}, ${shown} shown`);
   } catch (error) {
     if (seq === state.seq) setStatus("Search failed: " + error.message, true);
   }
@@ -148,6 +149,12 @@ async function loadNarratives() {
       sev.className = "sev " + (n.severity || "");
       sev.textContent = n.severity || "";
       item.append(count, title, " ", sev, sparkline(n.trend));
+      if (n.count && !n.trend.some((d) => d.count)) {
+        const quiet = document.createElement("p");
+        quiet.className = "quiet";
+        quiet.textContent = `none in the last 14 days (last seen ${(n.last_seen || "?").slice(0, 10)})`;
+        item.append(quiet);
+      }
       item.addEventListener("click", () => { select.value = n.id; search(); markActive(); });
       list.append(item);
       const option = document.createElement("option");
@@ -196,9 +203,15 @@ function scoreBar(score, threshold) {
   return bar;
 }
 
+function closeDrawer() {
+  $("#drawer").hidden = true;
+  document.body.classList.remove("drawer-open");
+}
+
 async function openDrawer(id) {
   const drawer = $("#drawer");
   drawer.hidden = false;
+  document.body.classList.add("drawer-open");
   drawer.dataset.id = id;
   $("#drawer-body").textContent = "Loading…";
   try {
@@ -261,7 +274,17 @@ async function submitReview(id, label, node) {
   }
 }
 
+function trackTopbarHeight() {
+  // The drawer starts below the sticky header and filter bar, whose height changes when the
+  // filters wrap (narrow windows).
+  const topbar = $("#topbar");
+  const update = () => document.documentElement.style.setProperty("--top", topbar.offsetHeight + "px");
+  new ResizeObserver(update).observe(topbar);
+  update();
+}
+
 function init() {
+  trackTopbarHeight();
   $("#token").value = sessionStorage.getItem("narrmon-token") || "";
   $("#reviewer").value = localStorage.getItem("narrmon-reviewer") || "";
   $("#token").addEventListener("change", () => sessionStorage.setItem("narrmon-token", $("#token").value));
@@ -271,8 +294,8 @@ function init() {
     select.addEventListener("change", () => { search(); markActive(); });
   }
   $("#more").addEventListener("click", () => search(true));
-  $("#drawer-close").addEventListener("click", () => { $("#drawer").hidden = true; });
-  document.addEventListener("keydown", (event) => { if (event.key === "Escape") $("#drawer").hidden = true; });
+  $("#drawer-close").addEventListener("click", closeDrawer);
+  document.addEventListener("keydown", (event) => { if (event.key === "Escape") closeDrawer(); });
   loadNarratives();
   loadPlatforms();
   search();
