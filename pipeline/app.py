@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.agents.context import MatcherFactory, PipelineTopics, WorkerContext
 from pipeline.metrics import Metrics
 from pipeline.settings import Settings
+
+if TYPE_CHECKING:
+    from models.service import MatcherConfig
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +31,7 @@ def default_matcher_factory(settings: Settings) -> MatcherFactory:
     """Load the matcher for ``settings.catalog.path`` / ``settings.model`` (lazily, when called)."""
 
     def factory() -> Any:
-        from models.service import MatcherConfig, load_matcher
+        from models.service import load_matcher
 
         if settings.catalog.path is None:
             raise ValueError("no catalog: set NARRMON_CATALOG__PATH or pass --catalog")
@@ -42,12 +45,24 @@ def default_matcher_factory(settings: Settings) -> MatcherFactory:
             model_path=settings.model.path,
             cache_dir=settings.cache_dir,
             device=settings.model.device,
-            config=MatcherConfig(
-                threshold=settings.matcher.threshold, top_k=settings.matcher.top_k
-            ),
+            config=matcher_config(settings),
         )
 
     return factory
+
+
+def matcher_config(settings: Settings) -> MatcherConfig:
+    """`models.service.MatcherConfig` from ``settings.matcher`` (loads the re-ranker weights
+    when `reranker` is set; raises OSError / ValueError for a missing or mismatched file)."""
+    from models.rerank import Reranker
+    from models.service import MatcherConfig
+
+    path = settings.matcher.reranker
+    return MatcherConfig(
+        threshold=settings.matcher.threshold,
+        top_k=settings.matcher.top_k,
+        reranker=Reranker.load(path) if path is not None else None,
+    )
 
 
 def broker_urls(bootstrap: str) -> list[str]:

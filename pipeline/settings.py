@@ -128,12 +128,18 @@ class ModelSettings(_Group):
 
 
 class MatcherSettings(_Group):
-    """Matching knobs passed to `models.service.MatcherConfig` (defaults tuned on CheckThat! train).
+    """Matching knobs passed to `models.service.MatcherConfig` (threshold chosen on the labelled
+    election tuning set, see models/README.md).
 
     `threshold` applies to the fused score unless a narrative sets its own `threshold`."""
 
-    threshold: float = Field(default=0.55, ge=0.0, le=1.0)
+    threshold: float = Field(default=0.50, ge=0.0, le=1.0)
     top_k: int = Field(default=5, ge=1, le=100)
+    reranker: Path | None = Field(
+        default=None,
+        description="Re-ranker weights JSON (models.rerank); unset keeps linear fusion. Opt-in: "
+        "its probabilities are not calibrated for a stream where most posts match nothing.",
+    )
 
 
 class CatalogSettings(_Group):

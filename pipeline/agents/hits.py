@@ -6,6 +6,7 @@ only what the pipeline uses, so tests can pass a small fake where the test is ab
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
@@ -27,7 +28,8 @@ class PostMatchesLike(Protocol):
 
 class MatcherLike(Protocol):
     """The narrative matcher as the worker uses it. `match` is blocking and CPU-bound: call it
-    from the worker's single model thread, never on the event loop."""
+    from the worker's single model thread, never on the event loop. `dates` holds each post's
+    date (its `created_at`), which the optional re-ranker's date features use."""
 
     @property
     def model_id(self) -> str: ...
@@ -42,7 +44,9 @@ class MatcherLike(Protocol):
 
     def narratives(self) -> list[NarrativeRef]: ...
 
-    def match(self, texts: Sequence[str]) -> Sequence[PostMatchesLike]: ...
+    def match(
+        self, texts: Sequence[str], dates: Sequence[dt.date | None] | None = None
+    ) -> Sequence[PostMatchesLike]: ...
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,7 @@ async def process_post_batch(ctx: WorkerContext, events: Sequence[Any]) -> None:
 
     if posts:
         started = time.perf_counter()
-        results = await ctx.match([post.text for post in posts])
+        results = await match_posts_with_dates(ctx, posts)
         elapsed = time.perf_counter() - started
         metrics.batch_size.observe(len(posts))
         embed_s = sum(float(getattr(r, "embed_seconds", 0.0)) for r in results)
@@ -97,6 +97,17 @@ async def process_post_batch(ctx: WorkerContext, events: Sequence[Any]) -> None:
 
     if deliveries:
         await asyncio.gather(*deliveries)
+
+
+async def match_posts_with_dates(ctx: WorkerContext, posts: Sequence[Post]) -> Sequence[Any]:
+    """Match `posts` on the worker's model thread, passing each post's `created_at` date so the
+    re-ranker's date features (`models.rerank`) work in the live path. Does not block the loop."""
+    texts = [post.text for post in posts]
+    dates = [post.created_at.date() for post in posts]
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(
+        ctx.model_executor, lambda: ctx.warm_up().match(texts, dates=dates)
+    )
 
 
 def register_matching_agent(app: Any, ctx: WorkerContext) -> Any:

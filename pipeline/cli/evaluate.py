@@ -1,4 +1,5 @@
-"""`narrmon eval`: matching quality on labelled data (CheckThat! 2022 task 2A formats)."""
+"""`narrmon eval`: matching quality on labelled data (CheckThat! 2022 task 2A formats, labelled
+posts JSONL)."""
 
 from __future__ import annotations
 
@@ -143,6 +144,106 @@ def claims(  # noqa: PLR0917 (click passes options positionally)
     for key, value in report.metrics.items():
         click.echo(f"{key:>10}  {value:.4f}")
     click.echo(f"{'ms/query':>10}  {report.ms_per_query:.1f}")
+
+
+@evaluate.command()
+@click.option(
+    "--catalog",
+    "catalog_path",
+    type=click.Path(exists=True, path_type=Path),
+    required=True,
+    help="Catalog: YAML file or folder.",
+)
+@click.option(
+    "--posts",
+    "posts_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="Labelled posts JSONL: text + label {narrative, stance} (or demo_label).",
+)
+@click.option("--threshold", type=float, default=None, help="Override the default threshold.")
+@click.option(
+    "--reranker",
+    "reranker_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Re-rank with these weights (default: settings' matcher.reranker, else linear).",
+)
+@click.option("--errors", "show_errors", is_flag=True, help="List every wrong post.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def posts(  # noqa: PLR0917 (click passes options positionally)
+    catalog_path: Path, posts_path: Path, threshold: float | None, reranker_path: Path | None,
+    show_errors: bool, as_json: bool,
+) -> None:  # fmt: skip
+    """Match labelled POSTS against CATALOG and print narrative precision / recall / F1 (top
+    match per post; chatter is right when nothing matches), the chatter false-positive rate,
+    stance accuracy on correctly matched posts and a per-narrative table."""
+    import dataclasses
+
+    from models.posts_eval import predict, read_labelled_posts, score_posts
+    from models.rerank import Reranker
+    from models.service import load_matcher
+    from pipeline.app import matcher_config
+    from pipeline.settings import Settings
+
+    settings = Settings.load()
+    _set_threads(settings.model.threads)
+    try:
+        labelled = read_labelled_posts(posts_path)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    config = matcher_config(settings)
+    if threshold is not None:
+        config = dataclasses.replace(config, threshold=threshold)
+    if reranker_path is not None:
+        config = dataclasses.replace(config, reranker=Reranker.load(reranker_path))
+    matcher = load_matcher(
+        catalog_path,
+        model_path=settings.model.path,
+        cache_dir=settings.cache_dir,
+        device=settings.model.device,
+        config=config,
+    )
+    report = score_posts(labelled, predict(matcher, labelled))
+    if as_json:
+        data = report.as_json()
+        if not show_errors:
+            data.pop("errors")
+            data.pop("stance_errors")
+        click.echo(json.dumps(_rounded(data)))
+        return
+    mode = "rerank" if config.reranker is not None else "linear"
+    click.echo(f"model {matcher.model_id}  catalog {matcher.catalog_version}  {mode}  "
+               f"threshold {config.threshold}  posts {report.posts} "
+               f"({report.labelled} narrative, {report.chatter} chatter)")  # fmt: skip
+    click.echo(f"precision {report.precision:.3f}  recall {report.recall:.3f}  "
+               f"F1 {report.f1:.3f}  accuracy {report.accuracy:.3f}")  # fmt: skip
+    click.echo(f"chatter false positives {report.chatter_hits}/{report.chatter} "
+               f"({report.chatter_fp_rate:.3f})")  # fmt: skip
+    click.echo(f"stance accuracy {report.stance_correct}/{report.stance_labelled} "
+               f"({report.stance_accuracy:.3f})  confusion (label -> got) "
+               f"{json.dumps(report.stance_confusion, sort_keys=True)}")  # fmt: skip
+    click.echo(f"{'narrative':<36} {'supp':>4} {'pred':>4} {'tp':>3} {'P':>5} {'R':>5} "
+               f"{'F1':>5} {'stance':>6}")  # fmt: skip
+    for row in report.per_narrative:
+        click.echo(f"{row.narrative:<36} {row.support:>4} {row.predicted:>4} "
+                   f"{row.true_positives:>3} {row.precision:>5.2f} {row.recall:>5.2f} "
+                   f"{row.f1:>5.2f} {row.stance_accuracy:>6.2f}")  # fmt: skip
+    if show_errors:
+        for text, label, got in report.errors:
+            click.echo(f"  label {label or '-'}  got {got or '-'}: {text[:110]}")
+        for text, label, got in report.stance_errors:
+            click.echo(f"  stance {label}  got {got}: {text[:110]}")
+
+
+def _rounded(value: object) -> object:
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
 
 
 def _reranker(
