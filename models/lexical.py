@@ -8,6 +8,11 @@ Contracts:
   of its distinct indexed terms over ``1 + k1``. With term frequency 1 and an average-length
   document a term adds ``idf / (1 + k1)`` to (bm25s' Lucene) BM25, so the result reads as "the
   IDF-weighted share of the post's words found in the narrative", roughly in [0, 1] (clipped).
+  With ``unknown_terms=True`` (the matcher's default) words that occur in NO narrative count in
+  the self weight too, at the IDF of a term with document frequency 0: otherwise, against a small
+  catalog, a post sharing one word with a narrative and none with the rest scores 1.0 (on the
+  10-narrative election catalog most chatter did). ``False`` keeps the original behaviour, with
+  which the shipped CheckThat! re-ranker was fit.
 - Tokens: lower-case words of 2+ characters, English stop words removed, a light plural/verb
   suffix strip (no stemmer package is needed).
 """
@@ -53,7 +58,10 @@ def tokenize(text: str) -> list[str]:
 class LexicalIndex:
     """BM25 over narrative documents; scores are normalised (see module docstring)."""
 
-    def __init__(self, documents: Sequence[str], k1: float = 1.2, b: float = 0.75) -> None:
+    def __init__(
+        self, documents: Sequence[str], k1: float = 1.2, b: float = 0.75,
+        *, unknown_terms: bool = False,
+    ) -> None:  # fmt: skip
         import bm25s
 
         self.size = len(documents)
@@ -67,19 +75,21 @@ class LexicalIndex:
                 df[token] = df.get(token, 0) + 1
         n = max(self.size, 1)
         self._idf = {t: float(np.log(1.0 + (n - f + 0.5) / (f + 0.5))) for t, f in df.items()}
+        self._unknown_idf = float(np.log(1.0 + (n + 0.5) / 0.5)) if unknown_terms else 0.0
 
     def query_weight(self, tokens: Sequence[str]) -> float:
         """What one average-length document holding each distinct query term once scores
         (bm25s' Lucene variant scores a term ``idf * tf / (tf + k1 * length_norm)``)."""
-        return sum(self._idf.get(t, 0.0) for t in set(tokens)) / (1.0 + self._k1)
+        return sum(self._idf.get(t, self._unknown_idf) for t in set(tokens)) / (1.0 + self._k1)
 
     def scores(self, query: str) -> npt.NDArray[np.float32]:
         """Normalised BM25 of `query` against every narrative document, in [0, 1]."""
-        tokens = [t for t in tokenize(query) if t in self._idf]
+        all_tokens = tokenize(query)
+        tokens = [t for t in all_tokens if t in self._idf]
         if not tokens or self.size == 0:
             return np.zeros(self.size, dtype=np.float32)
         raw = np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
-        weight = self.query_weight(tokens)
+        weight = self.query_weight(all_tokens)
         return np.clip(raw / weight, 0.0, 1.0).astype(np.float32) if weight > 0 else raw * 0
 
     def matched_terms(self, query: str, document: str) -> list[str]:

@@ -14,7 +14,8 @@ Contracts:
   probability, which becomes the fused score. Post dates come from the caller (`dates`) or else
   from a tweet attribution in the text (`models.query.post_date`). A match needs
   ``fused >= threshold`` (the narrative's own threshold or the default) and every
-  `required_terms` entry present in the post. Stance: `models.stance`.
+  `required_terms` entry present in the post. Stance: `models.stance`; the `Match` and its
+  explanation are built by `models.explain`.
 - Never raises for odd input: empty or whitespace texts get no matches.
 """
 
@@ -23,11 +24,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-import re
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -36,48 +35,17 @@ from models.catalog import Catalog, Narrative
 from models.catalog_io import load_catalog
 from models.dense_index import ExemplarIndex
 from models.embedder import Embedder
-from models.fusion import DEFAULT_LEXICAL_WEIGHT, linear_fusion
+from models.explain import MatchEvidence, build_match, contains_term, narrative_document
+from models.fusion import linear_fusion
 from models.lexical import LexicalIndex
+from models.match_types import Candidate, MatcherConfig, PostMatches
 from models.query import clean_post_text, post_date
-from models.records import Explanation, Match, NarrativeRef, Scores
+from models.records import Match, NarrativeRef
 from models.rerank import Evidence, Reranker, feature_matrix
-from models.stance import classify_stance
 
 logger = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class MatcherConfig:
-    """Tuning knobs; defaults were chosen on the CheckThat! train split (see README)."""
-
-    threshold: float = 0.55
-    top_k: int = 5
-    lexical_weight: float = DEFAULT_LEXICAL_WEIGHT
-    candidates: int = 50
-    stance_margin: float = 0.02
-    keyword_repeats: int = 3
-    reranker: Reranker | None = None
-
-
-@dataclass(frozen=True)
-class PostMatches:
-    """Matches for one post. Timings are the batch's cost divided by its size (per post)."""
-
-    embedding: list[float]
-    matches: list[Match]
-    embed_seconds: float
-    match_seconds: float
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """One scored (post, narrative) pair before thresholds and rules."""
-
-    narrative: int
-    dense: float
-    lexical: float
-    fused: float
-    exemplar_row: int
+__all__ = ["Candidate", "MatcherConfig", "NarrativeMatcher", "PostMatches", "load_matcher"]
 
 
 def load_matcher(
@@ -91,15 +59,6 @@ def load_matcher(
     catalog = load_catalog(catalog_path, cache_dir)
     embedder = Embedder(model_path, device=device, cache_dir=cache_dir)
     return NarrativeMatcher(catalog, embedder, config or MatcherConfig())
-
-
-def _document(narrative: Narrative, keyword_repeats: int) -> str:
-    parts = [narrative.title, *narrative.exemplars, *(list(narrative.keywords) * keyword_repeats)]
-    return "\n".join(parts)
-
-
-def _contains(text: str, term: str) -> bool:
-    return re.search(r"(?<!\w)" + re.escape(term.lower()) + r"(?!\w)", text) is not None
 
 
 class NarrativeMatcher:
@@ -156,8 +115,8 @@ class NarrativeMatcher:
                 self._counter = ExemplarIndex(counter_vectors, np.asarray(counter_owners))
             if self.config.reranker is not None:
                 self._titles = self.embedder.encode_cached([n.title for n in self._active])
-            docs = [_document(n, self.config.keyword_repeats) for n in self._active]
-            self._lexical = LexicalIndex(docs)
+            docs = [narrative_document(n, self.config.keyword_repeats) for n in self._active]
+            self._lexical = LexicalIndex(docs, unknown_terms=self.config.lexical_unknown_terms)
             logger.info(
                 "matcher ready: %d narratives, %d exemplars, catalog %s, model %s, %.1fs",
                 len(self._active), len(self._exemplars), self.catalog_version, self.model_id,
@@ -285,63 +244,38 @@ class NarrativeMatcher:
             )
             if cand.fused < threshold:
                 continue
-            if not all(_contains(lowered, term) for term in narrative.required_terms):
+            if not all(contains_term(lowered, term) for term in narrative.required_terms):
                 continue
-            out.append(
-                self._explain(text, vector, narrative, cand, threshold=threshold, lowered=lowered)
-            )
+            out.append(self._explain(text, vector, narrative, cand, threshold=threshold))
             if len(out) >= self.config.top_k:
                 break
         return out
 
     def _explain(
         self, text: str, vector: np.ndarray, narrative: Narrative, cand: Candidate,
-        *, threshold: float, lowered: str,
+        *, threshold: float,
     ) -> Match:  # fmt: skip
         assert self._lexical is not None
-        exemplar = self._exemplars[cand.exemplar_row]
         counter_text, counter_score = None, None
         if self._counter is not None and narrative.counter_exemplars:
             scores, rows = self._counter.narrative_scores(vector, np.asarray([cand.narrative]))
             counter_text, counter_score = self._counter_texts[int(rows[0])], float(scores[0])
-        stance = classify_stance(
-            text,
-            exemplar,
-            cand.dense,
+        evidence = MatchEvidence(
+            dense=cand.dense,
+            lexical=cand.lexical,
+            fused=cand.fused,
+            threshold=threshold,
+            exemplar=self._exemplars[cand.exemplar_row],
+            exemplar_index=cand.exemplar_row - self._dense_start(cand.narrative),
             counter_exemplar=counter_text,
             counter_score=counter_score,
-            margin=self.config.stance_margin,
+            shared_terms=tuple(self._lexical.matched_terms(text, narrative_document(narrative, 1))),
         )
-        keywords = tuple(k for k in narrative.keywords if _contains(lowered, k))
-        shared = self._lexical.matched_terms(text, _document(narrative, 1))
-        summary = (
-            f"Post {stance.stance} narrative '{narrative.title}' ({narrative.verdict}, "
-            f"{narrative.severity}): fused score {cand.fused:.2f} >= {threshold:.2f}, closest "
-            f"exemplar cosine {cand.dense:.2f}"
-            + (f", shared words: {', '.join(shared[:6])}" if shared else "")
-            + "."
-        )
-        explanation = Explanation(
-            summary=summary,
-            best_exemplar=exemplar,
-            best_exemplar_index=cand.exemplar_row - int(self._dense_start(cand.narrative)),
-            dense_score=cand.dense,
-            lexical_score=cand.lexical,
-            fused_score=cand.fused,
-            threshold=threshold,
-            stance=stance.stance,
-            stance_evidence=stance.evidence,
-            keywords_matched=keywords,
-            model_id=self.model_id,
+        return build_match(
+            text, narrative, self._refs[cand.narrative], evidence,
+            stance_margin=self.config.stance_margin, model_id=self.model_id,
             catalog_version=self.catalog_version,
-        )
-        return Match(
-            narrative=self._refs[cand.narrative],
-            scores=Scores(dense=cand.dense, lexical=cand.lexical, combined=cand.fused),
-            exemplar=exemplar,
-            stance=stance.stance,
-            explanation=explanation,
-        )
+        )  # fmt: skip
 
     def _dense_start(self, narrative: int) -> int:
         assert self._dense is not None

@@ -6,7 +6,8 @@ How it works (cheap, offline, per match):
    post debunks. This catches refutations phrased in the narrative's own vocabulary.
 2. Debunk vocabulary ("false", "debunked", "fact check", "no evidence", "hoax", "myth", ...) in the
    post means debunks, unless the same cue also occurs in the matched exemplar (a narrative like
-   "the moon landing was fake" must not turn every promoter into a debunker).
+   "the moon landing was fake" must not turn every promoter into a debunker) or a negation comes
+   right before it ("math doesn't lie", "this is not a hoax").
 3. Discussion cues (a question mark, "is it true", "claims that", "reportedly", "according to",
    "rumor") mean discusses: the post reports or asks about the narrative without taking a side.
 4. Otherwise the post promotes: it was matched to a false narrative and shows no sign of distance.
@@ -87,8 +88,24 @@ class StanceResult:
     evidence: str
 
 
-def _found(cues: list[tuple[str, re.Pattern[str]]], text: str, exemplar: str) -> list[str]:
-    return [c for c, p in cues if p.search(text) and not p.search(exemplar)]
+# a negation just before a debunk cue reverses it: "math doesn't lie", "this is not a hoax"
+_NEGATED = re.compile(
+    r"\b(?:not|never|does not|(?:doesn|don|isn|wasn|ain)['\u2019]t)\s+(?:\w+\s+)?$",
+    re.IGNORECASE,
+)
+
+
+def _found(
+    cues: list[tuple[str, re.Pattern[str]]], text: str, exemplar: str, *, negatable: bool = False
+) -> list[str]:
+    out = []
+    for cue, pattern in cues:
+        if pattern.search(exemplar):
+            continue
+        hits = pattern.finditer(text)
+        if any(not (negatable and _NEGATED.search(text[: m.start()])) for m in hits):
+            out.append(cue)
+    return out
 
 
 def classify_stance(
@@ -112,7 +129,7 @@ def classify_stance(
             f"closer to counter-exemplar {counter_exemplar!r} ({counter_score:.2f}) than to "
             f"exemplar ({exemplar_score:.2f})",
         )
-    debunk = _found(_DEBUNK, post, exemplar)
+    debunk = _found(_DEBUNK, post, exemplar, negatable=True)
     if debunk:
         return StanceResult("debunks", "debunk cue: " + ", ".join(repr(c) for c in debunk))
     discuss = _found(_DISCUSS, post, exemplar)

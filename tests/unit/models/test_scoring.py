@@ -118,3 +118,24 @@ def test_finetune_batches_never_repeat_a_claim() -> None:
     for batch in batches:
         claims = [pairs[i][1] for i in batch]
         assert len(claims) == len(set(claims)) <= 4
+
+
+def test_unknown_terms_count_against_a_small_catalog() -> None:
+    docs = ["the election was stolen", "vaccines cause autism", "moon landing"]
+    index = LexicalIndex(docs, unknown_terms=True)
+    assert index.scores("stolen election")[0] == pytest.approx(1.0)
+    # 'pancakes' is in no narrative: it now dilutes the score instead of being ignored
+    half = index.scores("stolen pancakes")[0]
+    assert 0.3 < half < 0.7
+    assert index.scores("stolen pancakes syrup waffles")[0] < half
+
+
+def test_negated_debunk_cue_does_not_make_a_debunker() -> None:
+    exemplar = "millions of ballots disappeared"
+    assert classify_stance("Math doesn't lie: ballots disappeared", exemplar, 0.7).stance == (
+        "promotes"
+    )
+    assert classify_stance("This is not a hoax, ballots vanished", exemplar, 0.7).stance == (
+        "promotes"
+    )
+    assert classify_stance("Those are lies, nothing vanished", exemplar, 0.7).stance == "debunks"

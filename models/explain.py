@@ -1,0 +1,88 @@
+"""Turning one scored (post, narrative) pair into a `Match` with its `Explanation`. Pure.
+
+The matcher (`models.service`) finds the evidence: the candidate's scores, the closest exemplar
+and counter-exemplar, the words the post shares with the narrative. This module decides the
+stance (`models.stance`) and writes what a reviewer reads: a one-line summary plus the raw
+numbers, the model id and the catalog version the decision was made with.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from models.catalog import Narrative
+from models.records import Explanation, Match, NarrativeRef, Scores
+from models.stance import classify_stance
+
+
+def narrative_document(narrative: Narrative, keyword_repeats: int) -> str:
+    """The text BM25 indexes for a narrative: title, exemplars, keywords repeated."""
+    parts = [narrative.title, *narrative.exemplars, *(list(narrative.keywords) * keyword_repeats)]
+    return "\n".join(parts)
+
+
+def contains_term(lowered_text: str, term: str) -> bool:
+    """Whole-word (or whole-phrase), case-insensitive: `lowered_text` must be lower-cased."""
+    return re.search(r"(?<!\w)" + re.escape(term.lower()) + r"(?!\w)", lowered_text) is not None
+
+
+@dataclass(frozen=True)
+class MatchEvidence:
+    """What the matcher found for one (post, narrative) pair."""
+
+    dense: float
+    lexical: float
+    fused: float
+    threshold: float
+    exemplar: str
+    exemplar_index: int
+    counter_exemplar: str | None
+    counter_score: float | None
+    shared_terms: tuple[str, ...]
+
+
+def build_match(
+    text: str, narrative: Narrative, ref: NarrativeRef, evidence: MatchEvidence, *,
+    stance_margin: float, model_id: str, catalog_version: str,
+) -> Match:  # fmt: skip
+    """The `Match` for `text` (cleaned post text) and `narrative`, stance decided here."""
+    lowered = text.lower()
+    stance = classify_stance(
+        text,
+        evidence.exemplar,
+        evidence.dense,
+        counter_exemplar=evidence.counter_exemplar,
+        counter_score=evidence.counter_score,
+        margin=stance_margin,
+    )
+    keywords = tuple(k for k in narrative.keywords if contains_term(lowered, k))
+    shared = evidence.shared_terms
+    summary = (
+        f"Post {stance.stance} narrative '{narrative.title}' ({narrative.verdict}, "
+        f"{narrative.severity}): fused score {evidence.fused:.2f} >= {evidence.threshold:.2f}, "
+        f"closest exemplar cosine {evidence.dense:.2f}"
+        + (f", shared words: {', '.join(shared[:6])}" if shared else "")
+        + "."
+    )
+    explanation = Explanation(
+        summary=summary,
+        best_exemplar=evidence.exemplar,
+        best_exemplar_index=evidence.exemplar_index,
+        dense_score=evidence.dense,
+        lexical_score=evidence.lexical,
+        fused_score=evidence.fused,
+        threshold=evidence.threshold,
+        stance=stance.stance,
+        stance_evidence=stance.evidence,
+        keywords_matched=keywords,
+        model_id=model_id,
+        catalog_version=catalog_version,
+    )
+    return Match(
+        narrative=ref,
+        scores=Scores(dense=evidence.dense, lexical=evidence.lexical, combined=evidence.fused),
+        exemplar=evidence.exemplar,
+        stance=stance.stance,
+        explanation=explanation,
+    )

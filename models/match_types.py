@@ -1,0 +1,55 @@
+"""The matcher's value types: its configuration, one post's result, one scored candidate.
+
+Re-exported by `models.service` (import them from there or from here).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from models.fusion import DEFAULT_LEXICAL_WEIGHT
+from models.records import Match
+from models.rerank import Reranker
+
+
+@dataclass(frozen=True)
+class MatcherConfig:
+    """Tuning knobs. `lexical_weight` and `candidates` were chosen on the CheckThat! train split;
+    `threshold`, `stance_margin` and `lexical_unknown_terms` on the labelled election tuning set
+    (`models/evalsets/election-2024-tuning.jsonl`, by F0.5: false positives cost reviewers more
+    than misses). See the README."""
+
+    threshold: float = 0.50
+    top_k: int = 5
+    lexical_weight: float = DEFAULT_LEXICAL_WEIGHT
+    candidates: int = 50
+    # a counter-exemplar within 0.02 BELOW the best exemplar already means "debunks": refutations
+    # share the narrative's words, so they land about as close to both
+    stance_margin: float = -0.02
+    keyword_repeats: int = 3
+    reranker: Reranker | None = None
+    # count words no narrative uses in the lexical normalisation (`models.lexical`): without it
+    # chatter sharing one word with a small catalog scored lexical 1.0 (CheckThat! dev: re-ranked
+    # MAP@5 unchanged at 0.968, linear 0.9502 -> 0.9506)
+    lexical_unknown_terms: bool = True
+
+
+@dataclass(frozen=True)
+class PostMatches:
+    """Matches for one post. Timings are the batch's cost divided by its size (per post)."""
+
+    embedding: list[float]
+    matches: list[Match]
+    embed_seconds: float
+    match_seconds: float
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One scored (post, narrative) pair before thresholds and rules."""
+
+    narrative: int
+    dense: float
+    lexical: float
+    fused: float
+    exemplar_row: int
