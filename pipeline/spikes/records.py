@@ -50,7 +50,9 @@ class Spike(_Record):
     window_end: UtcDatetime
     count: int
     distinct_authors: int
-    baseline: float = Field(description="EWMA hits per minute before this window.")
+    baseline: float = Field(
+        description="EWMA hits per window (a minute by default) before this window."
+    )
     baseline_sd: float = Field(description="Standard deviation used for z (floored).")
     z: float
     min_volume: int
