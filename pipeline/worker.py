@@ -6,14 +6,28 @@ batch is never delayed by a model load (which would stall heartbeats' neighbours
 rebalances) and Prometheus sees the worker from its first second. SIGTERM/SIGINT stop it
 gracefully (Faust finishes the batches in flight, acks them and commits); SIGKILL is safe too,
 see `pipeline.agents.matching`.
+
+Diagnostics: SIGUSR1 logs (level WARNING, logger ``pipeline.worker``) the stack of every asyncio
+task, followed down its ``await`` chain to the future it is blocked on (the worker's loop and the
+loops of mode service threads, i.e. Faust's consumer thread), and the Python stack of every thread,
+then carries on. ``kill -USR1 <pid>`` is the first thing to do when a worker stops making progress
+without an error. It runs on the event loop, so a loop blocked by synchronous code cannot answer
+(then the worker misses heartbeats and is evicted from the group, which the log shows anyway).
 """
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import logging
 import os
 import socket
+import sys
+import threading
+import traceback
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+from types import AsyncGeneratorType, FrameType
 from typing import Any
 
 from pipeline.agents.context import MatcherFactory, WorkerContext
@@ -34,6 +48,89 @@ def faust_loglevel(level: str) -> str:
     """Faust/mode accept crit, error, warn, info, debug (not ``warning``)."""
     level = level.lower()
     return _FAUST_LEVELS.get(level, level)
+
+
+def await_chain(awaitable: Any) -> Iterator[FrameType]:
+    """The suspended frames of a coroutine / async generator, outermost first, following each
+    ``await`` down to the innermost Python frame. Pure."""
+    seen: set[int] = set()
+    current = awaitable
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        frame = (
+            getattr(current, "cr_frame", None)
+            or getattr(current, "ag_frame", None)
+            or getattr(current, "gi_frame", None)
+        )
+        if frame is None:
+            # ``async for`` awaits an ``async_generator_asend`` that has no public link to its
+            # generator; the garbage collector knows it.
+            inner = [r for r in gc.get_referents(current) if isinstance(r, AsyncGeneratorType)]
+            if not inner:
+                return
+            current = inner[0]
+            continue
+        yield frame
+        current = (
+            getattr(current, "cr_await", None)
+            or getattr(current, "ag_await", None)
+            or getattr(current, "gi_yieldfrom", None)
+        )
+
+
+def _frame_line(frame: FrameType) -> str:
+    return "".join(traceback.format_list(traceback.extract_stack(frame, limit=1))).rstrip()
+
+
+def format_task_stacks(tasks: Iterable[asyncio.Task[Any]]) -> str:
+    """One block per task, sorted by name: its name, state, its await chain (`await_chain`) and
+    the future it is suspended on (whose repr names the callbacks that will wake it). Pure: reads
+    the tasks, never touches the loop."""
+    blocks: list[str] = []
+    for task in sorted(tasks, key=lambda t: t.get_name()):
+        coro = task.get_coro()
+        name = getattr(coro, "__qualname__", None) or repr(coro)
+        lines = [f"TASK {task.get_name()} {name} ({'done' if task.done() else 'pending'})"]
+        lines.extend(_frame_line(frame) for frame in await_chain(coro))
+        waiter = getattr(task, "_fut_waiter", None)  # asyncio's own record of the blocked await
+        if waiter is not None:
+            lines.append(f"    waiting on {waiter!r}")
+        blocks.append("\n".join(lines))
+    return "\n".join(blocks)
+
+
+def format_thread_stacks(frames: Mapping[int, FrameType], names: Mapping[int, str]) -> str:
+    """One block per thread (``sys._current_frames()`` and thread names by ident). Pure."""
+    blocks: list[str] = []
+    for ident, frame in sorted(frames.items(), key=lambda item: names.get(item[0], "")):
+        stack = "".join(traceback.format_stack(frame)).rstrip()
+        blocks.append(f"THREAD {names.get(ident, '?')} (ident {ident})\n{stack}")
+    return "\n".join(blocks)
+
+
+def dump_stacks(loop: asyncio.AbstractEventLoop | None = None) -> str:
+    """Every asyncio task of ``loop`` (default: the running loop) and every thread, formatted.
+    Call on the loop's thread."""
+    loop = loop or asyncio.get_running_loop()
+    names = {t.ident: t.name for t in threading.enumerate() if t.ident is not None}
+    parts = [f"=== asyncio tasks ===\n{format_task_stacks(asyncio.all_tasks(loop))}"]
+    for thread in threading.enumerate():
+        # mode's ServiceThread (Faust's consumer thread) runs its own loop: `thread.service`.
+        other = getattr(getattr(thread, "service", None), "thread_loop", None)
+        if isinstance(other, asyncio.AbstractEventLoop) and other is not loop:
+            # Read from another thread: a snapshot that may be slightly inconsistent, never mutated.
+            tasks = format_task_stacks(asyncio.all_tasks(other))
+            parts.append(f"=== asyncio tasks of thread {thread.name} ===\n{tasks}")
+    parts.append(f"=== threads ===\n{format_thread_stacks(sys._current_frames(), names)}")
+    return "\n".join(parts)
+
+
+def log_stacks(loop: asyncio.AbstractEventLoop) -> None:
+    """The SIGUSR1 handler: log `dump_stacks`; never raises (the worker keeps running)."""
+    try:
+        logger.warning("SIGUSR1: stacks of pid %d\n%s", os.getpid(), dump_stacks(loop))
+    except Exception:
+        logger.exception("SIGUSR1: could not dump stacks")
 
 
 def ensure_index(settings: Settings, dims: int) -> str:
@@ -116,6 +213,8 @@ def run_worker(
         extensions=EXTENSIONS if extensions is None else extensions,
     )
     worker = faust.Worker(app, loglevel=faust_loglevel(settings.worker.log_level))
+    # mode's Worker maps SIGUSR1 to its own dump (locals included, to stderr); ours is readable.
+    worker._on_sigusr1 = lambda: log_stacks(worker.loop)
     try:
         worker.execute_from_commandline()
     finally:

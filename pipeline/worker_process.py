@@ -173,6 +173,14 @@ class WorkerProcess:
         self._close_log()
         return self.proc.returncode
 
+    def dump_stacks(self, settle_s: float = 2.0) -> None:
+        """Ask a running child to log its task and thread stacks (SIGUSR1, see `pipeline.worker`)
+        and give it ``settle_s`` to write them; the child keeps running. Call before giving up on
+        a worker that stopped making progress, so its log says where it waits."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGUSR1)
+            time.sleep(settle_s)
+
     def kill(self) -> None:
         """SIGKILL (no clean-up at all: what a crash or OOM kill looks like)."""
         if self.proc is not None and self.proc.poll() is None:

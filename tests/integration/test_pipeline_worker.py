@@ -141,7 +141,10 @@ def wait_for(worker: WorkerProcess, done: Any, timeout_s: float = 180.0) -> Samp
         if samples is not None and done(samples):
             return samples
         time.sleep(0.3)
-    raise AssertionError(f"timed out; last samples {samples}; log {worker.log_path}")
+    worker.dump_stacks()  # diagnostics: the worker logs where every task and thread waits
+    raise AssertionError(
+        f"timed out; last samples {samples}; log (stacks at its end) {worker.log_path}"
+    )
 
 
 def read_topic(bootstrap: str, topic: str, expected: int, timeout_s: float = 30.0) -> list[bytes]:
