@@ -27,7 +27,7 @@ import threading
 import traceback
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from types import AsyncGeneratorType, FrameType
+from types import AsyncGeneratorType, CoroutineType, FrameType, GeneratorType
 from typing import Any
 
 from pipeline.agents.context import MatcherFactory, WorkerContext
@@ -50,6 +50,9 @@ def faust_loglevel(level: str) -> str:
     return _FAUST_LEVELS.get(level, level)
 
 
+_SUSPENDABLE = (CoroutineType, AsyncGeneratorType, GeneratorType)
+
+
 def await_chain(awaitable: Any) -> Iterator[FrameType]:
     """The suspended frames of a coroutine / async generator, outermost first, following each
     ``await`` down to the innermost Python frame. Pure."""
@@ -63,9 +66,10 @@ def await_chain(awaitable: Any) -> Iterator[FrameType]:
             or getattr(current, "gi_frame", None)
         )
         if frame is None:
-            # ``async for`` awaits an ``async_generator_asend`` that has no public link to its
-            # generator; the garbage collector knows it.
-            inner = [r for r in gc.get_referents(current) if isinstance(r, AsyncGeneratorType)]
+            # ``async for`` awaits an ``async_generator_asend``, ``await obj`` on an object whose
+            # ``__await__`` returns ``coro.__await__()`` (Faust's actors) a ``coroutine_wrapper``:
+            # neither links to its coroutine publicly; the garbage collector knows it.
+            inner = [r for r in gc.get_referents(current) if isinstance(r, _SUSPENDABLE)]
             if not inner:
                 return
             current = inner[0]

@@ -103,3 +103,29 @@ def test_dump_stacks_covers_the_running_loop_and_every_thread() -> None:
     text = asyncio.run(scenario())
     assert "=== asyncio tasks ===" in text and "TASK watched _outer (pending)" in text
     assert "=== threads ===" in text and "THREAD MainThread" in text
+
+
+class _Actor:
+    """Awaitable the way Faust's actors are: ``__await__`` delegates to a coroutine."""
+
+    def __init__(self, gate: asyncio.Event) -> None:
+        self._coro = _outer(gate)
+
+    def __await__(self) -> Any:
+        return self._coro.__await__()
+
+
+def test_await_chain_goes_through_objects_that_delegate_await() -> None:
+    async def run(actor: _Actor) -> None:
+        await actor
+
+    async def scenario() -> list[str]:
+        gate = asyncio.Event()
+        task = asyncio.create_task(run(_Actor(gate)))
+        await asyncio.sleep(0)
+        names = [frame.f_code.co_name for frame in await_chain(task.get_coro())]
+        gate.set()
+        await task
+        return names
+
+    assert asyncio.run(scenario()) == ["run", "_outer", "_inner", "wait"]
