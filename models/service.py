@@ -13,7 +13,8 @@ Contracts:
   the best candidate, post/claim date proximity) and only those are kept, ordered by its
   probability, which becomes the fused score. Post dates come from the caller (`dates`) or else
   from a tweet attribution in the text (`models.query.post_date`). A match needs
-  ``fused >= threshold`` (the narrative's own threshold or the default) and every
+  ``fused >= threshold`` (the narrative's own threshold, else the default plus
+  `MatcherConfig.severity_threshold_offsets[severity]`) and every
   `required_terms` entry present in the post. Stance: `models.stance`; the `Match` and its
   explanation are built by `models.explain`.
 - Never raises for odd input: empty or whitespace texts get no matches.
@@ -239,9 +240,7 @@ class NarrativeMatcher:
         out: list[Match] = []
         for cand in candidates:
             narrative = self._active[cand.narrative]
-            threshold = (
-                narrative.threshold if narrative.threshold is not None else self.config.threshold
-            )
+            threshold = self.config.threshold_for(narrative.severity, narrative.threshold)
             if cand.fused < threshold:
                 continue
             if not all(contains_term(lowered, term) for term in narrative.required_terms):

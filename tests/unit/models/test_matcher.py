@@ -16,7 +16,8 @@ from .conftest import BagOfWordsEmbedder
 
 @pytest.fixture
 def matcher(catalog_path: Path, bow_embedder: BagOfWordsEmbedder) -> NarrativeMatcher:
-    return NarrativeMatcher(load_catalog(catalog_path), bow_embedder, MatcherConfig(threshold=0.3))
+    config = MatcherConfig(threshold=0.3, severity_threshold_offsets={})
+    return NarrativeMatcher(load_catalog(catalog_path), bow_embedder, config)
 
 
 def test_constructor_is_cheap_and_lists_active_narratives(catalog_path: Path) -> None:
@@ -76,3 +77,28 @@ def test_packaged_model_end_to_end(catalog_path: Path, tmp_path: Path) -> None:
     assert hit.matches[0].narrative.id == "stolen-election"
     assert miss.matches == []
     assert list((tmp_path / "embeddings").rglob("*.keys.npy"))
+
+
+def test_severity_offset_lowers_the_threshold_but_a_narrative_threshold_wins() -> None:
+    config = MatcherConfig(threshold=0.5, severity_threshold_offsets={"critical": -0.05})
+    assert config.threshold_for("critical") == pytest.approx(0.45)
+    assert config.threshold_for("medium") == 0.5
+    assert config.threshold_for("critical", own=0.7) == 0.7
+    default = MatcherConfig()
+    assert default.threshold_for("high") == default.threshold_for("critical") == 0.475
+    assert default.threshold_for("low") == 0.5
+
+
+def test_match_applies_the_severity_offset(
+    catalog_path: Path, bow_embedder: BagOfWordsEmbedder
+) -> None:
+    catalog = load_catalog(catalog_path)
+    text = "Dead people voted and rigged the election"
+    plain = NarrativeMatcher(catalog, bow_embedder, MatcherConfig(severity_threshold_offsets={}))
+    (cand,) = plain.rank([text], k=1)[0]
+    severity = catalog.active[cand.narrative].severity
+    above = MatcherConfig(threshold=cand.fused + 0.01, severity_threshold_offsets={})
+    assert NarrativeMatcher(catalog, bow_embedder, above).match([text])[0].matches == []
+    lowered = dataclasses.replace(above, severity_threshold_offsets={severity: -0.02})
+    (result,) = NarrativeMatcher(catalog, bow_embedder, lowered).match([text])
+    assert result.matches[0].explanation.threshold == pytest.approx(cand.fused - 0.01)
