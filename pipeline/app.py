@@ -7,6 +7,9 @@ serializers) so that a malformed post can be dead-lettered with exactly the byte
 Extension hook: ``extensions`` are callables ``ext(app, ctx)`` run after the core agents are
 registered (``ctx`` is the `WorkerContext`: settings, metrics, topics). Spike detection
 (`pipeline.spikes`) plugs in here, see `pipeline.worker.EXTENSIONS`.
+
+The consumer's post-recovery seek is guarded against a Faust race that can skip a record and
+commit past it (`pipeline.agents.seek_guard`).
 """
 
 from __future__ import annotations
@@ -109,6 +112,7 @@ def create_app(
 
     from pipeline.agents.indexer import register_indexer_agent
     from pipeline.agents.matching import register_matching_agent
+    from pipeline.agents.seek_guard import guard_recovery_seek
     from pipeline.lag import LagReporter
 
     if index is None:
@@ -116,6 +120,7 @@ def create_app(
 
         index = hits_alias(settings)
     app = faust.App(settings.worker.app_id, **faust_config(settings))
+    guard_recovery_seek(app.consumer)
     t = settings.topics
 
     def topic(name: str) -> Any:

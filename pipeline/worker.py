@@ -5,7 +5,7 @@ Order matters: topics exist, the model is loaded and warmed up, the hits index e
 batch is never delayed by a model load (which would stall heartbeats' neighbours: commits and
 rebalances) and Prometheus sees the worker from its first second. SIGTERM/SIGINT stop it
 gracefully (Faust finishes the batches in flight, acks them and commits); SIGKILL is safe too,
-see `pipeline.agents.matching`.
+see `pipeline.agents.matching` and, for the restart's recovery seek, `pipeline.agents.seek_guard`.
 
 Diagnostics: SIGUSR1 logs (level WARNING, logger ``pipeline.worker``) the stack of every asyncio
 task, followed down its ``await`` chain to the future it is blocked on (the worker's loop and the
