@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from pipeline.cli.params import EXISTING_FILE
+
 if TYPE_CHECKING:
     from models.rerank import Reranker
     from models.service import NarrativeMatcher
@@ -29,13 +31,13 @@ def evaluate() -> None:
 )
 @click.option(
     "--queries",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     required=True,
     help="Queries TSV: id<TAB>text.",
 )
 @click.option(
     "--qrels",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     required=True,
     help="Qrels TSV: qid 0 vclaim_id 1.",
 )
@@ -49,19 +51,19 @@ def evaluate() -> None:
 @click.option(
     "--reranker",
     "reranker_path",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     default=None,
     help="Re-ranker weights JSON (default: the shipped one, fit on CheckThat! 2022 2A train).",
 )
 @click.option(
     "--rerank-queries",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     default=None,
     help="TRAIN queries: fit the re-ranker on them for this model and catalog (cached).",
 )
 @click.option(
     "--rerank-qrels",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     default=None,
     help="TRAIN qrels for --rerank-queries.",
 )
@@ -73,13 +75,13 @@ def evaluate() -> None:
 )
 @click.option(
     "--finetune-queries",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     default=None,
     help="TRAIN queries: fine-tune the model on them first (cached).",
 )
 @click.option(
     "--finetune-qrels",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     default=None,
     help="TRAIN qrels for --finetune-queries.",
 )
@@ -157,7 +159,7 @@ def claims(  # noqa: PLR0917 (click passes options positionally)
 @click.option(
     "--posts",
     "posts_path",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     required=True,
     help="Labelled posts JSONL: text + label {narrative, stance} (or demo_label).",
 )
@@ -165,7 +167,7 @@ def claims(  # noqa: PLR0917 (click passes options positionally)
 @click.option(
     "--reranker",
     "reranker_path",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     default=None,
     help="Re-rank with these weights (default: settings' matcher.reranker, else linear).",
 )

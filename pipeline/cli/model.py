@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+from pipeline.cli.params import EXISTING_FILE
 
 
 @click.group()
@@ -22,8 +22,12 @@ def model() -> None:
     required=True,
     help="Catalog whose first exemplar per narrative is the target.",
 )
-@click.option("--queries", type=_FILE, required=True, help="TRAIN queries TSV (id<TAB>text).")
-@click.option("--qrels", type=_FILE, required=True, help="TRAIN qrels TSV (qid 0 claim_id 1).")
+@click.option(
+    "--queries", type=EXISTING_FILE, required=True, help="TRAIN queries TSV (id<TAB>text)."
+)
+@click.option(
+    "--qrels", type=EXISTING_FILE, required=True, help="TRAIN qrels TSV (qid 0 claim_id 1)."
+)
 @click.option(
     "-o",
     "--output",
