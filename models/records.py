@@ -7,11 +7,14 @@ builds `Match`es, the pipeline joins them into `Hit`s. JSON is the wire format o
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from models.text import normalise_text
+
+if TYPE_CHECKING:
+    from models.errors import InvalidRecord
 
 POST_SCHEMA_VERSION: Literal[1] = 1
 HIT_SCHEMA_VERSION: Literal[1] = 1
@@ -188,7 +191,21 @@ DeadLetterReason = Literal[
     "oversized",
     "index_rejected",
     "normalisation_error",
+    "unexpected_error",
 ]
+
+
+class RecordOrigin(BaseModel):
+    """Where a record was read from, carried into its dead letter so an operator can find it:
+    a Kafka position (topic, partition, offset, key) or, for connectors, just a key naming the
+    source position (``path:line``, a frame id)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    topic: str | None = None
+    partition: int | None = None
+    offset: int | None = None
+    key: str | None = None
 
 
 class DeadLetter(_Record):
@@ -220,6 +237,24 @@ class DeadLetter(_Record):
             source=source,
             original_b64=base64.b64encode(original).decode("ascii"),
             **kw,
+        )
+
+    @classmethod
+    def of_invalid(
+        cls, original: bytes, error: InvalidRecord, origin: RecordOrigin, *, source: str
+    ) -> DeadLetter:
+        """The dead letter for `original`, refused by a parser with `error`, read at `origin`.
+        `source` is the fallback when the error names none. The one place a dead letter is
+        built from a refused record (batch runner and connector replay both call it)."""
+        return cls.of(
+            original,
+            error.reason,
+            error.detail,
+            error.source or source,
+            original_topic=origin.topic,
+            original_partition=origin.partition,
+            original_offset=origin.offset,
+            key=origin.key,
         )
 
     def original(self) -> bytes:
