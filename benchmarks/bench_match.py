@@ -4,7 +4,7 @@ A script, not a test: run ``.venv/bin/python benchmarks/bench_match.py [--sizes 
 Vectors are synthetic (random unit vectors, 384 dims, clustered so that queries have true near
 neighbours), which is fine for cost; recall of HNSW against exact search is printed too. Embedding
 the post is not included (see NOTES.md: ~10 ms per tweet on CPU); this is the dense search plus
-per-narrative aggregation that `models.dense_index.ExemplarIndex` does.
+per-narrative aggregation that `models.matching.dense_index.ExemplarIndex` does.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from models.dense_index import ExemplarIndex
+from models.matching.dense_index import ExemplarIndex
 
 DIMS = 384
 
@@ -67,7 +67,7 @@ def main() -> None:
     parser.add_argument("--exact-limit", type=int, default=None, help="Exact search up to N.")
     args = parser.parse_args()
     rng = np.random.default_rng(7)
-    from models.dense_index import DEFAULT_EXACT_LIMIT
+    from models.matching.dense_index import DEFAULT_EXACT_LIMIT
 
     limit = args.exact_limit if args.exact_limit is not None else DEFAULT_EXACT_LIMIT
     for size in (int(s) for s in args.sizes.split(",")):

@@ -23,7 +23,7 @@ from pipeline.metrics import Metrics
 from pipeline.settings import Settings
 
 if TYPE_CHECKING:
-    from models.service import MatcherConfig
+    from models.matching.matcher import MatcherConfig
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ def default_matcher_factory(settings: Settings) -> MatcherFactory:
     """Load the matcher for ``settings.catalog.path`` / ``settings.model`` (lazily, when called)."""
 
     def factory() -> Any:
-        from models.service import load_matcher
+        from models.matching.matcher import load_matcher
 
         if settings.catalog.path is None:
             raise ValueError("no catalog: set NARRMON_CATALOG__PATH or pass --catalog")
@@ -57,8 +57,8 @@ def default_matcher_factory(settings: Settings) -> MatcherFactory:
 def matcher_config(settings: Settings) -> MatcherConfig:
     """`models.service.MatcherConfig` from ``settings.matcher`` (loads the re-ranker weights
     when `reranker` is set; raises OSError / ValueError for a missing or mismatched file)."""
-    from models.rerank import Reranker
-    from models.service import MatcherConfig
+    from models.matching.matcher import MatcherConfig
+    from models.matching.rerank import Reranker
 
     path = settings.matcher.reranker
     return MatcherConfig(

@@ -128,7 +128,7 @@ class ModelSettings(_Group):
 
 
 class MatcherSettings(_Group):
-    """Matching knobs passed to `models.service.MatcherConfig` (threshold chosen on the labelled
+    """Matching knobs passed to `models.matching.MatcherConfig` (threshold chosen on the labelled
     election tuning set, see models/README.md).
 
     `threshold` applies to the fused score unless a narrative sets its own `threshold`."""
@@ -137,8 +137,8 @@ class MatcherSettings(_Group):
     top_k: int = Field(default=5, ge=1, le=100)
     reranker: Path | None = Field(
         default=None,
-        description="Re-ranker weights JSON (models.rerank); unset keeps linear fusion. Opt-in: "
-        "its probabilities are not calibrated for a stream where most posts match nothing.",
+        description="Re-ranker weights JSON (models.matching.rerank); unset keeps linear fusion. "
+        "Opt-in: its probabilities are not calibrated for a stream where most posts match nothing.",
     )
 
 

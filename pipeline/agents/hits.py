@@ -1,7 +1,8 @@
 """Join posts with what the matcher found: `Hit`s and per-post outcomes. Pure.
 
-The matcher is anything shaped like `models.service.NarrativeMatcher`; the protocols below name
-only what the pipeline uses, so tests can pass a small fake where the test is about our logic.
+The matcher is anything shaped like `models.matching.matcher.NarrativeMatcher`; the protocols
+below name only what the pipeline uses, so tests can pass a small fake where the test is about our
+logic.
 """
 
 from __future__ import annotations

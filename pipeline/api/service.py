@@ -97,7 +97,7 @@ class HitService:
     def _embed(self, text: str) -> list[float]:
         with self._lock:
             if self._encoder is None:
-                from models.embedder import Embedder
+                from models.matching.embedder import Embedder
 
                 model = self.settings.model
                 self._encoder = Embedder(model.path, device=model.device)
@@ -118,7 +118,7 @@ class HitService:
                 if self._catalog_loader is not None:
                     self._catalog = self._catalog_loader()
                 else:
-                    from models.catalog_io import load_catalog
+                    from models.catalog import load_catalog
 
                     path = default_catalog_path(self.settings)
                     self._catalog = load_catalog(path, self.settings.cache_dir)

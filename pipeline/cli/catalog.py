@@ -27,8 +27,7 @@ def _catalog_path(path: Path | None) -> Path:
 
 
 def _load(path: Path | None) -> Catalog:
-    from models.catalog import CatalogError
-    from models.catalog_io import load_catalog
+    from models.catalog import CatalogError, load_catalog
 
     try:
         return load_catalog(_catalog_path(path))
@@ -84,8 +83,7 @@ def show(narrative_id: str, path: Path | None) -> None:
 @click.option("--name", default=None, help="Catalog name (default: the output file's stem).")
 def import_(source: Path, output: Path, name: str | None) -> None:
     """Convert ClaimReview JSON-LD or CheckThat! vclaims.jsonl into a catalog YAML file."""
-    from models.catalog import CatalogError
-    from models.catalog_io import dump_catalog_yaml, load_catalog, read_import_source
+    from models.catalog import CatalogError, dump_catalog_yaml, load_catalog, read_import_source
 
     try:
         narratives = read_import_source(source)

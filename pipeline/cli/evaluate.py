@@ -12,8 +12,8 @@ import click
 from pipeline.cli.params import EXISTING_FILE
 
 if TYPE_CHECKING:
-    from models.rerank import Reranker
-    from models.service import NarrativeMatcher
+    from models.matching.matcher import NarrativeMatcher
+    from models.matching.rerank import Reranker
 
 
 @click.group(name="eval")
@@ -97,14 +97,14 @@ def claims(  # noqa: PLR0917 (click passes options positionally)
 
     With --finetune-queries/--finetune-qrels (a TRAIN split, never the one evaluated) the model is
     first fine-tuned on those pairs, or reused from the cache if it was built before. The
-    default fusion re-ranks with the shipped weights (`models.rerank_train` builds them from
-    TRAIN); --rerank-queries/--rerank-qrels fit new ones for this model and catalog instead.
+    default fusion re-ranks with the shipped weights (`models.evaluation.rerank_train` builds them
+    from TRAIN); --rerank-queries/--rerank-qrels fit new ones for this model and catalog instead.
     """
     import dataclasses
 
-    from models.claims_eval import run_claims_eval
-    from models.evaluation import read_qrels, read_queries
-    from models.service import MatcherConfig, load_matcher
+    from models.evaluation.claims_eval import run_claims_eval
+    from models.evaluation.metrics import read_qrels, read_queries
+    from models.matching.matcher import MatcherConfig, load_matcher
     from pipeline.settings import Settings
 
     settings = Settings.load()
@@ -115,7 +115,7 @@ def claims(  # noqa: PLR0917 (click passes options positionally)
     if finetune_queries is not None and finetune_qrels is not None:
         if finetune_queries.resolve() == queries.resolve():
             raise click.UsageError("refusing to fine-tune on the queries being evaluated")
-        from models.finetune import claim_pairs, ensure_finetuned
+        from models.evaluation.finetune import claim_pairs, ensure_finetuned
 
         pairs = claim_pairs(catalog_path, finetune_queries, finetune_qrels)
         model_path = str(ensure_finetuned(settings.cache_dir, pairs, model_path))
@@ -182,9 +182,9 @@ def posts(  # noqa: PLR0917 (click passes options positionally)
     stance accuracy on correctly matched posts and a per-narrative table."""
     import dataclasses
 
-    from models.posts_eval import predict, read_labelled_posts, score_posts
-    from models.rerank import Reranker
-    from models.service import load_matcher
+    from models.evaluation.posts_eval import predict, read_labelled_posts, score_posts
+    from models.matching.matcher import load_matcher
+    from models.matching.rerank import Reranker
     from pipeline.app import matcher_config
     from pipeline.settings import Settings
 
@@ -252,12 +252,12 @@ def _reranker(
     matcher: NarrativeMatcher, evaluated: Path, weights: Path | None, *,
     train_queries: Path | None, train_qrels: Path | None, cache_dir: Path,
 ) -> Reranker:  # fmt: skip
-    from models.rerank import SHIPPED_CHECKTHAT, Reranker
+    from models.matching.rerank import SHIPPED_CHECKTHAT, Reranker
 
     if train_queries is not None and train_qrels is not None:
         if train_queries.resolve() == evaluated.resolve():
             raise click.UsageError("refusing to fit the re-ranker on the queries being evaluated")
-        from models.rerank_train import ensure_reranker
+        from models.evaluation.rerank_train import ensure_reranker
 
         return ensure_reranker(cache_dir, matcher, train_queries, train_qrels)
     reranker = Reranker.load(weights or SHIPPED_CHECKTHAT)

@@ -42,8 +42,8 @@ def finetune(catalog_path: Path, queries: Path, qrels: Path, output: Path | None
     """
     import logging
 
-    from models.finetune import claim_pairs, ensure_finetuned
-    from models.finetune import finetune as train
+    from models.evaluation.finetune import claim_pairs, ensure_finetuned
+    from models.evaluation.finetune import finetune as train
     from pipeline.settings import Settings
 
     logging.getLogger("models").setLevel(logging.INFO)

@@ -9,7 +9,7 @@ import pytest
 from elasticsearch import Elasticsearch, helpers
 from fastapi.testclient import TestClient
 
-from models.embedder import Embedder
+from models.matching.embedder import Embedder
 from pipeline.api.app import create_app
 from pipeline.api.service import HitService
 from pipeline.index import ensure_hits_index, hit_action, names

@@ -36,7 +36,7 @@ class _ListSink:
 
 
 def _expected(settings: Settings) -> tuple[list[Post], Counter[str], Counter[str]]:
-    from models.service import MatcherConfig, load_matcher
+    from models.matching.matcher import MatcherConfig, load_matcher
 
     sink = _ListSink()
     for connector in demo_connectors(demo_data_dir()):

@@ -106,7 +106,7 @@ def post_records(posts: list[Post]) -> list[tuple[bytes | None, bytes]]:
 
 @pytest.fixture(scope="module")
 def matcher() -> Any:
-    from models.service import load_matcher
+    from models.matching.matcher import load_matcher
 
     m = load_matcher(CATALOG)
     m.warm_up()

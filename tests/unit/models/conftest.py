@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.embedder import Embedder, Vectors
+from models.matching.embedder import Embedder, Vectors
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

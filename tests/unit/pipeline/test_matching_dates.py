@@ -10,8 +10,8 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 
+from models.matching.rerank import SHIPPED_CHECKTHAT
 from models.records import NarrativeRef, Post
-from models.rerank import SHIPPED_CHECKTHAT
 from pipeline.agents.context import WorkerContext
 from pipeline.agents.matching import match_posts_with_dates
 from pipeline.app import matcher_config

@@ -1,4 +1,4 @@
-"""Fit the logistic re-ranker (`models.rerank`) on a TRAIN split; report k-fold CV by query.
+"""Fit the logistic re-ranker (`models.matching.rerank`) on a TRAIN split; k-fold CV by query.
 
 Contracts:
 - `collect(matcher, queries, qrels)` runs the matcher's *linear* ranking over every query with
@@ -10,8 +10,9 @@ Contracts:
   training files) and caches the weights under ``cache_dir/rerankers``.
 - Run as a script to (re)build the weights the repository ships (from TRAIN only)::
 
-    python -m models.rerank_train --catalog $D/vclaims.jsonl --queries $D/train.queries.tsv \\
-        --qrels $D/train.qrels.tsv --out models/rerankers/checkthat-2022-2a-en.json
+    python -m models.evaluation.rerank_train --catalog $D/vclaims.jsonl \\
+        --queries $D/train.queries.tsv --qrels $D/train.qrels.tsv \\
+        --out models/rerankers/checkthat-2022-2a-en.json
 
 Never pass the split you evaluate on: that would be tuning on the test data.
 """
@@ -28,9 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
-from models.query import clean_post_text, post_date
-from models.rerank import DEFAULT_DEPTH, FEATURES, Floats, Reranker, feature_matrix
-from models.service import NarrativeMatcher
+from models.matching.matcher import NarrativeMatcher
+from models.matching.query import clean_post_text, post_date
+from models.matching.rerank import DEFAULT_DEPTH, FEATURES, Floats, Reranker, feature_matrix
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +137,7 @@ def ensure_reranker(
     cache_dir: Path, matcher: NarrativeMatcher, queries_path: Path, qrels_path: Path
 ) -> Reranker:
     """The re-ranker fit on these training files for this catalog and model (cached)."""
-    from models.evaluation import read_qrels, read_queries
+    from models.evaluation.metrics import read_qrels, read_queries
 
     digest = hashlib.sha256()
     for part in (matcher.catalog_version, matcher.embedder.cache_key, ",".join(FEATURES)):
@@ -154,8 +155,8 @@ def ensure_reranker(
 
 
 def main(argv: list[str] | None = None) -> None:
-    from models.evaluation import read_qrels, read_queries
-    from models.service import load_matcher
+    from models.evaluation.metrics import read_qrels, read_queries
+    from models.matching.matcher import load_matcher
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--catalog", type=Path, required=True)

@@ -8,15 +8,15 @@ Contracts:
   returns one `PostMatches` per text, in order: the post's normalised embedding and its matches over
   threshold, best first, at most `top_k`.
 - Scoring: dense (max cosine over a narrative's exemplars) and lexical (normalised BM25) are fused
-  linearly (`models.fusion`). With `MatcherConfig.reranker` set, the top `reranker.depth` linear
-  candidates are re-scored by the logistic re-ranker (`models.rerank`: per-field cosines, gaps to
-  the best candidate, post/claim date proximity) and only those are kept, ordered by its
-  probability, which becomes the fused score. Post dates come from the caller (`dates`) or else
-  from a tweet attribution in the text (`models.query.post_date`). A match needs
-  ``fused >= threshold`` (the narrative's own threshold, else the default plus
-  `MatcherConfig.severity_threshold_offsets[severity]`) and every
-  `required_terms` entry present in the post. Stance: `models.stance`; the `Match` and its
-  explanation are built by `models.explain`.
+  linearly (`models.matching.fusion`). With `MatcherConfig.reranker` set, the top
+  `reranker.depth` linear candidates are re-scored by the logistic re-ranker
+  (`models.matching.rerank`: per-field cosines, gaps to the best candidate, post/claim date
+  proximity) and only those are kept, ordered by its probability, which becomes the fused score.
+  Post dates come from the caller (`dates`) or else from a tweet attribution in the text
+  (`models.matching.query.post_date`). A match needs ``fused >= threshold`` (the narrative's own
+  threshold, else the default plus `MatcherConfig.severity_threshold_offsets[severity]`) and
+  every `required_terms` entry present in the post. Stance: `models.matching.stance`; the
+  `Match` and its explanation are built by `models.matching.explain`.
 - Never raises for odd input: empty or whitespace texts get no matches.
 """
 
@@ -32,17 +32,17 @@ from pathlib import Path
 
 import numpy as np
 
-from models.catalog import Catalog, Narrative
-from models.catalog_io import load_catalog
-from models.dense_index import ExemplarIndex
-from models.embedder import Embedder
-from models.explain import MatchEvidence, build_match, contains_term, narrative_document
-from models.fusion import linear_fusion
-from models.lexical import LexicalIndex
-from models.match_types import Candidate, MatcherConfig, PostMatches
-from models.query import clean_post_text, post_date
+from models.catalog.loading import load_catalog
+from models.catalog.schema import Catalog, Narrative
+from models.matching.dense_index import ExemplarIndex
+from models.matching.embedder import Embedder
+from models.matching.explain import MatchEvidence, build_match, contains_term, narrative_document
+from models.matching.fusion import linear_fusion
+from models.matching.lexical import LexicalIndex
+from models.matching.query import clean_post_text, post_date
+from models.matching.rerank import Evidence, Reranker, feature_matrix
+from models.matching.types import Candidate, MatcherConfig, PostMatches
 from models.records import Match, NarrativeRef
-from models.rerank import Evidence, Reranker, feature_matrix
 
 logger = logging.getLogger(__name__)
 

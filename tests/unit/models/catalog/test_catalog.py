@@ -5,13 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from models.catalog import CatalogError
-from models.catalog_io import (
+from models.catalog.loading import (
     CatalogStore,
     claimreview_narratives,
     dump_catalog_yaml,
     load_catalog,
 )
+from models.catalog.schema import CatalogError
 
 BAD = """\
 catalog: bad
@@ -142,7 +142,7 @@ def test_claimreview_jsonld_import() -> None:
 
 
 def test_shipped_catalogs_validate() -> None:
-    folder = Path(__file__).resolve().parents[3] / "models" / "catalogs"
+    folder = Path(__file__).resolve().parents[4] / "models" / "catalogs"
     catalog = load_catalog(folder)
     assert catalog.active
     assert all(n.exemplars for n in catalog.active)

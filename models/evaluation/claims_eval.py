@@ -1,11 +1,11 @@
-"""Run a matcher over CheckThat!-style queries and score its rankings (`models.evaluation`).
+"""Run a matcher over CheckThat!-style queries and score its rankings (`models.evaluation.metrics`).
 
 Blocking and CPU-bound: embeds every query once. Fusion modes, all over the matcher's candidate
 set (dense top-N united with lexical top-N):
 - ``linear``: the matcher's own fused score (what production uses);
 - ``dense`` / ``lexical``: one signal alone;
 - ``rrf``: reciprocal rank fusion of the dense and lexical orders (rank-only baseline);
-- ``rerank``: the logistic re-ranker's probability (`models.rerank`) over the top linear
+- ``rerank``: the logistic re-ranker's probability (`models.matching.rerank`) over the top linear
   candidates; the matcher must carry a re-ranker (`NarrativeMatcher.with_reranker`).
 """
 
@@ -16,9 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from models.evaluation import evaluate_rankings
-from models.fusion import reciprocal_rank_fusion
-from models.service import Candidate, NarrativeMatcher
+from models.evaluation.metrics import evaluate_rankings
+from models.matching.fusion import reciprocal_rank_fusion
+from models.matching.matcher import Candidate, NarrativeMatcher
 
 Fusion = Literal["linear", "dense", "lexical", "rrf", "rerank"]
 FUSIONS: tuple[Fusion, ...] = ("linear", "dense", "lexical", "rrf", "rerank")

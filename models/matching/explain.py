@@ -1,9 +1,9 @@
 """Turning one scored (post, narrative) pair into a `Match` with its `Explanation`. Pure.
 
-The matcher (`models.service`) finds the evidence: the candidate's scores, the closest exemplar
-and counter-exemplar, the words the post shares with the narrative. This module decides the
-stance (`models.stance`) and writes what a reviewer reads: a one-line summary plus the raw
-numbers, the model id and the catalog version the decision was made with.
+The matcher (`models.matching.matcher`) finds the evidence: the candidate's scores, the closest
+exemplar and counter-exemplar, the words the post shares with the narrative. This module decides
+the stance (`models.matching.stance`) and writes what a reviewer reads: a one-line summary plus
+the raw numbers, the model id and the catalog version the decision was made with.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from models.catalog import Narrative
+from models.catalog.schema import Narrative
+from models.matching.stance import classify_stance
 from models.records import Explanation, Match, NarrativeRef, Scores
-from models.stance import classify_stance
 
 
 def narrative_document(narrative: Narrative, keyword_repeats: int) -> str:

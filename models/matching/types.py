@@ -1,6 +1,6 @@
 """The matcher's value types: its configuration, one post's result, one scored candidate.
 
-Re-exported by `models.service` (import them from there or from here).
+Re-exported by `models.matching.matcher` (import them from there or from here).
 """
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from models.fusion import DEFAULT_LEXICAL_WEIGHT
+from models.matching.fusion import DEFAULT_LEXICAL_WEIGHT
+from models.matching.rerank import Reranker
 from models.records import Match
-from models.rerank import Reranker
 
 
 @dataclass(frozen=True)
@@ -30,9 +30,9 @@ class MatcherConfig:
     stance_margin: float = -0.02
     keyword_repeats: int = 3
     reranker: Reranker | None = None
-    # count words no narrative uses in the lexical normalisation (`models.lexical`): without it
-    # chatter sharing one word with a small catalog scored lexical 1.0 (CheckThat! dev: re-ranked
-    # MAP@5 unchanged at 0.968, linear 0.9502 -> 0.9506)
+    # count words no narrative uses in the lexical normalisation (`models.matching.lexical`):
+    # without it chatter sharing one word with a small catalog scored lexical 1.0 (CheckThat! dev:
+    # re-ranked MAP@5 unchanged at 0.968, linear 0.9502 -> 0.9506)
     lexical_unknown_terms: bool = True
     # added to `threshold` for narratives of that severity (absent: 0); a narrative's own
     # `threshold` wins over both. High and critical narratives (fraud claims, threats against

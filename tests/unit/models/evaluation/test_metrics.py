@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from models.evaluation import (
+from models.evaluation.metrics import (
     average_precision,
     evaluate_rankings,
     read_qrels,

@@ -1,6 +1,6 @@
 """The narrative catalog: what narratives are tracked and how people phrase them.
 
-Pure data and validation; reading files lives in `models.catalog_io`. A catalog is a list of
+Pure data and validation; reading files lives in `models.catalog.loading`. A catalog is a list of
 `Narrative`s plus a content-hash `version` that changes when (and only when) the validated content
 changes: reformatting YAML or reordering keys does not change it, editing an exemplar does.
 """
@@ -57,7 +57,7 @@ class Narrative(_Strict):
     status: Status = "active"
     updated_at: dt.date | None = None
     # when the claim was first published / fact-checked; the re-ranker uses its distance to a
-    # post's date (`models.rerank`); optional, and missing means "no date evidence"
+    # post's date (`models.matching.rerank`); optional, and missing means "no date evidence"
     claim_date: dt.date | None = None
 
     @field_validator("tags", "languages", mode="before")

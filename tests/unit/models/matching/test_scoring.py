@@ -3,11 +3,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.dense_index import ExemplarIndex
-from models.fusion import linear_fusion, reciprocal_rank_fusion
-from models.lexical import LexicalIndex
-from models.query import clean_post_text
-from models.stance import classify_stance
+from models.matching.dense_index import ExemplarIndex
+from models.matching.fusion import linear_fusion, reciprocal_rank_fusion
+from models.matching.lexical import LexicalIndex
+from models.matching.query import clean_post_text
+from models.matching.stance import classify_stance
 
 
 def test_linear_fusion_weights_and_bounds() -> None:
@@ -110,7 +110,7 @@ def test_stance_uses_counter_exemplars() -> None:
 def test_finetune_batches_never_repeat_a_claim() -> None:
     import random
 
-    from models.finetune import _batches
+    from models.evaluation.finetune import _batches
 
     pairs = [(f"post {i}", f"claim {i % 3}") for i in range(9)]
     batches = _batches(pairs, 4, random.Random(0))

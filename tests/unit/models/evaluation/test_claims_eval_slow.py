@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from models.claims_eval import run_claims_eval
-from models.evaluation import read_qrels, read_queries
-from models.rerank import SHIPPED_CHECKTHAT, Reranker
-from models.service import load_matcher
+from models.evaluation.claims_eval import run_claims_eval
+from models.evaluation.metrics import read_qrels, read_queries
+from models.matching.matcher import load_matcher
+from models.matching.rerank import SHIPPED_CHECKTHAT, Reranker
 
 pytestmark = pytest.mark.slow
 
-DATA = Path(__file__).parents[3].parent / "shared" / "datasets" / "checkthat-2022-2a-en"
+DATA = Path(__file__).parents[4].parent / "shared" / "datasets" / "checkthat-2022-2a-en"
 QUERIES, DISTRACTORS = 60, 1500
 
 

@@ -11,7 +11,7 @@ Contracts:
   a probability that the candidate is a relevant narrative for the post. The matcher uses it as
   the fused score, so a threshold on it reads "at least this likely".
 - Weights are JSON (`Reranker.load` / `save`); they are fit on a TRAIN split by
-  `models.rerank_train` (scikit-learn, training only), never on what is evaluated.
+  `models.evaluation.rerank_train` (scikit-learn, training only), never on what is evaluated.
 - Why dates: fact checks follow the posts they check within days (on CheckThat! 2022 2A train,
   the median claim comes 2 days after its tweet; 75% within a week), while look-alike claims are
   spread over years. Posts carry dates (tweet attribution, or the post's own timestamp), and so
@@ -133,4 +133,4 @@ class Reranker:
         )
 
 
-SHIPPED_CHECKTHAT = Path(__file__).parent / "rerankers" / "checkthat-2022-2a-en.json"
+SHIPPED_CHECKTHAT = Path(__file__).parents[1] / "rerankers" / "checkthat-2022-2a-en.json"

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from models.catalog_io import load_catalog
-from models.service import MatcherConfig, NarrativeMatcher, load_matcher
+from models.catalog.loading import load_catalog
+from models.matching.matcher import MatcherConfig, NarrativeMatcher, load_matcher
 
-from .conftest import BagOfWordsEmbedder
+from ..conftest import BagOfWordsEmbedder
 
 
 @pytest.fixture

@@ -1,9 +1,10 @@
 """Fusing dense and lexical evidence into one score per (post, narrative). Pure functions.
 
 `linear_fusion` is what the matcher uses: ``(1 - w) * dense + w * lexical`` on two absolute
-scales (cosine, and normalised BM25 in [0, 1], see `models.lexical`), so the fused score can carry
-an absolute per-narrative threshold. The weight `w` was tuned on the CheckThat! 2022 *train* split
-only (see `models.evaluation` and the README); dev is reported, never tuned on.
+scales (cosine, and normalised BM25 in [0, 1], see `models.matching.lexical`), so the fused score
+can carry an absolute per-narrative threshold. The weight `w` was tuned on the CheckThat! 2022
+*train* split only (see `models.evaluation.metrics` and the README); dev is reported, never tuned
+on.
 
 `reciprocal_rank_fusion` (Cormack et al., 2009) is kept as the rank-only baseline the evaluation
 compares against: it needs no calibration but yields no threshold-able score.

@@ -11,14 +11,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.catalog import Catalog, Narrative, content_version
-from models.catalog_io import load_catalog, vclaim_narrative
-from models.claims_eval import run_claims_eval
-from models.query import post_date
-from models.rerank import FEATURES, SHIPPED_CHECKTHAT, Evidence, Reranker, feature_matrix
-from models.service import MatcherConfig, NarrativeMatcher
+from models.catalog.loading import load_catalog, vclaim_narrative
+from models.catalog.schema import Catalog, Narrative, content_version
+from models.evaluation.claims_eval import run_claims_eval
+from models.matching.matcher import MatcherConfig, NarrativeMatcher
+from models.matching.query import post_date
+from models.matching.rerank import FEATURES, SHIPPED_CHECKTHAT, Evidence, Reranker, feature_matrix
 
-from .conftest import BagOfWordsEmbedder
+from ..conftest import BagOfWordsEmbedder
 
 
 def test_post_date_reads_tweet_attributions_only() -> None:

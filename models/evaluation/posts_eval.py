@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from models.service import NarrativeMatcher
+    from models.matching.matcher import NarrativeMatcher
 
 STANCES = ("promotes", "debunks", "discusses")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from models.posts_eval import LabelledPost, Prediction, read_labelled_posts, score_posts
+from models.evaluation.posts_eval import LabelledPost, Prediction, read_labelled_posts, score_posts
 
 POSTS = [
     LabelledPost("a1", "a", "promotes"),
@@ -87,7 +87,7 @@ def test_reader_names_the_bad_line(tmp_path: Path, line: str) -> None:
 
 
 def test_shipped_tuning_set_is_separate_from_the_demo_posts() -> None:
-    root = Path(__file__).resolve().parents[3]
+    root = Path(__file__).resolve().parents[4]
     tuning = read_labelled_posts(root / "models/evalsets/election-2024-tuning.jsonl")
     demo = read_labelled_posts(root / "pipeline/demo_data/posts.jsonl")
     assert len(tuning) >= 140

@@ -22,7 +22,7 @@ import random
 from collections.abc import Sequence
 from pathlib import Path
 
-from models.embedder import packaged_model_path
+from models.matching.embedder import packaged_model_path
 
 logger = logging.getLogger(__name__)
 
@@ -120,9 +120,9 @@ def finetune(
 
 def claim_pairs(catalog_path: Path, queries_path: Path, qrels_path: Path) -> list[tuple[str, str]]:
     """(cleaned post, claim text) for every relevant pair of a CheckThat!-style split."""
-    from models.catalog_io import load_catalog
-    from models.evaluation import read_qrels, read_queries
-    from models.query import clean_post_text
+    from models.catalog.loading import load_catalog
+    from models.evaluation.metrics import read_qrels, read_queries
+    from models.matching.query import clean_post_text
 
     claims = {n.id: n.exemplars[0] for n in load_catalog(catalog_path).narratives}
     queries = read_queries(queries_path)

@@ -30,7 +30,14 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from models.catalog import Catalog, CatalogError, CatalogFile, FactCheck, Narrative, content_version
+from models.catalog.schema import (
+    Catalog,
+    CatalogError,
+    CatalogFile,
+    FactCheck,
+    Narrative,
+    content_version,
+)
 from models.records import Verdict
 
 logger = logging.getLogger(__name__)
