@@ -7,7 +7,8 @@
   goes: the caller that knows the record's origin (the batch runner in `pipeline.runner`, the
   connector replay loop in `connectors.replay`) turns it into a `DeadLetter` with
   `models.records.DeadLetter.of_invalid`. Never retried.
-- `models.catalog.CatalogError` (a catalog file that does not validate) is a `ModelError` too.
+- `models.catalog.CatalogError` (a catalog file that does not validate) is a `ModelError` too
+  (and a `ValueError`).
 """
 
 from __future__ import annotations

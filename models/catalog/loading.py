@@ -1,5 +1,4 @@
-"""Reading and writing narrative catalogs: YAML files or folders, CheckThat! ``vclaims.jsonl``,
-ClaimReview JSON-LD.
+"""Reading narrative catalogs: YAML files or folders and JSONL files.
 
 Contracts:
 - `load_catalog(path)` reads a ``.yaml``/``.yml`` file, a folder of them (one narrative or one
@@ -9,38 +8,23 @@ Contracts:
 - YAML is parsed with the C loader; line numbers are only computed (by composing the YAML node
   tree) when validation fails, so valid catalogs pay nothing for them.
 - Large files (10^4-10^6 narratives) are first-class: CheckThat! JSONL is built without per-item
-  pydantic validation (its shape is fixed and checked cheaply), and big YAML files are cached as a
-  pickle keyed by the file's SHA-256 when a ``cache_dir`` is given.
-- `CatalogStore.reload()` swaps in a new catalog only if it is valid; on error it keeps the old one.
+  pydantic validation (its shape is fixed and checked cheaply, `models.catalog.vclaims`), and big
+  YAML files are cached as a pickle keyed by the file's SHA-256 when a ``cache_dir`` is given.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
-import logging
 import pickle
-import re
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from models.catalog.schema import (
-    Catalog,
-    CatalogError,
-    CatalogFile,
-    FactCheck,
-    Narrative,
-    content_version,
-)
-from models.records import Verdict
-
-logger = logging.getLogger(__name__)
+from models.catalog.schema import Catalog, CatalogError, CatalogFile, Narrative
+from models.catalog.vclaims import vclaim_narrative
 
 _YAML_SUFFIXES = (".yaml", ".yml")
 _PICKLE_MIN_BYTES = 1_000_000
@@ -73,7 +57,7 @@ def load_catalog(path: Path, cache_dir: Path | None = None) -> Catalog:
 def _load_file(path: Path, cache_dir: Path | None) -> Catalog:
     raw = path.read_bytes()
     if path.suffix == ".jsonl":
-        return _load_jsonl(path, raw)
+        return load_jsonl(path, raw)
     if path.suffix not in _YAML_SUFFIXES:
         raise CatalogError([f"{path}: unsupported catalog file type (want .yaml, .yml, .jsonl)"])
     cached = _cache_path(cache_dir, raw) if len(raw) >= _PICKLE_MIN_BYTES else None
@@ -169,10 +153,9 @@ def _dotted(loc: tuple[Any, ...]) -> str:
     return out or "(root)"
 
 
-# -- JSONL -------------------------------------------------------------------------------------
-
-
-def _load_jsonl(path: Path, raw: bytes) -> Catalog:
+def load_jsonl(path: Path, raw: bytes) -> Catalog:
+    """A catalog from the bytes of a ``.jsonl`` file: CheckThat! vclaims or one narrative per
+    line. Raises `CatalogError` naming ``file:line`` for each bad line."""
     narratives: list[Narrative] = []
     problems: list[str] = []
     for lineno, line in enumerate(raw.decode("utf-8").splitlines(), start=1):
@@ -204,184 +187,4 @@ def _load_jsonl(path: Path, raw: bytes) -> Catalog:
     )
 
 
-def vclaim_narrative(record: dict[str, Any]) -> Narrative | None:
-    """A CheckThat! verified claim as a narrative: the claim text, title and subtitle are its
-    exemplars. Built with `model_construct` (no per-item validation) because its shape is fixed."""
-    claim_id = str(record.get("vclaim_id") or "").strip()
-    claim = str(record.get("vclaim") or "").strip()
-    if not claim_id or not claim:
-        return None
-    exemplars = [claim]
-    for extra in (record.get("title"), record.get("subtitle")):
-        text = str(extra or "").strip()
-        if text and text not in exemplars:
-            exemplars.append(text)
-    return Narrative.model_construct(
-        id=claim_id,
-        title=str(record.get("title") or claim)[:300],
-        summary=claim,
-        why_tracked="Previously fact-checked claim (CheckThat! verified claims).",
-        verdict="false",
-        severity="medium",
-        tags=("checkthat",),
-        languages=("en",),
-        exemplars=tuple(exemplars),
-        counter_exemplars=(),
-        keywords=(),
-        required_terms=(),
-        fact_checks=(),
-        threshold=None,
-        status="active",
-        updated_at=None,
-        claim_date=_vclaim_date(record.get("date")),
-    )
-
-
-def _vclaim_date(value: object) -> dt.date | None:
-    """CheckThat! writes ``26 May 2015``; anything else (or nothing) is no date."""
-    text = str(value or "").strip()
-    for fmt in ("%d %B %Y", "%d %b %Y", "%Y-%m-%d", "%B %d, %Y"):
-        try:
-            return dt.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    return None
-
-
-# -- ClaimReview -------------------------------------------------------------------------------
-
-_RATING_VERDICTS: dict[str, Verdict] = {
-    "false": "false",
-    "pants on fire": "false",
-    "fake": "false",
-    "incorrect": "false",
-    "mostly false": "misleading",
-    "misleading": "misleading",
-    "half true": "misleading",
-    "mixture": "misleading",
-    "missing context": "misleading",
-    "out of context": "misleading",
-    "unproven": "unproven",
-    "unverified": "unproven",
-    "unsupported": "unproven",
-}
-
-
-def _claim_reviews(data: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(data, list):
-        for item in data:
-            yield from _claim_reviews(item)
-    elif isinstance(data, dict):
-        if "@graph" in data:
-            yield from _claim_reviews(data["@graph"])
-        elif data.get("@type") == "ClaimReview" or "claimReviewed" in data:
-            yield data
-
-
-def slugify(text: str, max_length: int = 80) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return slug[:max_length].rstrip("-") or "narrative"
-
-
-def claimreview_narratives(data: Any) -> list[Narrative]:
-    """Narratives from ClaimReview JSON-LD (an object, a list, or an ``@graph``)."""
-    out: list[Narrative] = []
-    seen: set[str] = set()
-    for review in _claim_reviews(data):
-        claim = str(review.get("claimReviewed") or "").strip()
-        if not claim:
-            continue
-        rating = review.get("reviewRating") or {}
-        rating_text = str(rating.get("alternateName") or rating.get("name") or "").strip()
-        author = review.get("author") or {}
-        publisher = author.get("name") if isinstance(author, dict) else None
-        url = str(review.get("url") or "")
-        base = slugify(url.rstrip("/").rsplit("/", 1)[-1] if url else claim)
-        slug, n = base, 1
-        while slug in seen:
-            n += 1
-            slug = f"{base}-{n}"
-        seen.add(slug)
-        fact_checks = (
-            (FactCheck(url=url, publisher=publisher, rating=rating_text or None,
-                       date=str(review.get("datePublished") or "")[:10] or None),)
-            if url else ()
-        )  # fmt: skip
-        out.append(
-            Narrative(
-                id=slug,
-                title=claim[:200],
-                summary=claim,
-                why_tracked=f"Rated '{rating_text or 'unrated'}' by {publisher or 'a checker'}",
-                verdict=_RATING_VERDICTS.get(rating_text.lower(), "false"),
-                exemplars=(claim,),
-                fact_checks=fact_checks,
-            )
-        )
-    return out
-
-
-def read_import_source(path: Path) -> list[Narrative]:
-    """Narratives from a ClaimReview JSON/JSON-LD file or a CheckThat! vclaims JSONL file."""
-    if path.suffix == ".jsonl":
-        return list(_load_jsonl(path, path.read_bytes()).narratives)
-    return claimreview_narratives(json.loads(path.read_text(encoding="utf-8")))
-
-
-def dump_catalog_yaml(name: str, narratives: list[Narrative], description: str = "") -> str:
-    """A collection file for `narratives` that `load_catalog` reads back to the same content."""
-    body = {
-        "catalog": name,
-        "description": description,
-        "narratives": [n.model_dump(mode="json", exclude_defaults=True) for n in narratives],
-    }
-    dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    return yaml.dump(body, Dumper=dumper, sort_keys=False, allow_unicode=True, width=100)
-
-
-class CatalogStore:
-    """Holds the catalog in use. `reload()` replaces it only with a valid catalog.
-
-    Thread-safe: readers call `current` and get one consistent `Catalog`.
-    """
-
-    def __init__(self, path: Path, cache_dir: Path | None = None) -> None:
-        self.path = Path(path)
-        self.cache_dir = cache_dir
-        self._lock = threading.Lock()
-        self._current = load_catalog(self.path, cache_dir)
-        self.last_error: CatalogError | None = None
-
-    @property
-    def current(self) -> Catalog:
-        return self._current
-
-    def reload(self) -> bool:
-        """Re-read the catalog. True if a new version was installed; False if unchanged or
-        invalid (then the old catalog stays and `last_error` says why)."""
-        try:
-            fresh = load_catalog(self.path, self.cache_dir)
-        except CatalogError as exc:
-            logger.error("catalog %s invalid, keeping version %s: %s", self.path,
-                         self._current.version, exc)  # fmt: skip
-            self.last_error = exc
-            return False
-        self.last_error = None
-        with self._lock:
-            if fresh.version == self._current.version:
-                return False
-            logger.info("catalog %s: version %s -> %s", self.path, self._current.version,
-                        fresh.version)  # fmt: skip
-            self._current = fresh
-        return True
-
-
-__all__ = [
-    "CatalogStore",
-    "claimreview_narratives",
-    "content_version",
-    "dump_catalog_yaml",
-    "load_catalog",
-    "read_import_source",
-    "vclaim_narrative",
-]
+__all__ = ["load_catalog", "load_jsonl"]

@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from models.errors import ModelError
 from models.records import NarrativeRef, Severity, Verdict
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=200)]
@@ -83,8 +84,9 @@ class CatalogFile(_Strict):
     narratives: tuple[Narrative, ...] = ()
 
 
-class CatalogError(ValueError):
-    """A catalog that cannot be used. `problems` lists ``file:line: field: message`` strings."""
+class CatalogError(ModelError, ValueError):
+    """A catalog that cannot be used (a `ModelError`; still a `ValueError` for callers that
+    catch that). `problems` lists ``file:line: field: message`` strings."""
 
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = tuple(problems)

@@ -5,13 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from models.catalog.loading import (
+from models.catalog import (
+    CatalogError,
     CatalogStore,
     claimreview_narratives,
     dump_catalog_yaml,
     load_catalog,
 )
-from models.catalog.schema import CatalogError
 
 BAD = """\
 catalog: bad

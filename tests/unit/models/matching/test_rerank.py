@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.catalog.loading import load_catalog, vclaim_narrative
+from models.catalog.loading import load_catalog
 from models.catalog.schema import Catalog, Narrative, content_version
+from models.catalog.vclaims import vclaim_narrative
 from models.evaluation.claims_eval import run_claims_eval
 from models.matching.matcher import MatcherConfig, NarrativeMatcher
 from models.matching.query import post_date
