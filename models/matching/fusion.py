@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import numpy.typing as npt
 
-DEFAULT_LEXICAL_WEIGHT = 0.3
+from models.matching.types import DEFAULT_LEXICAL_WEIGHT
 
 
 def linear_fusion(

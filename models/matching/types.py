@@ -1,17 +1,67 @@
-"""The matcher's value types: its configuration, one post's result, one scored candidate.
+"""The matcher's types: what the worker relies on (`Matcher`, `MatchResult`), its configuration
+(`MatcherConfig`), one post's result (`PostMatches`) and one scored candidate (`Candidate`).
 
-Re-exported by `models.matching.matcher` (import them from there or from here).
+`Matcher` and `MatchResult` are Protocols naming only what the pipeline uses, so a test about the
+pipeline's own logic can pass a small fake; `models.matching.matcher.NarrativeMatcher` and its
+`PostMatches` satisfy them. Cheap to import: no numpy, no model. `models.matching` re-exports
+all of them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import TYPE_CHECKING, Protocol
 
-from models.matching.fusion import DEFAULT_LEXICAL_WEIGHT
-from models.matching.rerank import Reranker
-from models.records import Match
+from models.records import Match, NarrativeRef
+
+if TYPE_CHECKING:
+    from models.matching.rerank import Reranker
+
+# the linear fusion's lexical weight `w` (`models.matching.fusion`), tuned on CheckThat! train
+DEFAULT_LEXICAL_WEIGHT = 0.3
+
+
+class MatchResult(Protocol):
+    """What `Matcher.match` returns for one text. The timings are the batch's cost divided by its
+    size (seconds per post), so summing them over a batch gives the batch's cost."""
+
+    @property
+    def embedding(self) -> list[float]: ...
+
+    @property
+    def matches(self) -> Sequence[Match]: ...
+
+    @property
+    def embed_seconds(self) -> float: ...
+
+    @property
+    def match_seconds(self) -> float: ...
+
+
+class Matcher(Protocol):
+    """The narrative matcher as the worker uses it. `match` is blocking and CPU-bound: call it
+    from the worker's single model thread, never on the event loop. `dates` holds each post's
+    date (its `created_at`), which the optional re-ranker's date features use."""
+
+    @property
+    def model_id(self) -> str: ...
+
+    @property
+    def catalog_version(self) -> str: ...
+
+    @property
+    def dims(self) -> int: ...
+
+    def warm_up(self) -> None: ...
+
+    def narratives(self) -> list[NarrativeRef]: ...
+
+    def match(
+        self, texts: Sequence[str], dates: Sequence[dt.date | None] | None = None
+    ) -> Sequence[MatchResult]: ...
 
 
 @dataclass(frozen=True)
@@ -52,7 +102,8 @@ class MatcherConfig:
 
 @dataclass(frozen=True)
 class PostMatches:
-    """Matches for one post. Timings are the batch's cost divided by its size (per post)."""
+    """Matches for one post (a `MatchResult`). Timings are the batch's cost divided by its size
+    (per post)."""
 
     embedding: list[float]
     matches: list[Match]

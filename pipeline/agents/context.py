@@ -16,8 +16,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from models.matching import Matcher as MatcherLike
+from models.matching import MatchResult as PostMatchesLike
 from models.records import DeadLetter
-from pipeline.agents.hits import MatcherLike, PostMatchesLike
 from pipeline.metrics import Metrics
 from pipeline.settings import Settings
 

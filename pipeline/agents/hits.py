@@ -1,53 +1,19 @@
 """Join posts with what the matcher found: `Hit`s and per-post outcomes. Pure.
 
-The matcher is anything shaped like `models.matching.matcher.NarrativeMatcher`; the protocols
-below name only what the pipeline uses, so tests can pass a small fake where the test is about our
-logic.
+The matcher is anything satisfying `models.matching.Matcher` (the Protocol naming only what the
+pipeline uses), so tests can pass a small fake where the test is about our logic.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal
 
-from models.records import Hit, Match, NarrativeRef, Post
+from models.matching import MatchResult
+from models.records import Hit, Post
 
 Outcome = Literal["hit", "no_hit"]
-
-
-class PostMatchesLike(Protocol):
-    """What `matcher.match` returns for one text."""
-
-    @property
-    def embedding(self) -> list[float]: ...
-
-    @property
-    def matches(self) -> Sequence[Match]: ...
-
-
-class MatcherLike(Protocol):
-    """The narrative matcher as the worker uses it. `match` is blocking and CPU-bound: call it
-    from the worker's single model thread, never on the event loop. `dates` holds each post's
-    date (its `created_at`), which the optional re-ranker's date features use."""
-
-    @property
-    def model_id(self) -> str: ...
-
-    @property
-    def catalog_version(self) -> str: ...
-
-    @property
-    def dims(self) -> int: ...
-
-    def warm_up(self) -> None: ...
-
-    def narratives(self) -> list[NarrativeRef]: ...
-
-    def match(
-        self, texts: Sequence[str], dates: Sequence[dt.date | None] | None = None
-    ) -> Sequence[PostMatchesLike]: ...
 
 
 @dataclass(frozen=True)
@@ -58,7 +24,7 @@ class MatchedPost:
 
 
 def build_hits(
-    posts: Sequence[Post], results: Sequence[PostMatchesLike], *, with_embedding: bool = True
+    posts: Sequence[Post], results: Sequence[MatchResult], *, with_embedding: bool = True
 ) -> list[MatchedPost]:
     """One `MatchedPost` per post, in order. Each match becomes a `Hit` whose id is
     ``{post.id}:{narrative.id}`` (deterministic, so a redelivered post yields the same hit ids).
