@@ -58,9 +58,7 @@ _Dumper.add_representer(str, _str)
 
 
 def _dump(documents: list[dict[str, Any]]) -> str:
-    return yaml.dump_all(
-        documents, Dumper=_Dumper, sort_keys=False, width=100, allow_unicode=True
-    )
+    return yaml.dump_all(documents, Dumper=_Dumper, sort_keys=False, width=100, allow_unicode=True)
 
 
 def prometheus_rule(rule_files: list[Path]) -> str:

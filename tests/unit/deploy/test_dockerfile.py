@@ -63,13 +63,9 @@ def test_runtime_settings_are_real_narrmon_settings() -> None:
     assert [e for n in names if (e := settings_env_error(n))] == []
 
 
-@pytest.mark.parametrize(
-    "source", re.findall(r"(?m)^COPY (?!--from)(\S+)", TEXT), ids=lambda s: str(s)
-)
+@pytest.mark.parametrize("source", re.findall(r"(?m)^COPY (?!--from)(\S+)", TEXT), ids=str)
 def test_every_copied_path_exists_and_is_in_the_build_context(source: str) -> None:
     assert (ROOT / source).exists(), source
     top = source.strip("/").split("/")[0]
     included = {line.rstrip("/") for line in (ROOT / ".dockerignore").read_text().split()}
-    assert f"!{top}" in included, (
-        f"{top} is excluded by .dockerignore"
-    )
+    assert f"!{top}" in included, f"{top} is excluded by .dockerignore"
