@@ -18,8 +18,8 @@ demo: setup
 	$(VENV)/bin/narrmon demo
 
 lint: setup
-	$(VENV)/bin/ruff check pipeline connectors models tests
-	$(VENV)/bin/ruff format --check pipeline connectors models tests
+	$(VENV)/bin/ruff check pipeline connectors models tests scripts
+	$(VENV)/bin/ruff format --check pipeline connectors models tests scripts
 
 typecheck: setup
 	$(VENV)/bin/mypy

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One-step set-up for a fresh machine: the Python virtual environment at .venv/ with narrmon
 # installed (editable, with the dev extra), and the Debian packages narrmon's stack runs
-# (Prometheus, Alertmanager). Idempotent: a second run only checks.
+# (Prometheus, Alertmanager), and the Go tools of the deployment tests (.tools/bin). Idempotent: a second run only checks.
 # The JVM services (Kafka, Elasticsearch) are fetched from Maven Central by `narrmon stack up`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,4 +39,17 @@ command -v chromedriver >/dev/null || pkgs+=(chromium-driver)
 if [ ${#pkgs[@]} -gt 0 ]; then
   apt_install $(printf '%s\n' "${pkgs[@]}" | sort -u)
 fi
+
+# Go tools the deployment tests need, pinned, built from the Go module proxy into .tools/bin
+# (git-ignored): kustomize renders deploy/k8s, kubeconform validates the custom resources.
+go_tool() {  # name module version
+  local stamp=".tools/bin/.$1-$3"
+  [ -x ".tools/bin/$1" ] && [ -f "$stamp" ] && return 0
+  command -v go >/dev/null || { echo "narrmon: Go is missing: install Go 1.22+ and retry." >&2; exit 1; }
+  mkdir -p .tools/bin
+  GOBIN="$PWD/.tools/bin" GOFLAGS=-buildvcs=false go install "$2@$3"
+  rm -f .tools/bin/."$1"-*; touch "$stamp"
+}
+go_tool kustomize sigs.k8s.io/kustomize/kustomize/v5 v5.7.1
+go_tool kubeconform github.com/yannh/kubeconform/cmd/kubeconform v0.7.0
 echo "narrmon: set-up complete (.venv/bin/narrmon)."
