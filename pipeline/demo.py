@@ -207,7 +207,7 @@ def run_demo(
 ) -> dict[str, Any]:
     """Run the demo; return the summary. Raises `DemoError`."""
     from pipeline.demo_runs import prune_previous_runs, write_handoff
-    from pipeline.index import hits_alias
+    from pipeline.elastic.schema import hits_alias
     from pipeline.stack import StackError, down, up
     from pipeline.topics import ensure_pipeline_topics
 

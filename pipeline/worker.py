@@ -141,7 +141,7 @@ def ensure_index(settings: Settings, dims: int) -> str:
     """Install the hits template and write alias (idempotent); return the alias. Blocking."""
     from elasticsearch import Elasticsearch
 
-    from pipeline.index import ensure_hits_index
+    from pipeline.elastic.schema import ensure_hits_index
 
     es = settings.elasticsearch
     api_key = es.api_key.get_secret_value() if es.api_key else None

@@ -22,8 +22,8 @@ from pydantic import ValidationError
 from models.records import DeadLetter, Hit
 from pipeline.agents.context import WorkerContext
 from pipeline.agents.matching import fail_worker, origin_of
-from pipeline.indexing.bulk import BulkWriter, TransientIndexError
-from pipeline.indexing.retry import backoff_delay
+from pipeline.elastic.errors import backoff_delay
+from pipeline.elastic.hits import BulkWriter, TransientIndexError
 
 logger = logging.getLogger(__name__)
 
@@ -137,8 +137,8 @@ def register_indexer_agent(app: Any, ctx: WorkerContext) -> Any:
 
     @app.agent(ctx.topics.hits, name="narrmon.index", concurrency=1)  # type: ignore[untyped-decorator]
     async def index_hits(stream: Any) -> None:
-        from pipeline.index import hit_action
-        from pipeline.indexing.bulk import make_async_client
+        from pipeline.elastic.hits import make_async_client
+        from pipeline.elastic.schema import hit_action
 
         writer = BulkWriter(make_async_client(ctx.settings), ctx.index, hit_action)
         try:

@@ -15,11 +15,11 @@ from typing import Any
 
 from elasticsearch import ConflictError, Elasticsearch
 
-from pipeline.api import elastic
 from pipeline.api.errors import ReviewConflictError
 from pipeline.api.reviews import ReviewEvent, ReviewPublisher, audit_entry, review_block
-from pipeline.index import audit_index, ensure_audit_index, hits_read_alias
-from pipeline.index.document import review_of
+from pipeline.elastic import search as elastic
+from pipeline.elastic.document import review_of
+from pipeline.elastic.schema import audit_index, ensure_audit_index, hits_read_alias
 from pipeline.settings import Settings
 
 logger = logging.getLogger(__name__)

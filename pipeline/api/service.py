@@ -19,13 +19,14 @@ from typing import Any, Protocol
 from elasticsearch import Elasticsearch
 
 from models.catalog import Catalog
-from pipeline.api import elastic, queries, results
+from pipeline.api import queries, results
 from pipeline.api.narratives import narrative_rows
 from pipeline.api.params import HitFilters, Interval, decode_cursor, encode_cursor
 from pipeline.api.review_service import ReviewService
 from pipeline.api.reviews import ReviewPublisher
-from pipeline.index import hits_read_alias
-from pipeline.index.document import review_of
+from pipeline.elastic import search as elastic
+from pipeline.elastic.document import review_of
+from pipeline.elastic.schema import hits_read_alias
 from pipeline.settings import Settings
 
 logger = logging.getLogger(__name__)

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pipeline.api import elastic
 from pipeline.api.errors import SearchUnavailableError
 from pipeline.api.service import HitService, default_catalog_path
+from pipeline.elastic import search as elastic
 from pipeline.settings import Settings
 
 logger = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ def index() -> None:
 def ensure(dims: int) -> None:
     """Install the template and create the write index if needed (idempotent)."""
     from pipeline.api.server import es_client
-    from pipeline.index import ensure_hits_index
+    from pipeline.elastic.schema import ensure_hits_index
     from pipeline.settings import Settings
 
     settings = Settings.load()
@@ -30,7 +30,7 @@ def info() -> None:
     from rich.table import Table
 
     from pipeline.api.server import es_client
-    from pipeline.index.migrate import index_info
+    from pipeline.elastic.schema.migrate import index_info
     from pipeline.settings import Settings
 
     settings = Settings.load()
@@ -63,8 +63,8 @@ def info() -> None:
 def migrate(dims: int | None) -> None:
     """Apply the current template and mapping to every backing index (reindex if needed)."""
     from pipeline.api.server import es_client
-    from pipeline.index.lifecycle import IndexSchemaError
-    from pipeline.index.migrate import migrate as run
+    from pipeline.elastic.schema.lifecycle import IndexSchemaError
+    from pipeline.elastic.schema.migrate import migrate as run
     from pipeline.settings import Settings
 
     settings = Settings.load()

@@ -17,8 +17,8 @@ def spike_extension(app: Any, ctx: WorkerContext) -> None:
     nothing when ``settings.spikes.enabled`` is false."""
     from elasticsearch import AsyncElasticsearch
 
+    from pipeline.elastic.alerts import alerts_index, make_index_writer
     from pipeline.spikes.agent import register
-    from pipeline.spikes.alerts_index import alerts_index, make_index_writer
 
     settings = ctx.settings
     if not settings.spikes.enabled:

@@ -25,9 +25,9 @@ from models.catalog import Catalog, Narrative
 from models.records import Hit
 from pipeline.api.app import create_app
 from pipeline.api.service import HitService
-from pipeline.index import ensure_hits_index, hit_action, names
+from pipeline.elastic.schema import ensure_hits_index, hit_action, names
 from pipeline.settings import Settings
-from tests.unit.index.hits import WHEN, make_hit, seed_hits
+from tests.unit.elastic.hits import WHEN, make_hit, seed_hits
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 

@@ -15,9 +15,9 @@ from pydantic import SecretStr
 from pipeline.api.app import create_app
 from pipeline.api.reviews import KafkaReviewPublisher
 from pipeline.api.service import HitService
-from pipeline.index import ensure_hits_index, hit_action, names
+from pipeline.elastic.schema import ensure_hits_index, hit_action, names
 from pipeline.settings import Settings
-from tests.unit.index.hits import seed_hits
+from tests.unit.elastic.hits import seed_hits
 
 pytestmark = pytest.mark.integration
 

@@ -17,9 +17,9 @@ from pydantic import SecretStr
 from models.catalog import Catalog, Narrative
 from pipeline.api.app import create_app
 from pipeline.api.service import HitService
-from pipeline.index import ensure_hits_index, hit_action, hits_alias, names
+from pipeline.elastic.schema import ensure_hits_index, hit_action, hits_alias, names
 from pipeline.settings import Settings
-from tests.unit.index.hits import seed_hits
+from tests.unit.elastic.hits import seed_hits
 
 pytestmark = pytest.mark.integration
 

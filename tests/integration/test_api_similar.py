@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from models.embedder import Embedder
 from pipeline.api.app import create_app
 from pipeline.api.service import HitService
-from pipeline.index import ensure_hits_index, hit_action, names
+from pipeline.elastic.schema import ensure_hits_index, hit_action, names
 from pipeline.settings import Settings
-from tests.unit.index.hits import make_hit
+from tests.unit.elastic.hits import make_hit
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

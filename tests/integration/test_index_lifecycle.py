@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from elasticsearch import Elasticsearch, helpers
 
-from pipeline.index import (
+from pipeline.elastic.schema import (
     IndexSchemaError,
     ensure_hits_index,
     hit_action,
@@ -19,10 +19,10 @@ from pipeline.index import (
     mapping,
     names,
 )
-from pipeline.index.lifecycle import has_ilm, write_index
-from pipeline.index.migrate import index_info, migrate
+from pipeline.elastic.schema.lifecycle import has_ilm, write_index
+from pipeline.elastic.schema.migrate import index_info, migrate
 from pipeline.settings import Settings
-from tests.unit.index.hits import make_hit
+from tests.unit.elastic.hits import make_hit
 
 pytestmark = pytest.mark.integration
 

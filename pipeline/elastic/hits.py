@@ -6,7 +6,7 @@ document; the second write answers ``updated``/``noop`` and counts as a duplicat
 reviewer's ``review`` block survives the replay.
 
 `BulkWriter.write` never sleeps and never retries; the indexer agent owns the retry loop (see
-`pipeline.indexing.retry` for which failures are transient).
+`pipeline.elastic.errors` for which failures are transient).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from models.records import Hit
-from pipeline.indexing.retry import classify_bulk_item, is_transient_exception
+from pipeline.elastic.errors import classify_bulk_item, is_transient_exception
 
 if TYPE_CHECKING:
     from elasticsearch import AsyncElasticsearch

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 
 from models.records import Explanation, Hit, Match, NarrativeRef, Post, Scores
-from pipeline.index import hit_action
-from pipeline.indexing.bulk import BulkRequestError, bulk_operations, sort_bulk_response
-from pipeline.indexing.retry import backoff_delay, classify_status, is_transient_exception
+from pipeline.elastic.errors import backoff_delay, classify_status, is_transient_exception
+from pipeline.elastic.hits import BulkRequestError, bulk_operations, sort_bulk_response
+from pipeline.elastic.schema import hit_action
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from models.records import HIT_SCHEMA_VERSION
-from pipeline.index import names
+from pipeline.elastic.schema import names
 from pipeline.settings import Settings
 
 MAPPING_VERSION = 1

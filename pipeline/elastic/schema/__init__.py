@@ -12,10 +12,14 @@ The pipeline writes hits with::
 
 from __future__ import annotations
 
-from pipeline.index.document import domain_of, hit_action, hit_document, hit_from_document
-from pipeline.index.lifecycle import IndexSchemaError, ensure_audit_index, ensure_hits_index
-from pipeline.index.mapping import MAPPING_VERSION, REVIEW_LABELS, REVIEW_STATES
-from pipeline.index.names import audit_index, hits_alias, hits_read_alias
+from pipeline.elastic.document import domain_of, hit_action, hit_document, hit_from_document
+from pipeline.elastic.schema.lifecycle import (
+    IndexSchemaError,
+    ensure_audit_index,
+    ensure_hits_index,
+)
+from pipeline.elastic.schema.mapping import MAPPING_VERSION, REVIEW_LABELS, REVIEW_STATES
+from pipeline.elastic.schema.names import audit_index, hits_alias, hits_read_alias
 
 __all__ = [
     "MAPPING_VERSION",

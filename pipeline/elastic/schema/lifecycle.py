@@ -14,7 +14,7 @@ from typing import Any
 
 from elasticsearch import BadRequestError, Elasticsearch, NotFoundError
 
-from pipeline.index import mapping, names
+from pipeline.elastic.schema import mapping, names
 from pipeline.settings import Settings
 
 logger = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""Hit records for tests of the index, the API and the UI (importable: `tests.unit.index.hits`)."""
+"""Hit records for tests of the index, the API and the UI (`tests.unit.elastic.hits`)."""
 
 from __future__ import annotations
 

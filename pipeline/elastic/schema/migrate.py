@@ -23,8 +23,8 @@ from typing import Any, Literal
 
 from elasticsearch import BadRequestError, Elasticsearch, NotFoundError, helpers
 
-from pipeline.index import mapping, names
-from pipeline.index.lifecycle import (
+from pipeline.elastic.schema import mapping, names
+from pipeline.elastic.schema.lifecycle import (
     IndexSchemaError,
     ensure_audit_index,
     has_ilm,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from models.records import Hit
-from pipeline.index import document
+from pipeline.elastic import document
 
 
 def test_document_is_the_hit_plus_derived_fields(hit: Hit) -> None:
