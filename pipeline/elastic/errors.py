@@ -1,22 +1,33 @@
-"""Which Elasticsearch failures are worth retrying, and how long to wait. Pure.
+"""Elasticsearch failures in narrmon's terms, decided in one place.
 
-Contract: a *transient* failure (no connection, timeout, 429 Too Many Requests, any 5xx, a
-missing write index) is retried with exponential backoff and the hits stay unacknowledged; a
-*permanent* failure (any other 4xx for one document: a mapping conflict, a parse error) is never
-retried, the hit goes to the dead-letter topic. A 2xx whose result is not ``created`` (an upsert
-that found the document: ``updated`` or ``noop``) or a 409 means the hit was already indexed (a
-redelivery), which is success.
+- `ElasticError` (a `pipeline.errors.PipelineError`): root of what this package raises on purpose.
+- `ElasticUnavailable` (also a `pipeline.errors.TransientError`): try again later, with backoff.
+  No connection, a timeout, 429 Too Many Requests, any 5xx, and the error types in
+  `TRANSIENT_TYPES` (a missing write index an operator will restore, a full queue, a cluster
+  block...). The worker retries without acknowledging; the analyst API answers 503.
+- `ElasticRejected`: a 4xx that retrying will not fix (a mapping conflict, a parse error, a bad
+  query). A hit refused this way is dead-lettered (``index_rejected``), never retried.
+  `ElasticConflict` is the 409 of a conditional write that lost a race.
+- `ElasticNotFound`: the document asked for does not exist (the analyst API answers 404).
+- `IndexSchemaError`: the cluster's template or indices cannot take our documents (e.g. other
+  embedding dims). Not transient: an operator runs ``narrmon index migrate`` or fixes settings.
+
+`classify_status` is the one rule; `classify_bulk_item` applies it to one item of a bulk response
+and `translated` to an exception the client raised for a whole request (``raise ... from exc``).
+Nothing outside `pipeline.elastic` needs the client library's exception types.
 """
 
 from __future__ import annotations
 
-import random
-from collections.abc import Callable, Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, Literal
+
+from pipeline.errors import PipelineError, TransientError
 
 ItemOutcome = Literal["created", "duplicate", "transient", "permanent"]
 
-_TRANSIENT_TYPES = frozenset(
+TRANSIENT_TYPES = frozenset(
     {
         "index_not_found_exception",  # alias or template gone: an operator will restore it
         "es_rejected_execution_exception",
@@ -29,11 +40,38 @@ _TRANSIENT_TYPES = frozenset(
 )
 
 
+class ElasticError(PipelineError):
+    """Root of the Elasticsearch errors narrmon raises."""
+
+
+class ElasticUnavailable(ElasticError, TransientError):  # noqa: N818 - names the contract
+    """Elasticsearch is unreachable, overloaded or briefly unable to write: retry with backoff."""
+
+
+class ElasticRejected(ElasticError):  # noqa: N818 - names the contract
+    """Elasticsearch refused the request for a reason retrying will not fix."""
+
+
+class ElasticConflict(ElasticRejected):
+    """A conditional write (``if_seq_no``/``if_primary_term``) found a newer version (409)."""
+
+
+class ElasticNotFound(ElasticError):  # noqa: N818 - names the contract
+    """The document asked for does not exist."""
+
+
+class IndexSchemaError(ElasticError):
+    """The cluster's hits template or indices cannot take our documents (e.g. embedding dims
+    differ). Not transient: an operator must run ``narrmon index migrate`` or fix settings."""
+
+
 def classify_status(
     status: int, error_type: str | None = None, result: str | None = None
 ) -> ItemOutcome:
     """Classify one bulk item (or one whole request) by HTTP status, ES error type and, for
-    successes, the item's ``result``."""
+    successes, the item's ``result``. A 2xx whose result is not ``created`` (an upsert that found
+    the document: ``updated`` or ``noop``) or a 409 means the hit was already indexed by an
+    earlier delivery, which is success."""
     if 200 <= status < 300:
         if result is None or result == "created":
             return "created"
@@ -42,7 +80,7 @@ def classify_status(
         return "duplicate"
     if status == 429 or status >= 500 or status in (0, 408):
         return "transient"
-    if error_type in _TRANSIENT_TYPES:
+    if error_type in TRANSIENT_TYPES:
         return "transient"
     return "permanent"
 
@@ -65,33 +103,44 @@ def classify_bulk_item(item: Mapping[str, Any]) -> tuple[ItemOutcome, str]:
     return classify_status(status, error_type, str(result) if result else None), reason
 
 
-def is_transient_exception(exc: BaseException) -> bool:
-    """Whether an exception raised by the client for a whole request is worth retrying."""
-    from elasticsearch import ApiError, ConnectionError, ConnectionTimeout, TransportError
+def translate(exc: BaseException) -> ElasticError | None:
+    """The narrmon error for an exception the client raised for a whole request; None when it is
+    not an Elasticsearch or network failure (a bug: let it propagate)."""
+    from elasticsearch import ApiError, TransportError
 
     if isinstance(exc, ApiError):
-        error_type = None
+        status = exc.meta.status
         body = exc.body
+        error_type = None
         if isinstance(body, Mapping) and isinstance(body.get("error"), Mapping):
             error_type = body["error"].get("type")
-        return classify_status(exc.status_code, error_type) == "transient"
-    if isinstance(exc, (ConnectionError, ConnectionTimeout, TransportError)):
-        return True
-    return isinstance(exc, (OSError, TimeoutError))
+        detail = f"elasticsearch answered {status}"
+        if classify_status(status, error_type) == "transient":
+            return ElasticUnavailable(detail)
+        detail = f"{detail}: {error_type or exc.message}"
+        if status == 404:
+            return ElasticNotFound(detail)
+        if status == 409:
+            return ElasticConflict(detail)
+        return ElasticRejected(detail)
+    if isinstance(exc, TransportError):  # connection refused, timeouts, TLS
+        return ElasticUnavailable(f"elasticsearch unreachable: {exc}")
+    if isinstance(exc, (OSError, TimeoutError)):
+        return ElasticUnavailable(f"elasticsearch unreachable: {exc!r}")
+    return None
 
 
-def backoff_delay(
-    attempt: int,
-    *,
-    base_s: float = 0.5,
-    cap_s: float = 30.0,
-    jitter: float = 0.2,
-    rand: Callable[[], float] = random.random,
-) -> float:
-    """Seconds to wait before retry number ``attempt`` (0-based): ``base * 2**attempt``, capped at
-    ``cap_s``, then spread by +-``jitter`` (a fraction) so workers do not retry in lockstep."""
-    if attempt < 0:
-        raise ValueError("attempt must be >= 0")
-    delay = min(cap_s, base_s * (2.0 ** min(attempt, 32)))
-    spread = delay * jitter * (2 * rand() - 1)
-    return max(0.0, min(cap_s, delay + spread))
+@contextmanager
+def translated() -> Iterator[None]:
+    """Re-raise the client's exceptions as `ElasticError` subclasses (``raise ... from exc``);
+    anything else passes through unchanged. A context manager, or a decorator of a sync
+    function; wrap the ``await`` itself for the async client."""
+    try:
+        yield
+    except ElasticError:
+        raise
+    except Exception as exc:
+        error = translate(exc)
+        if error is None:
+            raise
+        raise error from exc

@@ -1,45 +1,90 @@
-"""Bulk-write hits to Elasticsearch, idempotently, and sort the outcome per hit.
+"""The hits sink: hit documents, idempotent bulk writes, and the outcome of each write.
 
-Every hit is written with the search package's `pipeline.index.hit_action` (an upsert under
-``_id = hit.id`` = ``{post_id}:{narrative_id}``): a hit delivered twice (at-least-once) is one
-document; the second write answers ``updated``/``noop`` and counts as a duplicate, and a
-reviewer's ``review`` block survives the replay.
+Document: ``Hit.model_dump(mode="json")`` plus derived fields, ``domain`` (from ``post.url``) and
+``indexed_at``. ``review`` belongs to reviewers and is never part of `hit_document`.
 
-`BulkWriter.write` never sleeps and never retries; the indexer agent owns the retry loop (see
-`pipeline.elastic.errors` for which failures are transient).
+Write: one bulk ``update`` per hit under ``_id = hit.id`` (``{post_id}:{narrative_id}``) with the
+document as ``doc`` and, for a new hit, ``upsert`` = document + an unreviewed ``review``. A hit
+delivered twice (at-least-once) is one document: the second write answers ``updated``/``noop``
+and counts as a duplicate, and a reviewer's ``review`` survives the replay.
+
+`HitSink.write` never sleeps and never retries: the batch runner owns retrying (with backoff) the
+hits in ``BulkResult.retry`` and the whole batch on `ElasticUnavailable`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from models.records import Hit
-from pipeline.elastic.errors import classify_bulk_item, is_transient_exception
+from pipeline.elastic.errors import ElasticRejected, classify_bulk_item, translated
 
 if TYPE_CHECKING:
-    from elasticsearch import AsyncElasticsearch
-
-    from pipeline.settings import Settings
+    from pipeline.elastic.client import AsyncClient, Client
 
 logger = logging.getLogger(__name__)
 
-ActionBuilder = Callable[[Hit, str], Mapping[str, Any]]
-"""``(hit, index) -> helpers-style action`` (``_op_type``, ``_index``, ``_id`` + body keys)."""
+DERIVED_FIELDS = ("domain", "indexed_at", "review")
+_HOST = re.compile(r"^[a-z0-9.\-_\[\]:]+$")
 
 
-class IndexingError(Exception):
-    """Base of the indexing errors."""
+def domain_of(url: str | None) -> str | None:
+    """The lower-cased host of `url` without a leading ``www.``; None when there is none."""
+    if not url:
+        return None
+    try:
+        host = urlsplit(url if "//" in url else f"//{url}").hostname
+    except ValueError:
+        return None
+    if not host:
+        return None
+    host = host.lower().rstrip(".")
+    if not _HOST.match(host):
+        return None
+    return host.removeprefix("www.") or None
 
 
-class TransientIndexError(IndexingError):
-    """The whole bulk request failed for a reason worth retrying (connection, 429, 5xx)."""
+def hit_document(hit: Hit, indexed_at: datetime | None = None) -> dict[str, Any]:
+    """The ``_source`` for `hit` (without ``review``; see the module docstring)."""
+    doc = hit.model_dump(mode="json")
+    doc["domain"] = domain_of(hit.post.url)
+    when = indexed_at or datetime.now(UTC)
+    doc["indexed_at"] = when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return doc
 
 
-class BulkRequestError(IndexingError):
-    """The whole bulk request was refused for a reason retrying will not fix (a bug)."""
+def unreviewed() -> dict[str, Any]:
+    return {"state": "unreviewed", "reviewer": None, "reviewed_at": None, "note": None}
+
+
+def hit_from_document(source: dict[str, Any]) -> Hit:
+    """Rebuild the `Hit` from a hits-index ``_source`` (derived fields are dropped)."""
+    return Hit.model_validate({k: v for k, v in source.items() if k not in DERIVED_FIELDS})
+
+
+def review_of(source: dict[str, Any]) -> dict[str, Any]:
+    """The review block of a document, defaulting to unreviewed for documents without one."""
+    review = source.get("review") or {}
+    return {**unreviewed(), **review}
+
+
+def bulk_operations(
+    hits: Sequence[Hit], index: str, indexed_at: datetime | None = None
+) -> list[dict[str, Any]]:
+    """The bulk request body for `hits` (for ``client.bulk(operations=...)``): per hit, the
+    ``update`` action line under its deterministic id and the upsert body line. Pure."""
+    operations: list[dict[str, Any]] = []
+    for hit in hits:
+        doc = hit_document(hit, indexed_at)
+        operations.append({"update": {"_index": index, "_id": hit.id}})
+        operations.append({"doc": doc, "upsert": {**doc, "review": unreviewed()}})
+    return operations
 
 
 @dataclass
@@ -52,33 +97,12 @@ class BulkResult:
     rejected: list[tuple[Hit, str]] = field(default_factory=list)
 
 
-_META_KEYS = ("_index", "_id", "_routing")
-
-
-def bulk_operations(
-    hits: Sequence[Hit], index: str, action: ActionBuilder
-) -> list[Mapping[str, Any]]:
-    """The raw bulk body for ``hits``: per hit, the action line and its body line, translated from
-    the helpers-style action. Raises `ValueError` if an action's ``_id`` is not ``hit.id``."""
-    operations: list[Mapping[str, Any]] = []
-    for hit in hits:
-        spec = dict(action(hit, index))
-        op_type = spec.pop("_op_type", "index")
-        meta = {key.lstrip("_"): spec.pop(key) for key in _META_KEYS if key in spec}
-        if meta.get("id") != hit.id:
-            raise ValueError(f"action for {hit.id!r} has _id {meta.get('id')!r}")
-        body = spec.pop("_source", spec) if op_type != "update" else spec
-        operations.append({op_type: {f"_{k}": v for k, v in meta.items()}})
-        operations.append(body)
-    return operations
-
-
 def sort_bulk_response(hits: Sequence[Hit], response: Mapping[str, Any]) -> BulkResult:
     """Split a bulk response (items in request order) into created / duplicate / retry /
-    rejected. Raises `BulkRequestError` if the response does not have one item per hit."""
+    rejected. Raises `ElasticRejected` if the response does not have one item per hit."""
     items = response.get("items") or []
     if len(items) != len(hits):
-        raise BulkRequestError(f"bulk response has {len(items)} items for {len(hits)} hits")
+        raise ElasticRejected(f"bulk response has {len(items)} items for {len(hits)} hits")
     result = BulkResult()
     for hit, item in zip(hits, items, strict=True):
         outcome, reason = classify_bulk_item(item)
@@ -93,26 +117,22 @@ def sort_bulk_response(hits: Sequence[Hit], response: Mapping[str, Any]) -> Bulk
     return result
 
 
-class BulkWriter:
-    """Writes batches of hits to one index or write alias. Safe to call concurrently."""
+class HitSink:
+    """Writes batches of hits to one index or write alias through an async client it owns.
+    Safe to call concurrently."""
 
-    def __init__(self, client: AsyncElasticsearch, index: str, action: ActionBuilder) -> None:
+    def __init__(self, client: AsyncClient, index: str) -> None:
         self.client = client
         self.index = index
-        self._action = action
 
     async def write(self, hits: Sequence[Hit]) -> BulkResult:
-        """One bulk request for ``hits``. Raises `TransientIndexError` when the whole request
-        failed transiently, `BulkRequestError` when it was refused outright."""
+        """One bulk request for `hits`; returns where each hit ended up. Raises
+        `ElasticUnavailable` when the whole request failed transiently (nothing to blame on
+        the hits) and `ElasticRejected` when it was refused outright."""
         if not hits:
             return BulkResult()
-        operations = bulk_operations(hits, self.index, self._action)
-        try:
-            response = await self.client.bulk(operations=operations)
-        except Exception as exc:
-            if is_transient_exception(exc):
-                raise TransientIndexError(f"bulk request failed: {exc!r}") from exc
-            raise BulkRequestError(f"bulk request refused: {exc!r}") from exc
+        with translated():
+            response = await self.client.bulk(operations=bulk_operations(hits, self.index))
         body: Mapping[str, Any] = response.body
         return sort_bulk_response(hits, body)
 
@@ -120,13 +140,24 @@ class BulkWriter:
         await self.client.close()
 
 
-def make_async_client(settings: Settings) -> AsyncElasticsearch:
-    """An `AsyncElasticsearch` for ``settings.elasticsearch``. Create it inside the event loop
-    that will use it (its aiohttp session binds to that loop)."""
-    from elasticsearch import AsyncElasticsearch
-
-    es = settings.elasticsearch
-    api_key = es.api_key.get_secret_value() if es.api_key else None
-    return AsyncElasticsearch(
-        es.endpoint, api_key=api_key, request_timeout=30, max_retries=0, retry_on_timeout=False
-    )
+def set_review(
+    client: Client,
+    index: str,
+    hit_id: str,
+    review: dict[str, Any],
+    *,
+    if_seq_no: int,
+    if_primary_term: int,
+) -> None:
+    """Replace the ``review`` of one hit document if it is still at the version read (optimistic
+    concurrency); visible to searches on return. Blocking. Raises `ElasticConflict` when the
+    document changed since, `ElasticUnavailable`, `ElasticRejected`."""
+    with translated():
+        client.update(
+            index=index,
+            id=hit_id,
+            doc={"review": review},
+            if_seq_no=if_seq_no,
+            if_primary_term=if_primary_term,
+            refresh="wait_for",
+        )

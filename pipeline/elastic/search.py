@@ -1,38 +1,20 @@
-"""The analyst service's boundary to Elasticsearch: translated errors and tolerant reads.
-
-Everything here is blocking (the sync client). Elasticsearch exceptions that mean "try later"
-become `SearchUnavailableError`; callers above this module never import the ES client's errors.
-"""
+"""Reads for the analyst service and the demo: tolerant searches, one hit by id, counts, a full
+scan. Blocking (the sync client). Errors are translated (`pipeline.elastic.errors`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
-from elasticsearch import ApiError, Elasticsearch, TransportError
+from pipeline.elastic.errors import ElasticNotFound, translated
 
-from pipeline.api.errors import HitNotFoundError, SearchUnavailableError
-
-UNAVAILABLE_STATUSES = frozenset({429, 502, 503, 504})
+if TYPE_CHECKING:
+    from pipeline.elastic.client import Client
 
 
-@contextmanager
-def translated() -> Iterator[None]:
-    """Raise `SearchUnavailableError` (from the ES error) for overload answers and unreachable
-    clusters; other API errors (bad request, conflict) pass through unchanged."""
-    try:
-        yield
-    except ApiError as exc:
-        if exc.meta.status in UNAVAILABLE_STATUSES:
-            raise SearchUnavailableError(f"elasticsearch answered {exc.meta.status}") from exc
-        raise
-    except TransportError as exc:  # connection refused, timeouts
-        raise SearchUnavailableError(f"elasticsearch unreachable: {exc}") from exc
-
-
-def search(client: Elasticsearch, index: str, **body: Any) -> dict[str, Any]:
-    """One search; a missing index reads as empty (no hit was ever indexed)."""
+def search(client: Client, index: str, **body: Any) -> dict[str, Any]:
+    """One search; a missing index reads as empty (no hit was ever indexed). Raises
+    `ElasticUnavailable` (overloaded or unreachable), `ElasticRejected` (a bad query)."""
     with translated():
         response = client.search(
             index=index, ignore_unavailable=True, allow_no_indices=True, **body
@@ -40,9 +22,9 @@ def search(client: Elasticsearch, index: str, **body: Any) -> dict[str, Any]:
     return dict(response)
 
 
-def locate(client: Elasticsearch, index: str, hit_id: str) -> dict[str, Any]:
+def locate(client: Client, index: str, hit_id: str) -> dict[str, Any]:
     """The ES hit (with ``_index``, ``_seq_no``, ``_primary_term``) for `hit_id`, newest indexed
-    first when a rollover left copies. Raises `HitNotFoundError`, `SearchUnavailableError`."""
+    first when a rollover left copies. Raises `ElasticNotFound`, `ElasticUnavailable`."""
     response = search(
         client,
         index,
@@ -53,5 +35,26 @@ def locate(client: Elasticsearch, index: str, hit_id: str) -> dict[str, Any]:
     )
     found = response["hits"]["hits"]
     if not found:
-        raise HitNotFoundError(hit_id)
+        raise ElasticNotFound(f"no hit with id {hit_id!r}")
     return dict(found[0])
+
+
+def alias_count(client: Client, alias: str) -> int | None:
+    """Documents behind `alias`, or None when the alias does not exist. Raises
+    `ElasticUnavailable`."""
+    with translated():
+        if not client.indices.exists_alias(name=alias):
+            return None
+        return int(client.count(index=alias)["count"])
+
+
+def scan(client: Client, index: str, source: Sequence[str]) -> Iterator[dict[str, Any]]:
+    """Every document of `index` (``_id`` and the `source` fields), in no particular order, after
+    a refresh so that recent writes are included. Raises `ElasticUnavailable`."""
+    from elasticsearch.helpers import scan as scroll
+
+    with translated():
+        client.indices.refresh(index=index)
+        yield from scroll(
+            client, index=index, query={"query": {"match_all": {}}}, _source=list(source)
+        )

@@ -38,7 +38,7 @@ import pytest
 
 from connectors.publisher import Publisher
 from models.records import Author, Post
-from pipeline.elastic.alerts import alerts_index
+from pipeline.elastic.schema.names import alerts_index
 from pipeline.settings import Settings, SpikeSettings
 from pipeline.spikes.records import Spike
 from pipeline.stack.layout import StackLayout

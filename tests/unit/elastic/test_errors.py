@@ -1,15 +1,22 @@
-"""Retry classification, backoff, and sorting of bulk responses."""
+"""The one classification of Elasticsearch failures: per bulk item and per whole request."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
+from elastic_transport import ApiResponseMeta, HttpHeaders, NodeConfig
 
-from models.records import Explanation, Hit, Match, NarrativeRef, Post, Scores
-from pipeline.elastic.errors import backoff_delay, classify_status, is_transient_exception
-from pipeline.elastic.hits import BulkRequestError, bulk_operations, sort_bulk_response
-from pipeline.elastic.schema import hit_action
+from pipeline.elastic.errors import (
+    ElasticConflict,
+    ElasticError,
+    ElasticNotFound,
+    ElasticRejected,
+    ElasticUnavailable,
+    classify_bulk_item,
+    classify_status,
+    translate,
+    translated,
+)
+from pipeline.errors import TransientError
 
 
 @pytest.mark.parametrize(
@@ -32,78 +39,57 @@ def test_classify_status(
     assert classify_status(status, error_type, result) == expected
 
 
+def test_bulk_item_reason_names_the_error_type() -> None:
+    item = {"update": {"status": 400, "error": {"type": "mapper_parsing_exception", "reason": "x"}}}
+    assert classify_bulk_item(item) == ("permanent", "mapper_parsing_exception: x")
+    assert classify_bulk_item({"update": {"status": 201, "result": "created"}}) == ("created", "")
+
+
 def test_connection_errors_are_transient() -> None:
     from elasticsearch import ConnectionError as EsConnectionError
 
-    assert is_transient_exception(EsConnectionError("refused"))
-    assert is_transient_exception(TimeoutError())
-    assert not is_transient_exception(ValueError("bug"))
+    assert isinstance(translate(EsConnectionError("refused")), ElasticUnavailable)
+    assert isinstance(translate(TimeoutError()), ElasticUnavailable)
+    assert translate(ValueError("bug")) is None
+    assert issubclass(ElasticUnavailable, TransientError)  # the batch runner retries it
 
 
-def test_backoff_grows_exponentially_and_is_capped() -> None:
-    no_jitter = [backoff_delay(a, base_s=0.5, cap_s=10, jitter=0.0) for a in range(8)]
-    assert no_jitter[:5] == [0.5, 1.0, 2.0, 4.0, 8.0]
-    assert no_jitter[5:] == [10, 10, 10]
-    assert backoff_delay(2, base_s=1, cap_s=100, jitter=0.5, rand=lambda: 1.0) == 6.0
-    assert backoff_delay(2, base_s=1, cap_s=100, jitter=0.5, rand=lambda: 0.0) == 2.0
-    with pytest.raises(ValueError):
-        backoff_delay(-1)
+def _api_error(status: int, error_type: str) -> Exception:
+    from elasticsearch import ApiError
 
-
-def _hit(n: int) -> Hit:
-    post = Post(
-        id=f"x:{n}",
-        platform="x",
-        source="t",
-        text="text",
-        created_at=datetime(2024, 1, 1, tzinfo=UTC),
+    meta = ApiResponseMeta(
+        status=status,
+        http_version="1.1",
+        headers=HttpHeaders(),
+        duration=0.0,
+        node=NodeConfig("http", "127.0.0.1", 9200),
     )
-    ref = NarrativeRef(id="n1", title="N", severity="high", verdict="false")
-    scores = Scores(dense=0.9, lexical=0.5, combined=0.8)
-    explanation = Explanation(
-        summary="s",
-        best_exemplar="e",
-        dense_score=0.9,
-        lexical_score=0.5,
-        fused_score=0.8,
-        threshold=0.5,
-        model_id="m",
-        catalog_version="v",
-    )
-    return Hit.from_match(
-        post, Match(narrative=ref, scores=scores, exemplar="e", explanation=explanation)
-    )
+    return ApiError(error_type, meta, {"error": {"type": error_type}, "status": status})
 
 
-def test_bulk_operations_use_the_hit_id_as_document_id() -> None:
-    hits = [_hit(1), _hit(2)]
-    ops = bulk_operations(hits, "alias", hit_action)
-    assert len(ops) == 4
-    assert ops[0] == {"update": {"_index": "alias", "_id": "x:1:n1"}}
-    assert ops[2] == {"update": {"_index": "alias", "_id": "x:2:n1"}}
-    assert "upsert" in ops[1] and "doc" in ops[1]
+@pytest.mark.parametrize(
+    ("status", "error_type", "expected"),
+    [
+        (429, "es_rejected_execution_exception", ElasticUnavailable),
+        (500, "internal_server_error", ElasticUnavailable),
+        (503, "unavailable_shards_exception", ElasticUnavailable),
+        (404, "index_not_found_exception", ElasticUnavailable),
+        (404, "not_found", ElasticNotFound),
+        (409, "version_conflict_engine_exception", ElasticConflict),
+        (400, "mapper_parsing_exception", ElasticRejected),
+    ],
+)
+def test_whole_request_errors_are_translated(
+    status: int, error_type: str, expected: type[ElasticError]
+) -> None:
+    error = translate(_api_error(status, error_type))
+    assert type(error) is expected
 
 
-def test_sort_bulk_response_puts_every_hit_in_one_list() -> None:
-    hits = [_hit(i) for i in range(4)]
-    response = {
-        "items": [
-            {"update": {"status": 201, "result": "created"}},
-            {"update": {"status": 200, "result": "noop"}},
-            {"update": {"status": 429, "error": {"type": "es_rejected_execution_exception"}}},
-            {
-                "update": {
-                    "status": 400,
-                    "error": {"type": "mapper_parsing_exception", "reason": "x"},
-                }
-            },
-        ]
-    }
-    result = sort_bulk_response(hits, response)
-    assert result.created == [hits[0]]
-    assert result.duplicates == [hits[1]]
-    assert [h for h, _ in result.retry] == [hits[2]]
-    assert [h for h, _ in result.rejected] == [hits[3]]
-    assert "mapper_parsing_exception" in result.rejected[0][1]
-    with pytest.raises(BulkRequestError):
-        sort_bulk_response(hits, {"items": response["items"][:2]})
+def test_translated_chains_the_cause_and_passes_other_errors() -> None:
+    cause = _api_error(400, "mapper_parsing_exception")
+    with pytest.raises(ElasticRejected) as raised, translated():
+        raise cause
+    assert raised.value.__cause__ is cause
+    with pytest.raises(KeyError), translated():
+        raise KeyError("a bug stays a bug")
