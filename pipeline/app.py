@@ -116,7 +116,7 @@ def create_app(
     from pipeline.lag import LagReporter
 
     if index is None:
-        from pipeline.index import hits_alias
+        from pipeline.elastic.schema.names import hits_alias
 
         index = hits_alias(settings)
     app = faust.App(settings.worker.app_id, **faust_config(settings))

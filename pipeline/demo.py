@@ -159,12 +159,11 @@ def is_settled(samples: Samples, published: int) -> bool:
 
 def index_summary(settings: Settings, alias: str) -> dict[str, Any]:
     """Hits per narrative with stance mix, and end-to-end latencies, read from the index."""
-    from elasticsearch import Elasticsearch
-    from elasticsearch.helpers import scan
+    from pipeline.elastic.client import BACKGROUND, make_client
+    from pipeline.elastic.search import scan
 
-    client = Elasticsearch(settings.elasticsearch.endpoint, request_timeout=30)
+    client = make_client(settings, BACKGROUND)
     try:
-        client.indices.refresh(index=alias)
         narratives: dict[str, Counter[str]] = defaultdict(Counter)
         titles: dict[str, str] = {}
         latencies: list[float] = []
@@ -172,9 +171,8 @@ def index_summary(settings: Settings, alias: str) -> dict[str, Any]:
         docs = 0
         for doc in scan(
             client,
-            index=alias,
-            query={"query": {"match_all": {}}},
-            _source=["narrative.id", "narrative.title", "stance", "post.ingested_at", "indexed_at"],
+            alias,
+            ["narrative.id", "narrative.title", "stance", "post.ingested_at", "indexed_at"],
         ):
             docs += 1
             ids.add(doc["_id"])
@@ -207,7 +205,7 @@ def run_demo(
 ) -> dict[str, Any]:
     """Run the demo; return the summary. Raises `DemoError`."""
     from pipeline.demo_runs import prune_previous_runs, write_handoff
-    from pipeline.index import hits_alias
+    from pipeline.elastic.schema.names import hits_alias
     from pipeline.stack import StackError, down, up
     from pipeline.topics import ensure_pipeline_topics
 

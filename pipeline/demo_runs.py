@@ -47,9 +47,9 @@ def prune_previous_runs(settings: Settings, run_id: str) -> tuple[list[str], lis
         logger.warning("could not prune earlier demo topics: %r", exc)
         topics = []
     try:
-        from elasticsearch import Elasticsearch
+        from pipeline.elastic.client import BACKGROUND, make_client
 
-        client = Elasticsearch(settings.elasticsearch.endpoint, request_timeout=30)
+        client = make_client(settings, BACKGROUND)
         try:
             found = list(client.indices.get(index=INDEX_PATTERN, expand_wildcards="all"))
             indices = stale_names(found, ("narrmon-demo-",), run_id)

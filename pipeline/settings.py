@@ -60,6 +60,12 @@ class ElasticsearchSettings(_Group):
         default=None, description="Use an external cluster instead of the local one."
     )
     api_key: SecretStr | None = None
+    verify_certs: bool = Field(
+        default=True, description="Verify the cluster's TLS certificate (https endpoints only)."
+    )
+    ca_certs: Path | None = Field(
+        default=None, description="CA bundle for the cluster's certificate (https endpoints only)."
+    )
     index_prefix: str = "narrmon"
 
     @property

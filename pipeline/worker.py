@@ -137,21 +137,6 @@ def log_stacks(loop: asyncio.AbstractEventLoop) -> None:
         logger.exception("SIGUSR1: could not dump stacks")
 
 
-def ensure_index(settings: Settings, dims: int) -> str:
-    """Install the hits template and write alias (idempotent); return the alias. Blocking."""
-    from elasticsearch import Elasticsearch
-
-    from pipeline.index import ensure_hits_index
-
-    es = settings.elasticsearch
-    api_key = es.api_key.get_secret_value() if es.api_key else None
-    client = Elasticsearch(es.endpoint, api_key=api_key, request_timeout=30)
-    try:
-        return ensure_hits_index(client, settings, dims)
-    finally:
-        client.close()
-
-
 def start_metrics_server(settings: Settings, metrics: Metrics) -> Any:
     """Serve ``/metrics`` for ``metrics.registry`` on a daemon thread; returns the server."""
     from prometheus_client import start_http_server
@@ -192,6 +177,7 @@ def run_worker(
     when the worker crashed)."""
     import faust
 
+    from pipeline.elastic.schema import prepare_hits_index
     from pipeline.topics import ensure_pipeline_topics
 
     metrics = Metrics()
@@ -206,7 +192,7 @@ def run_worker(
         index="",
     )
     matcher = ctx.warm_up()
-    ctx.index = ensure_index(settings, matcher.dims)
+    ctx.index = prepare_hits_index(settings, matcher.dims)
     server = start_metrics_server(settings, metrics)
     target = register_with_prometheus(settings)
     app = create_app(

@@ -22,8 +22,9 @@ from pydantic import ValidationError
 from models.records import DeadLetter, Hit
 from pipeline.agents.context import WorkerContext
 from pipeline.agents.matching import fail_worker, origin_of
-from pipeline.indexing.bulk import BulkWriter, TransientIndexError
-from pipeline.indexing.retry import backoff_delay
+from pipeline.elastic.errors import ElasticUnavailable
+from pipeline.elastic.hits import HitSink
+from pipeline.retry import backoff_delay
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ def parse_hit(raw: bytes) -> Hit | str:
         return f"not a hit: {exc.error_count()} errors: {exc.errors(include_url=False)[:3]!r}"
 
 
-async def index_hit_batch(ctx: WorkerContext, writer: BulkWriter, events: Sequence[Any]) -> None:
+async def index_hit_batch(ctx: WorkerContext, writer: HitSink, events: Sequence[Any]) -> None:
     """Write one batch of `hits` events; returns once every hit is indexed or dead-lettered.
 
     Retries transient failures forever (with backoff); raises on anything else."""
@@ -71,7 +72,7 @@ async def index_hit_batch(ctx: WorkerContext, writer: BulkWriter, events: Sequen
     while pending:
         try:
             result = await writer.write(pending)
-        except TransientIndexError as exc:
+        except ElasticUnavailable as exc:
             metrics.index_errors.labels(kind="transient").inc()
             delay = _delay(ctx, attempt)
             logger.warning(
@@ -137,10 +138,9 @@ def register_indexer_agent(app: Any, ctx: WorkerContext) -> Any:
 
     @app.agent(ctx.topics.hits, name="narrmon.index", concurrency=1)  # type: ignore[untyped-decorator]
     async def index_hits(stream: Any) -> None:
-        from pipeline.index import hit_action
-        from pipeline.indexing.bulk import make_async_client
+        from pipeline.elastic.client import make_async_client
 
-        writer = BulkWriter(make_async_client(ctx.settings), ctx.index, hit_action)
+        writer = HitSink(make_async_client(ctx.settings), ctx.index)
         try:
             async for events in stream.noack_take(
                 worker.index_batch_size, within=worker.index_batch_within_s

@@ -13,8 +13,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from pipeline.api.errors import HitNotFoundError, ReviewConflictError, SearchUnavailableError
+from pipeline.api.errors import ReviewConflictError
 from pipeline.api.params import ParamError
+from pipeline.elastic.errors import ElasticNotFound, ElasticUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -76,14 +77,14 @@ def install_error_handlers(app: FastAPI) -> None:
         body = ErrorBody(error="invalid_parameter", detail=detail, parameter=parameter)
         return JSONResponse(body.model_dump(), 400)
 
-    @app.exception_handler(HitNotFoundError)
-    def _not_found(_: Request, exc: HitNotFoundError) -> JSONResponse:
+    @app.exception_handler(ElasticNotFound)
+    def _not_found(_: Request, exc: ElasticNotFound) -> JSONResponse:
         return JSONResponse(
             ErrorBody(error="not_found", detail=str(exc)).model_dump(exclude_none=True), 404
         )
 
-    @app.exception_handler(SearchUnavailableError)
-    def _unavailable(_: Request, exc: SearchUnavailableError) -> JSONResponse:
+    @app.exception_handler(ElasticUnavailable)
+    def _unavailable(_: Request, exc: ElasticUnavailable) -> JSONResponse:
         logger.warning("search unavailable: %s", exc)
         body = ErrorBody(error="unavailable", detail="search is temporarily unavailable")
         return JSONResponse(

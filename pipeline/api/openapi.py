@@ -14,12 +14,11 @@ SPEC_PATH = Path(__file__).resolve().parents[2] / "deploy" / "openapi.json"
 def generate() -> str:
     """The OpenAPI JSON text (stable: sorted keys, 2-space indent, trailing newline). Builds the
     app on an unconnected client; nothing is contacted."""
-    from elasticsearch import Elasticsearch
-
     from pipeline.api.app import create_app, openapi_document
     from pipeline.api.service import HitService
+    from pipeline.elastic.client import make_client
 
     settings = Settings()
-    client = Elasticsearch("http://127.0.0.1:1")
+    client = make_client(settings)
     app = create_app(settings, HitService(client, settings))
     return json.dumps(openapi_document(app), indent=2, sort_keys=True) + "\n"

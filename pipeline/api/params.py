@@ -112,7 +112,7 @@ def build_filters(
     now: datetime | None = None,
 ) -> HitFilters:
     """`HitFilters` from raw request values. Raises `ParamError`."""
-    from pipeline.index.mapping import REVIEW_STATES
+    from pipeline.elastic.schema.mapping import REVIEW_STATES
 
     reviews = split_values(review, "review")
     for state in reviews:

@@ -2,25 +2,27 @@
 Elasticsearch and Kafka. Blocking. `HitService` delegates its ``review`` and ``history`` here, so
 the HTTP API and the CLI share this one write path.
 
-Raises only `pipeline.api.errors` exceptions (`HitNotFoundError`, `ReviewConflictError`,
-`SearchUnavailableError`).
+Raises `ReviewConflictError` and the `pipeline.elastic.errors` ones (`ElasticNotFound`,
+`ElasticUnavailable`).
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from elasticsearch import ConflictError, Elasticsearch
-
-from pipeline.api import elastic
 from pipeline.api.errors import ReviewConflictError
 from pipeline.api.reviews import ReviewEvent, ReviewPublisher, audit_entry, review_block
-from pipeline.index import audit_index, ensure_audit_index, hits_read_alias
-from pipeline.index.document import review_of
+from pipeline.elastic.audit import AuditLog
+from pipeline.elastic.errors import ElasticConflict
+from pipeline.elastic.hits import review_of, set_review
+from pipeline.elastic.schema.names import hits_read_alias
+from pipeline.elastic.search import locate
 from pipeline.settings import Settings
+
+if TYPE_CHECKING:
+    from pipeline.elastic.client import Client
 
 logger = logging.getLogger(__name__)
 
@@ -32,25 +34,18 @@ class ReviewService:
     ``audit_index(settings)`` and published with `publisher` (None: not published)."""
 
     def __init__(
-        self, client: Elasticsearch, settings: Settings, publisher: ReviewPublisher | None = None
+        self, client: Client, settings: Settings, publisher: ReviewPublisher | None = None
     ) -> None:
         self.client = client
         self.settings = settings
         self.publisher = publisher
         self.read_index = hits_read_alias(settings)
-        self.audit_index = audit_index(settings)
-        self._audit_ready = False
+        self.audit = AuditLog(client, settings)
+        self.audit_index = self.audit.index
 
     def history(self, hit_id: str) -> list[dict[str, Any]]:
         """The audit entries of `hit_id`, oldest first."""
-        response = elastic.search(
-            self.client,
-            self.audit_index,
-            query={"term": {"hit_id": hit_id}},
-            sort=[{"at": "asc"}],
-            size=200,
-        )
-        return [h["_source"] for h in response["hits"]["hits"]]
+        return self.audit.history(hit_id)
 
     def review(
         self, hit_id: str, label: str, note: str | None, reviewer: str, via: str = "api"
@@ -62,36 +57,28 @@ class ReviewService:
         event is published after Elasticsearch accepted the review; if Kafka fails the review stands
         and ``published`` is False (logged)."""
         for _attempt in range(ATTEMPTS):
-            found = elastic.locate(self.client, self.read_index, hit_id)
+            found = locate(self.client, self.read_index, hit_id)
             before = review_of(found["_source"])
             now = datetime.now(UTC)
             after = review_block(label, reviewer, now, note)
             try:
-                with elastic.translated():
-                    self.client.update(
-                        index=found["_index"],
-                        id=hit_id,
-                        doc={"review": after},
-                        if_seq_no=found["_seq_no"],
-                        if_primary_term=found["_primary_term"],
-                        refresh="wait_for",
-                    )
+                set_review(
+                    self.client,
+                    found["_index"],
+                    hit_id,
+                    after,
+                    if_seq_no=found["_seq_no"],
+                    if_primary_term=found["_primary_term"],
+                )
                 break
-            except ConflictError:
+            except ElasticConflict:
                 logger.info("review of %s raced another write; retrying", hit_id)
         else:
             raise ReviewConflictError(f"hit {hit_id!r} kept changing during review")
         entry = audit_entry(
             hit_id, found["_index"], found["_source"], before=before, after=after, via=via
         )
-        audit_id = uuid.uuid4().hex
-        with elastic.translated():
-            if not self._audit_ready:  # its strict mapping, not a dynamic one on first write
-                ensure_audit_index(self.client, self.settings)
-                self._audit_ready = True
-            self.client.index(
-                index=self.audit_index, id=audit_id, document=entry, refresh="wait_for"
-            )
+        audit_id = self.audit.append(entry)
         published = self._publish(
             source=found["_source"], hit_id=hit_id, label=label, before=before, after=after, at=now
         )

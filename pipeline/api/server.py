@@ -1,5 +1,6 @@
-"""Wiring the analyst API to real systems: the Elasticsearch client, the Kafka review publisher,
-and uvicorn. Everything else in `pipeline.api` takes these as arguments."""
+"""Wiring the analyst API to real systems: the Elasticsearch client (`pipeline.elastic.client`),
+the Kafka review publisher, and uvicorn. Everything else in `pipeline.api` takes these as
+arguments."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from typing import TYPE_CHECKING
 from pipeline.settings import Settings
 
 if TYPE_CHECKING:
-    from elasticsearch import Elasticsearch
     from fastapi import FastAPI
 
     from pipeline.api.service import HitService
@@ -17,25 +17,18 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def es_client(settings: Settings) -> Elasticsearch:
-    from elasticsearch import Elasticsearch
-
-    es = settings.elasticsearch
-    api_key = es.api_key.get_secret_value() if es.api_key else None
-    return Elasticsearch(es.endpoint, api_key=api_key, request_timeout=15, max_retries=1)
-
-
 def build_service(settings: Settings, publish_reviews: bool = True) -> HitService:
     """A `HitService` on the configured cluster, publishing reviews to Kafka when asked."""
     from pipeline.api.reviews import KafkaReviewPublisher
     from pipeline.api.service import HitService
+    from pipeline.elastic.client import INTERACTIVE, make_client
 
     publisher = (
         KafkaReviewPublisher(settings.kafka.bootstrap, settings.topics.reviews)
         if publish_reviews
         else None
     )
-    return HitService(es_client(settings), settings, publisher=publisher)
+    return HitService(make_client(settings, INTERACTIVE), settings, publisher=publisher)
 
 
 def build_app(settings: Settings, service: HitService | None = None) -> FastAPI:

@@ -2,9 +2,9 @@
 CLI alike. Blocking (the sync Elasticsearch client); FastAPI runs it in its thread pool.
 
 Reads live here; reviews and their audit trail live in `pipeline.api.review_service` (this class
-delegates to it). Raises only `pipeline.api.errors` exceptions (and `ParamError` for bad cursors):
-Elasticsearch exceptions are translated at the `pipeline.api.elastic` boundary, so callers never
-import the ES client.
+delegates to it). Raises `pipeline.api.errors` exceptions, `ParamError` for bad cursors, and the
+translated Elasticsearch errors of `pipeline.elastic.errors` (`ElasticNotFound`,
+`ElasticUnavailable`), so callers never import the ES client.
 """
 
 from __future__ import annotations
@@ -14,19 +14,21 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
-
-from elasticsearch import Elasticsearch
+from typing import TYPE_CHECKING, Any, Protocol
 
 from models.catalog import Catalog
-from pipeline.api import elastic, queries, results
+from pipeline.api import queries, results
 from pipeline.api.narratives import narrative_rows
 from pipeline.api.params import HitFilters, Interval, decode_cursor, encode_cursor
 from pipeline.api.review_service import ReviewService
 from pipeline.api.reviews import ReviewPublisher
-from pipeline.index import hits_read_alias
-from pipeline.index.document import review_of
+from pipeline.elastic import search as elastic
+from pipeline.elastic.hits import review_of
+from pipeline.elastic.schema.names import hits_read_alias
 from pipeline.settings import Settings
+
+if TYPE_CHECKING:
+    from pipeline.elastic.client import Client
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +51,7 @@ class HitService:
 
     def __init__(
         self,
-        client: Elasticsearch,
+        client: Client,
         settings: Settings,
         publisher: ReviewPublisher | None = None,
         encoder: TextEncoder | None = None,
@@ -76,7 +78,7 @@ class HitService:
         cursor: str | None = None,
     ) -> dict[str, Any]:
         """One page of hits with highlights; ``next`` is the cursor of the following page (None
-        on the last page). Raises `ParamError` for a bad cursor, `SearchUnavailableError`."""
+        on the last page). Raises `ParamError` for a bad cursor, `ElasticUnavailable`."""
         after = decode_cursor(cursor, sort) if cursor else None
         body = queries.search_body(filters, sort, size, after)
         response = elastic.search(self.client, self.read_index, **body)

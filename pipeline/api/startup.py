@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pipeline.api import elastic
-from pipeline.api.errors import SearchUnavailableError
 from pipeline.api.service import HitService, default_catalog_path
+from pipeline.elastic.errors import ElasticUnavailable
+from pipeline.elastic.search import alias_count
 from pipeline.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -83,12 +83,10 @@ def check_index(service: HitService) -> Finding:
     alias = service.read_index
     endpoint = service.settings.elasticsearch.endpoint
     try:
-        with elastic.translated():
-            exists = bool(service.client.indices.exists_alias(name=alias))
-            count = int(service.client.count(index=alias)["count"]) if exists else 0
-    except SearchUnavailableError as exc:
+        count = alias_count(service.client, alias)
+    except ElasticUnavailable as exc:
         return Finding("warning", f"Elasticsearch at {endpoint}: {exc}; searches answer 503")
-    if not exists:
+    if count is None:
         return Finding(
             "warning",
             f"no hits index {alias!r} at {endpoint} yet: searches are empty until a worker indexes "

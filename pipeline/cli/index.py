@@ -14,12 +14,15 @@ def index() -> None:
 @click.option("--dims", type=int, default=384, show_default=True, help="Embedding dimensions.")
 def ensure(dims: int) -> None:
     """Install the template and create the write index if needed (idempotent)."""
-    from pipeline.api.server import es_client
-    from pipeline.index import ensure_hits_index
+    from pipeline.elastic.errors import ElasticError
+    from pipeline.elastic.schema import prepare_hits_index
     from pipeline.settings import Settings
 
     settings = Settings.load()
-    alias = ensure_hits_index(es_client(settings), settings, dims)
+    try:
+        alias = prepare_hits_index(settings, dims)
+    except ElasticError as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo(f"hits write alias: {alias}")
 
 
@@ -29,12 +32,19 @@ def info() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from pipeline.api.server import es_client
-    from pipeline.index.migrate import index_info
+    from pipeline.elastic.client import BACKGROUND, make_client
+    from pipeline.elastic.errors import ElasticError
+    from pipeline.elastic.schema.migrate import index_info
     from pipeline.settings import Settings
 
     settings = Settings.load()
-    found = index_info(es_client(settings), settings)
+    client = make_client(settings, BACKGROUND)
+    try:
+        found = index_info(client, settings)
+    except ElasticError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        client.close()
     console = Console()
     console.print(
         f"write alias [bold]{found.write_alias}[/], read alias [bold]{found.read_alias}[/], "
@@ -62,16 +72,19 @@ def info() -> None:
 @click.option("--dims", type=int, default=None, help="Embedding dims (default: the indices').")
 def migrate(dims: int | None) -> None:
     """Apply the current template and mapping to every backing index (reindex if needed)."""
-    from pipeline.api.server import es_client
-    from pipeline.index.lifecycle import IndexSchemaError
-    from pipeline.index.migrate import migrate as run
+    from pipeline.elastic.client import BACKGROUND, make_client
+    from pipeline.elastic.errors import ElasticError
+    from pipeline.elastic.schema.migrate import migrate as run
     from pipeline.settings import Settings
 
     settings = Settings.load()
+    client = make_client(settings, BACKGROUND)
     try:
-        steps = run(es_client(settings), settings, dims)
-    except IndexSchemaError as exc:
+        steps = run(client, settings, dims)
+    except ElasticError as exc:  # IndexSchemaError included: an operator's decision
         raise click.ClickException(str(exc)) from exc
+    finally:
+        client.close()
     if not steps:
         click.echo("no backing indices yet; template installed")
     for step in steps:

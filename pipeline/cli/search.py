@@ -21,12 +21,13 @@ def _service() -> Any:
 def _fail_on_service_errors(call: Any) -> Any:
     from pipeline.api.errors import SearchError
     from pipeline.api.params import ParamError
+    from pipeline.elastic.errors import ElasticError
 
     try:
         return call()
     except ParamError as exc:
         raise click.BadParameter(exc.message, param_hint=exc.parameter) from exc
-    except SearchError as exc:
+    except (SearchError, ElasticError) as exc:
         raise click.ClickException(str(exc)) from exc
 
 

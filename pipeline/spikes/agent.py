@@ -27,9 +27,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from models.records import Hit
+from pipeline.elastic.alerts import SpikeWriter
 from pipeline.metrics import Metrics
 from pipeline.settings import Settings
-from pipeline.spikes.alerts_index import SpikeWriter
 from pipeline.spikes.detector import narrative_key
 from pipeline.spikes.processor import SpikeProcessor
 from pipeline.spikes.records import Spike

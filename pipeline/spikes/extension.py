@@ -15,10 +15,10 @@ from pipeline.agents.context import WorkerContext
 def spike_extension(app: Any, ctx: WorkerContext) -> None:
     """Register the spike agent, tables and timer on `app` (no I/O until the worker starts);
     nothing when ``settings.spikes.enabled`` is false."""
-    from elasticsearch import AsyncElasticsearch
-
+    from pipeline.elastic.alerts import make_index_writer
+    from pipeline.elastic.client import BACKGROUND, make_async_client
+    from pipeline.elastic.schema.names import alerts_index
     from pipeline.spikes.agent import register
-    from pipeline.spikes.alerts_index import alerts_index, make_index_writer
 
     settings = ctx.settings
     if not settings.spikes.enabled:
@@ -34,12 +34,7 @@ def spike_extension(app: Any, ctx: WorkerContext) -> None:
         partitions=settings.topics.partitions,
         replicas=settings.topics.replication,
     )
-    es = settings.elasticsearch
-    client = AsyncElasticsearch(
-        es.endpoint,
-        api_key=es.api_key.get_secret_value() if es.api_key else None,
-        request_timeout=30,
-    )
+    client = make_async_client(settings, BACKGROUND)
     register(
         app,
         ctx.topics.hits,

@@ -16,9 +16,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from models.records import Hit
+from pipeline.elastic.alerts import SpikeWriter
 from pipeline.metrics import Metrics
 from pipeline.settings import SpikeSettings
-from pipeline.spikes.alerts_index import SpikeWriter
 from pipeline.spikes.baseline import BaselineStore
 from pipeline.spikes.detector import SpikeDetector, WindowResult
 from pipeline.spikes.records import Spike

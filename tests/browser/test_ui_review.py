@@ -17,7 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from elasticsearch import Elasticsearch, helpers
+from elasticsearch import Elasticsearch
 from playwright.sync_api import Page
 from pydantic import SecretStr
 
@@ -25,9 +25,9 @@ from models.catalog import Catalog, Narrative
 from models.records import Hit
 from pipeline.api.app import create_app
 from pipeline.api.service import HitService
-from pipeline.index import ensure_hits_index, hit_action, names
+from pipeline.elastic.schema import ensure_hits_index, names
 from pipeline.settings import Settings
-from tests.unit.index.hits import WHEN, make_hit, seed_hits
+from tests.unit.elastic.hits import WHEN, index_hits, make_hit, seed_hits
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -87,7 +87,7 @@ def serve_ui(
 
     def start(hits: list[Hit]) -> str:
         alias = ensure_hits_index(es, mine, dims=4)
-        helpers.bulk(es, (hit_action(h, alias) for h in hits), refresh=True)
+        index_hits(es, alias, hits)
         app = create_app(mine, HitService(es, mine, catalog_loader=lambda: CATALOG))
         port = free_port()
         config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")

@@ -38,8 +38,8 @@ import pytest
 
 from connectors.publisher import Publisher
 from models.records import Author, Post
+from pipeline.elastic.schema.names import alerts_index
 from pipeline.settings import Settings, SpikeSettings
-from pipeline.spikes.alerts_index import alerts_index
 from pipeline.spikes.records import Spike
 from pipeline.stack.layout import StackLayout
 from pipeline.stack.prometheus import render_template, template_values

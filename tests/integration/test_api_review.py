@@ -8,16 +8,16 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from elasticsearch import Elasticsearch, helpers
+from elasticsearch import Elasticsearch
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from pipeline.api.app import create_app
 from pipeline.api.reviews import KafkaReviewPublisher
 from pipeline.api.service import HitService
-from pipeline.index import ensure_hits_index, hit_action, names
+from pipeline.elastic.schema import ensure_hits_index, names
 from pipeline.settings import Settings
-from tests.unit.index.hits import seed_hits
+from tests.unit.elastic.hits import index_hits, seed_hits
 
 pytestmark = pytest.mark.integration
 
@@ -50,7 +50,7 @@ def reviewing(
         }
     )
     alias = ensure_hits_index(es, mine, dims=4)
-    helpers.bulk(es, (hit_action(h, alias) for h in seed_hits()), refresh=True)
+    index_hits(es, alias, seed_hits())
     publisher = KafkaReviewPublisher(mine.kafka.bootstrap, reviews_topic)
     service = HitService(es, mine, publisher=publisher)
     yield TestClient(create_app(mine, service)), mine
@@ -113,7 +113,7 @@ def test_review_updates_audits_and_publishes(
 
     # At-least-once delivery re-indexes the same hit: the review survives.
     hit = next(h for h in seed_hits() if h.id == HIT)
-    helpers.bulk(es, [hit_action(hit, f"{names.prefix(mine)}-hits")], refresh=True)
+    index_hits(es, f"{names.prefix(mine)}-hits", [hit])
     assert api.get(f"/api/hits/{HIT}").json()["review"]["state"] == "needs_context"
 
     from kafka import KafkaConsumer

@@ -10,16 +10,16 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from elasticsearch import Elasticsearch, helpers
+from elasticsearch import Elasticsearch
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from models.catalog import Catalog, Narrative
 from pipeline.api.app import create_app
 from pipeline.api.service import HitService
-from pipeline.index import ensure_hits_index, hit_action, hits_alias, names
+from pipeline.elastic.schema import ensure_hits_index, hits_alias, names
 from pipeline.settings import Settings
-from tests.unit.index.hits import seed_hits
+from tests.unit.elastic.hits import index_hits, seed_hits
 
 pytestmark = pytest.mark.integration
 
@@ -44,7 +44,7 @@ def isolated(settings: Settings, name: str, **api: Any) -> Settings:
 def seeded(es: Elasticsearch, settings: Settings, unique_name: str) -> Iterator[Settings]:
     mine = isolated(settings, unique_name, token=SecretStr("s3cret"))
     alias = ensure_hits_index(es, mine, dims=4)
-    helpers.bulk(es, (hit_action(h, alias) for h in seed_hits()), refresh=True)
+    index_hits(es, alias, seed_hits())
     yield mine
     es.options(ignore_status=404).indices.delete(
         index=f"{names.prefix(mine)}-*", expand_wildcards="all"

@@ -6,15 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from elasticsearch import Elasticsearch, helpers
+from elasticsearch import Elasticsearch
 from fastapi.testclient import TestClient
 
 from models.matching.embedder import Embedder
 from pipeline.api.app import create_app
 from pipeline.api.service import HitService
-from pipeline.index import ensure_hits_index, hit_action, names
+from pipeline.elastic.schema import ensure_hits_index, names
 from pipeline.settings import Settings
-from tests.unit.index.hits import make_hit
+from tests.unit.elastic.hits import index_hits, make_hit
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -49,7 +49,7 @@ def api(
         make_hit(post_id, text, embedding=[float(x) for x in vector])
         for (post_id, text), vector in zip(TEXTS.items(), vectors, strict=True)
     ]
-    helpers.bulk(es, (hit_action(h, alias) for h in hits), refresh=True)
+    index_hits(es, alias, hits)
     yield TestClient(create_app(mine, HitService(es, mine, encoder=embedder)))
     es.options(ignore_status=404).indices.delete(
         index=f"{names.prefix(mine)}-*", expand_wildcards="all"

@@ -8,21 +8,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from elasticsearch import Elasticsearch, helpers
+from elasticsearch import Elasticsearch
 
-from pipeline.index import (
-    IndexSchemaError,
+from pipeline.elastic.errors import IndexSchemaError
+from pipeline.elastic.schema import (
     ensure_hits_index,
-    hit_action,
     hits_alias,
     hits_read_alias,
     mapping,
     names,
 )
-from pipeline.index.lifecycle import has_ilm, write_index
-from pipeline.index.migrate import index_info, migrate
+from pipeline.elastic.schema.lifecycle import has_ilm, write_index
+from pipeline.elastic.schema.migrate import index_info, migrate
 from pipeline.settings import Settings
-from tests.unit.index.hits import make_hit
+from tests.unit.elastic.hits import index_hits, make_hit
 
 pytestmark = pytest.mark.integration
 
@@ -51,7 +50,7 @@ def ix(es: Elasticsearch, settings: Settings, unique_name: str) -> Iterator[Sett
 
 
 def write(es: Elasticsearch, settings: Settings, *hits: Any) -> None:
-    helpers.bulk(es, (hit_action(h, hits_alias(settings)) for h in hits), refresh=True)
+    index_hits(es, hits_alias(settings), hits)
 
 
 def test_ensure_is_idempotent_and_uses_the_monthly_fallback(

@@ -121,7 +121,7 @@ def expected_hit_ids(matcher: Any, posts: list[Post]) -> set[str]:
 def index_ids(es: Any, settings: Settings) -> list[str]:
     from elasticsearch.helpers import scan
 
-    from pipeline.index import hits_alias
+    from pipeline.elastic.schema.names import hits_alias
 
     alias = hits_alias(settings)
     es.indices.refresh(index=alias)

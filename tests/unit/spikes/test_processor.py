@@ -6,9 +6,9 @@ import asyncio
 
 from prometheus_client import CollectorRegistry
 
+from pipeline.elastic.alerts import spike_document
 from pipeline.metrics import NARRATIVE_BASELINE, NARRATIVE_RATE, SPIKES, Metrics
 from pipeline.settings import SpikeSettings
-from pipeline.spikes.alerts_index import spike_document
 from pipeline.spikes.processor import SpikeProcessor
 from pipeline.spikes.records import Spike
 from tests.unit.spikes.conftest import HitFactory, at_minute

@@ -11,12 +11,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from pipeline.elastic.errors import translated
 from pipeline.spikes.records import Spike
 
 if TYPE_CHECKING:
-    from elasticsearch import AsyncElasticsearch
-
-    from pipeline.settings import Settings
+    from pipeline.elastic.client import AsyncClient
 
 logger = logging.getLogger(__name__)
 
@@ -42,10 +41,6 @@ ALERTS_MAPPINGS: dict[str, Any] = {
 }
 
 
-def alerts_index(settings: Settings) -> str:
-    return f"{settings.elasticsearch.index_prefix}-alerts"
-
-
 def spike_document(spike: Spike) -> dict[str, Any]:
     """The stored document: the spike as JSON, with ``kind: spike`` for mixed alert indices."""
     document: dict[str, Any] = spike.model_dump(mode="json")
@@ -53,20 +48,22 @@ def spike_document(spike: Spike) -> dict[str, Any]:
     return document
 
 
-def make_index_writer(client: AsyncElasticsearch, index: str) -> SpikeWriter:
+def make_index_writer(client: AsyncClient, index: str) -> SpikeWriter:
     """A `SpikeWriter` over an async client. Creates `index` on first use (ignoring a race with
-    another worker). Raises the client's exceptions; the caller logs and carries on."""
+    another worker). Raises `pipeline.elastic.errors.ElasticError`s; the caller logs and carries
+    on (the spike event itself is on its topic already)."""
     created = False
 
     async def write(spike: Spike) -> None:
         nonlocal created
-        if not created:
-            if not await client.indices.exists(index=index):
-                await client.options(ignore_status=400).indices.create(
-                    index=index, mappings=ALERTS_MAPPINGS
-                )
-            created = True
-        await client.index(index=index, id=spike.id, document=spike_document(spike))
+        with translated():
+            if not created:
+                if not await client.indices.exists(index=index):
+                    await client.options(ignore_status=400).indices.create(
+                        index=index, mappings=ALERTS_MAPPINGS
+                    )
+                created = True
+            await client.index(index=index, id=spike.id, document=spike_document(spike))
         logger.info("indexed spike %s into %s", spike.id, index)
 
     return write

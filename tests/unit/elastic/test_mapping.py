@@ -9,7 +9,7 @@ import pytest
 from pydantic import BaseModel
 
 from models.records import Hit
-from pipeline.index import mapping, names
+from pipeline.elastic.schema import mapping, names
 from pipeline.settings import Settings
 
 

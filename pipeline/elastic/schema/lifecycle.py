@@ -1,9 +1,10 @@
 """Creating and rolling the hits indices on a real cluster (I/O; the bodies come from `mapping`).
 
-`ensure_hits_index` is what the worker and the API call at start-up. It is idempotent and safe to
-run concurrently from several processes (a lost creation race is treated as success), and cheap
-enough to call periodically: in the monthly fallback it is also what moves the write alias to the
-new month's index.
+`ensure_hits_index` is what the worker (through `prepare_hits_index`) and ``narrmon index ensure``
+call at start-up. It is idempotent and safe to run concurrently from several processes (a lost
+creation race is treated as success), and cheap enough to call periodically: in the monthly
+fallback it is also what moves the write alias to the new month's index. The public functions
+raise `pipeline.elastic.errors.ElasticError`s only.
 """
 
 from __future__ import annotations
@@ -14,15 +15,12 @@ from typing import Any
 
 from elasticsearch import BadRequestError, Elasticsearch, NotFoundError
 
-from pipeline.index import mapping, names
+from pipeline.elastic.client import BACKGROUND, make_client
+from pipeline.elastic.errors import IndexSchemaError, translated
+from pipeline.elastic.schema import mapping, names
 from pipeline.settings import Settings
 
 logger = logging.getLogger(__name__)
-
-
-class IndexSchemaError(RuntimeError):
-    """The cluster's hits template or indices cannot take our documents (e.g. embedding dims
-    differ). Not transient: an operator must run ``narrmon index migrate`` or fix settings."""
 
 
 def cluster_modules(client: Elasticsearch) -> set[str]:
@@ -101,7 +99,9 @@ def _create(client: Elasticsearch, index: str, **body: Any) -> bool:
     return True
 
 
+@translated()
 def ensure_audit_index(client: Elasticsearch, settings: Settings) -> str:
+    """Create the audit index with its strict mapping unless it exists; return its name."""
     index = names.audit_index(settings)
     if not client.indices.exists(index=index):
         _create(
@@ -155,6 +155,7 @@ def _ensure_rollover(client: Elasticsearch, settings: Settings) -> None:
     )
 
 
+@translated()
 def ensure_hits_index(
     client: Elasticsearch, settings: Settings, dims: int, now: datetime | None = None
 ) -> str:
@@ -163,8 +164,8 @@ def ensure_hits_index(
 
     With ILM, the first backing index is ``P-hits-000001`` and ILM rolls it over. Without ILM the
     backing index is the month's ``P-hits-YYYY.MM`` (month of `now`, UTC): calling this again in a
-    new month moves the write alias there. Raises `IndexSchemaError` on incompatible dims and
-    `elasticsearch.ApiError`/`ConnectionError` when the cluster refuses or is unreachable.
+    new month moves the write alias there. Raises `IndexSchemaError` on incompatible dims,
+    `ElasticUnavailable` when the cluster is unreachable, `ElasticRejected` when it refuses.
     """
     ilm = has_ilm(client)
     install_template(client, settings, dims, ilm)
@@ -174,3 +175,13 @@ def ensure_hits_index(
     else:
         _ensure_monthly(client, settings, (now or datetime.now(UTC)).astimezone(UTC))
     return names.hits_alias(settings)
+
+
+def prepare_hits_index(settings: Settings, dims: int) -> str:
+    """`ensure_hits_index` on a client of its own (closed before returning); returns the write
+    alias. Blocking; what a worker runs once before it consumes."""
+    client = make_client(settings, BACKGROUND)
+    try:
+        return ensure_hits_index(client, settings, dims)
+    finally:
+        client.close()

@@ -23,9 +23,9 @@ from typing import Any, Literal
 
 from elasticsearch import BadRequestError, Elasticsearch, NotFoundError, helpers
 
-from pipeline.index import mapping, names
-from pipeline.index.lifecycle import (
-    IndexSchemaError,
+from pipeline.elastic.errors import IndexSchemaError, translated
+from pipeline.elastic.schema import mapping, names
+from pipeline.elastic.schema.lifecycle import (
     ensure_audit_index,
     has_ilm,
     has_reindex,
@@ -73,8 +73,9 @@ def _backing_mappings(client: Elasticsearch, settings: Settings) -> dict[str, di
     return {str(name): dict(body.get("mappings", {})) for name, body in found.body.items()}
 
 
+@translated()
 def index_info(client: Elasticsearch, settings: Settings) -> IndexInfo:
-    """Versions and sizes of the template and every backing index. Raises on ES errors."""
+    """Versions and sizes of the template and every backing index. Raises `ElasticError`s."""
     try:
         template = client.indices.get_index_template(name=names.hits_template_name(settings))
         items = template.get("index_templates", [])
@@ -154,6 +155,7 @@ def _reindex(client: Elasticsearch, settings: Settings, index: str, is_writer: b
     return target
 
 
+@translated()
 def migrate(
     client: Elasticsearch, settings: Settings, dims: int | None = None
 ) -> list[MigrationStep]:
@@ -161,7 +163,7 @@ def migrate(
 
     `dims` defaults to the dims of the existing indices (or template). Idempotent: a second run
     reports every index ``up_to_date``. Raises `IndexSchemaError` when dims disagree or a
-    reindex fails.
+    reindex fails, other `ElasticError`s when the cluster is unreachable or refuses.
     """
     backing = _backing_mappings(client, settings)
     existing_dims = {d for m in backing.values() if (d := mapping.embedding_dims(m)) is not None}

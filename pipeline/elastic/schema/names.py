@@ -10,6 +10,7 @@ Layout (``P`` is ``settings.elasticsearch.index_prefix``):
 - ``P-hits-YYYY.MM``: backing indices when it has not (the integ-test-zip build): one per month,
   switched by `ensure_hits_index`.
 - ``P-audit``: the append-only review audit trail.
+- ``P-alerts``: spike alerts (`pipeline.elastic.alerts`).
 """
 
 from __future__ import annotations
@@ -48,6 +49,10 @@ def hits_policy_name(settings: Settings) -> str:
 
 def audit_index(settings: Settings) -> str:
     return f"{prefix(settings)}-audit"
+
+
+def alerts_index(settings: Settings) -> str:
+    return f"{prefix(settings)}-alerts"
 
 
 def monthly_index(settings: Settings, when: datetime) -> str:

@@ -1,4 +1,4 @@
-"""Retry classification, backoff, and sorting of bulk responses."""
+"""Hit documents round-trip, bulk writes keep reviews safe, and every hit gets one outcome."""
 
 from __future__ import annotations
 
@@ -7,47 +7,59 @@ from datetime import UTC, datetime
 import pytest
 
 from models.records import Explanation, Hit, Match, NarrativeRef, Post, Scores
-from pipeline.index import hit_action
-from pipeline.indexing.bulk import BulkRequestError, bulk_operations, sort_bulk_response
-from pipeline.indexing.retry import backoff_delay, classify_status, is_transient_exception
+from pipeline.elastic import hits as document
+from pipeline.elastic.errors import ElasticRejected
+from pipeline.elastic.hits import bulk_operations, sort_bulk_response
+
+
+def test_document_is_the_hit_plus_derived_fields(hit: Hit) -> None:
+    when = datetime(2025, 3, 2, tzinfo=UTC)
+    doc = document.hit_document(hit, indexed_at=when)
+    assert doc["id"] == hit.id
+    assert doc["post"]["text"] == hit.post.text
+    assert doc["embedding"] == [0.1, 0.2, 0.3]
+    assert doc["domain"] == "example.com"
+    assert doc["indexed_at"] == "2025-03-02T00:00:00Z"
+    assert doc["post"]["created_at"].startswith("2025-03-01T12:00:00")
+    assert "review" not in doc  # a redelivered hit must not reset a review
+
+
+def test_round_trip(hit: Hit) -> None:
+    doc = document.hit_document(hit)
+    doc["review"] = {"state": "confirmed"}
+    assert document.hit_from_document(doc) == hit
+
+
+def test_action_upserts_with_unreviewed_default(hit: Hit) -> None:
+    action, body = bulk_operations([hit], "p-hits")
+    assert list(action) == ["update"]
+    assert action["update"]["_id"] == hit.id
+    assert action["update"]["_index"] == "p-hits"
+    assert "review" not in body["doc"]
+    assert body["upsert"]["review"]["state"] == "unreviewed"
 
 
 @pytest.mark.parametrize(
-    ("status", "error_type", "result", "expected"),
+    ("url", "domain"),
     [
-        (201, None, "created", "created"),
-        (200, None, "updated", "duplicate"),
-        (200, None, "noop", "duplicate"),
-        (409, "version_conflict_engine_exception", None, "duplicate"),
-        (429, "es_rejected_execution_exception", None, "transient"),
-        (503, None, None, "transient"),
-        (404, "index_not_found_exception", None, "transient"),
-        (400, "mapper_parsing_exception", None, "permanent"),
-        (400, "document_parsing_exception", None, "permanent"),
+        ("https://www.Example.com/x", "example.com"),
+        ("http://news.example.co.uk:8080/a", "news.example.co.uk"),
+        ("example.org/path", "example.org"),
+        ("", None),
+        (None, None),
+        ("not a url", None),
+        ("http://[::1", None),
     ],
 )
-def test_classify_status(
-    status: int, error_type: str | None, result: str | None, expected: str
-) -> None:
-    assert classify_status(status, error_type, result) == expected
+def test_domain_of(url: str | None, domain: str | None) -> None:
+    assert document.domain_of(url) == domain
 
 
-def test_connection_errors_are_transient() -> None:
-    from elasticsearch import ConnectionError as EsConnectionError
-
-    assert is_transient_exception(EsConnectionError("refused"))
-    assert is_transient_exception(TimeoutError())
-    assert not is_transient_exception(ValueError("bug"))
-
-
-def test_backoff_grows_exponentially_and_is_capped() -> None:
-    no_jitter = [backoff_delay(a, base_s=0.5, cap_s=10, jitter=0.0) for a in range(8)]
-    assert no_jitter[:5] == [0.5, 1.0, 2.0, 4.0, 8.0]
-    assert no_jitter[5:] == [10, 10, 10]
-    assert backoff_delay(2, base_s=1, cap_s=100, jitter=0.5, rand=lambda: 1.0) == 6.0
-    assert backoff_delay(2, base_s=1, cap_s=100, jitter=0.5, rand=lambda: 0.0) == 2.0
-    with pytest.raises(ValueError):
-        backoff_delay(-1)
+def test_review_of_defaults() -> None:
+    assert document.review_of({})["state"] == "unreviewed"
+    assert (
+        document.review_of({"review": {"state": "confirmed", "reviewer": "a"}})["reviewer"] == "a"
+    )
 
 
 def _hit(n: int) -> Hit:
@@ -77,7 +89,7 @@ def _hit(n: int) -> Hit:
 
 def test_bulk_operations_use_the_hit_id_as_document_id() -> None:
     hits = [_hit(1), _hit(2)]
-    ops = bulk_operations(hits, "alias", hit_action)
+    ops = bulk_operations(hits, "alias")
     assert len(ops) == 4
     assert ops[0] == {"update": {"_index": "alias", "_id": "x:1:n1"}}
     assert ops[2] == {"update": {"_index": "alias", "_id": "x:2:n1"}}
@@ -105,5 +117,5 @@ def test_sort_bulk_response_puts_every_hit_in_one_list() -> None:
     assert [h for h, _ in result.retry] == [hits[2]]
     assert [h for h, _ in result.rejected] == [hits[3]]
     assert "mapper_parsing_exception" in result.rejected[0][1]
-    with pytest.raises(BulkRequestError):
+    with pytest.raises(ElasticRejected):
         sort_bulk_response(hits, {"items": response["items"][:2]})

@@ -1,10 +1,16 @@
-"""Hit records for tests of the index, the API and the UI (importable: `tests.unit.index.hits`)."""
+"""Hit records for tests of the index, the API and the UI (`tests.unit.elastic.hits`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from models.records import Author, Explanation, Hit, NarrativeRef, Post, Scores, Severity, Stance
+from pipeline.elastic.hits import bulk_operations
+
+if TYPE_CHECKING:
+    from elasticsearch import Elasticsearch
 
 WHEN = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -138,3 +144,10 @@ def seed_hits(dims: int = 4) -> list[Hit]:
             handle="dave.example",
         ),
     ]
+
+
+def index_hits(es: Elasticsearch, index: str, hits: Sequence[Hit]) -> None:
+    """Write `hits` through `index` the way the worker does (one bulk upsert each), refreshed so
+    they are searchable at once; fails the test if any item is refused."""
+    response = es.bulk(operations=bulk_operations(hits, index), refresh=True)
+    assert not response["errors"], response["items"]

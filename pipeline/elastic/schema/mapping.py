@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from models.records import HIT_SCHEMA_VERSION
-from pipeline.index import names
+from pipeline.elastic.schema import names
 from pipeline.settings import Settings
 
 MAPPING_VERSION = 1
@@ -164,7 +164,7 @@ def hits_mappings(dims: int) -> dict[str, Any]:
                 # Explicit, so the mapping does not change with the server's default.
                 "index_options": {"type": "int8_hnsw"},
             },
-            # Derived at indexing time (see `document.hit_document`).
+            # Derived at indexing time (see `pipeline.elastic.hits.hit_document`).
             "domain": _KEYWORD,
             "indexed_at": _DATE,
             "review": review_mapping(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from models.records import Hit
-from tests.unit.index.hits import make_hit
+from tests.unit.elastic.hits import make_hit
 
 
 @pytest.fixture

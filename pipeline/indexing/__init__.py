@@ -1,1 +1,0 @@
-"""Writing hits to Elasticsearch: idempotent bulk writes (`bulk`) and retry policy (`retry`)."""
