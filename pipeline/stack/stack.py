@@ -30,6 +30,7 @@ from pipeline.stack.errors import ServiceStartError
 from pipeline.stack.launch import Launch
 from pipeline.stack.layout import StackLayout
 from pipeline.stack.provision import require_tool
+from pipeline.stack.targets import sweep_expired_targets
 
 logger = logging.getLogger(__name__)
 
@@ -246,6 +247,7 @@ def up(settings: Settings, *, timeout_scale: float = 1.0) -> UpReport:
             if spec.name in report.already_running and spec.reload is not None:
                 spec.reload(settings, layout)
                 report.reloaded.append(spec.name)
+        sweep_expired_targets(settings)  # dead workers' scrape targets past their TTL
     report.seconds = time.monotonic() - begin
     return report
 
