@@ -76,6 +76,11 @@ class PrometheusSettings(_Group):
         default=f"http://{LOOPBACK}:29095/alerts",
         description="Alertmanager's local webhook receiver: gets every alert (e2e test too).",
     )
+    alert_receiver: bool = Field(
+        default=False,
+        description="Let `narrmon stack up` run `narrmon alerts listen` on alert_webhook_url as a "
+        "fifth service (off: run it yourself, or let a test listen there).",
+    )
     runbook_base_url: str | None = Field(
         default=None,
         description="Absolute base of the runbook links in alerts (e.g. the docs/runbooks folder "
