@@ -134,7 +134,11 @@ def sweep_expired_targets(settings: Settings, now: float | None = None) -> list[
         owner = _read_owner(path)
         alive = owner_alive(owner) if owner is not None else None
         if is_expired(age, ttl, alive):
-            path.unlink(missing_ok=True)
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as exc:
+                logger.warning("could not drop expired scrape target %s: %r", path, exc)
+                continue
             removed.append(path)
             logger.info("dropped scrape target %s: no heartbeat for %.0fs", path.name, age)
     return removed
@@ -229,7 +233,10 @@ class _Heartbeat:
                     return
                 interval = min(heartbeat_interval(s) for s, _ in self._targets.values())
             time.sleep(interval)
-            self.beat()
+            try:
+                self.beat()
+            except Exception as exc:  # the heartbeat must outlive any one bad tick
+                logger.warning("scrape target heartbeat failed: %r", exc)
 
 
 _HEARTBEAT = _Heartbeat()
