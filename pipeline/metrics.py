@@ -34,10 +34,18 @@ NARRATIVE_RATE = "narrmon_narrative_rate_per_minute"  # gauge, by narrative, sev
 NARRATIVE_BASELINE = "narrmon_narrative_baseline_per_minute"  # gauge, by narrative, severity
 NARRATIVE_ZSCORE = "narrmon_narrative_spike_zscore"  # gauge, by narrative, severity
 SPIKES = "narrmon_narrative_spikes"  # counter, by narrative, severity
+HIT_SCORE = "narrmon_hit_score"  # histogram, by narrative, severity, stance (fused score of a hit)
+INDEX_LAST_SUCCESS = "narrmon_index_last_success_timestamp_seconds"  # gauge
+PRODUCER_CONNECTED = "narrmon_producer_connected"  # gauge, by source (1 connected, 0 not)
 
 _LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0)
 _MODEL_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
+# Fused-score boundaries. Alert rules count hits above one of them (CriticalNarrativeHit uses
+# 0.65: unrelated poll-worker chatter scores up to about 0.6 on the example catalog), so a rule can
+# move its threshold to another boundary without a worker change.
+HIT_SCORE_BUCKETS = (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0)
+STANCES = ("promotes", "debunks", "discusses")
 
 
 class Metrics:
@@ -122,6 +130,37 @@ class Metrics:
         self.spikes = Counter(
             SPIKES, "Narrative spikes detected.", ["narrative", "severity"], registry=r
         )
+        self.hit_score = Histogram(
+            HIT_SCORE,
+            "Fused score of each hit. The matching agent observes scores.combined of every hit it "
+            "produces (next to narrmon_hits) and primes the series of every narrative at start "
+            "(prime_narrative), so the first hit counts in increase().",
+            ["narrative", "severity", "stance"],
+            buckets=HIT_SCORE_BUCKETS,
+            registry=r,
+        )
+        self.index_last_success = Gauge(
+            INDEX_LAST_SUCCESS,
+            "Unix time of the indexer's last successful bulk write to Elasticsearch. The indexer "
+            "sets it to the process start time when it starts and to the current time after "
+            "every successful bulk write (IndexingStalled).",
+            registry=r,
+        )
+        self.producer_connected = Gauge(
+            PRODUCER_CONNECTED,
+            "1 while the connector's Kafka producer is connected to a bootstrap broker, else 0. "
+            "The connector's publisher sets it when it starts and after every flush or delivery "
+            "report (kafka-python KafkaProducer.bootstrap_connected()).",
+            ["source"],
+            registry=r,
+        )
+
+    def prime_narrative(self, narrative: str, severity: str) -> None:
+        """Create the zero-valued hit-score series of `narrative` for every stance, so that the
+        first hit shows as an increase (a series born at 1 has no increase()). Call once per
+        catalog narrative when the matcher loads."""
+        for stance in STANCES:
+            self.hit_score.labels(narrative=narrative, severity=severity, stance=stance)
 
 
 ALL_METRIC_NAMES = frozenset(

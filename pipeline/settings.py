@@ -82,6 +82,26 @@ class PrometheusSettings(_Group):
         default=f"http://{LOOPBACK}:29095/alerts",
         description="Alertmanager's local webhook receiver: gets every alert (e2e test too).",
     )
+    alert_receiver: bool = Field(
+        default=False,
+        description="Let `narrmon stack up` run `narrmon alerts listen` on alert_webhook_url as a "
+        "fifth service (off: run it yourself, or let a test listen there).",
+    )
+    runbook_base_url: str | None = Field(
+        default=None,
+        description="Absolute base of the runbook links in alerts (e.g. the docs/runbooks folder "
+        "on your git host). Default: file:// of this checkout's docs/runbooks.",
+    )
+    ui_url: str | None = Field(
+        default=None,
+        description="The analyst UI linked from alerts. Default: http://<api host>:<api port>.",
+    )
+    dead_target_ttl_s: float = Field(
+        default=900.0,
+        gt=0,
+        description="How long a dead worker's scrape target is kept (so WorkerDown fires) before "
+        "discovery drops it.",
+    )
 
     @property
     def url(self) -> str:

@@ -34,6 +34,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "api": ("pipeline.cli.api:api", "Serve the analyst search API and web UI."),
     "search": ("pipeline.cli.search:search", "Search hits from the terminal."),
     "hits": ("pipeline.cli.search:hits", "Show and review single hits."),
+    "alerts": ("pipeline.cli.alerts:alerts", "Receive and print the local Alertmanager's alerts."),
 }
 
 

@@ -14,6 +14,7 @@ import click
 
 if TYPE_CHECKING:
     from pipeline.settings import Settings
+    from pipeline.stack.targets import TargetInfo
 
 
 def _settings() -> Settings:
@@ -104,3 +105,49 @@ def _print_table(settings: Settings) -> None:
     # Not a terminal (pipes, CI): do not squeeze paths into 80 columns.
     console = Console() if sys.stdout.isatty() else Console(width=200)
     console.print(table)
+
+
+@stack.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON list, one object per target.")
+@click.option("--prune", is_flag=True, help="First drop the targets whose time-to-live is over.")
+def targets(as_json: bool, prune: bool) -> None:
+    """List the workers and connectors registered for scraping by the local Prometheus.
+
+    State is 'alive' (its process runs on this host), 'dead' (it does not: kept until it expires
+    so WorkerDown fires, then dropped) or 'remote' (another host's process: kept while its
+    heartbeat is fresh)."""
+    from pipeline.stack.targets import list_scrape_targets, sweep_expired_targets
+
+    settings = _settings()
+    if prune:
+        for path in sweep_expired_targets(settings):
+            click.echo(f"dropped {path.name}", err=True)
+    rows = [_target_row(t) for t in list_scrape_targets(settings)]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("no scrape targets registered")
+    for row in rows:
+        expires = "" if row["expires_in_s"] is None else f", expires in {row['expires_in_s']}s"
+        click.echo(
+            f"{row['state']:<6} {row['job']:<17} {row['address']:<21} pid {row['pid']}"
+            f"\n       {row['name']} on {row['host']}, "
+            f"heartbeat {row['heartbeat_age_s']}s ago{expires}"
+        )
+
+
+def _target_row(target: TargetInfo) -> dict[str, object]:
+    owner = target.owner
+    state = {True: "alive", False: "dead", None: "remote"}[target.alive]
+    return {
+        "job": target.job,
+        "name": target.name,
+        "address": target.address,
+        "state": state if owner is not None else "unknown",
+        "pid": owner.pid if owner else None,
+        "host": owner.host if owner else None,
+        "heartbeat_age_s": round(target.heartbeat_age_s),
+        "expires_in_s": None if target.expires_in_s is None else round(target.expires_in_s),
+        "file": str(target.path),
+    }

@@ -18,7 +18,13 @@ from pipeline.settings import Settings
 
 DEPLOY_DIR = Path(__file__).resolve().parents[2] / "deploy"
 
-SERVICES: tuple[str, ...] = ("kafka", "elasticsearch", "prometheus", "alertmanager")
+SERVICES: tuple[str, ...] = (
+    "kafka",
+    "elasticsearch",
+    "prometheus",
+    "alertmanager",
+    "alert-receiver",
+)
 
 
 @dataclass(frozen=True)

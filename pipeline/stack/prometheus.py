@@ -9,7 +9,11 @@ Both configs are TEMPLATES in the repository, rendered into the state dir by `st
 Placeholders (`template_values`): ``scrape_interval``, ``scrape_timeout``, ``evaluation_interval``,
 ``prometheus_address``, ``alertmanager_address``, ``prometheus_url``, ``alertmanager_url``,
 ``targets_dir``, ``rules_dir`` (``deploy/prometheus/rules``; a missing or empty folder is fine),
-``state_dir``, ``alert_webhook_url``.
+``state_dir``, ``alert_webhook_url``, ``runbook_base_url``, ``ui_url``.
+
+Alertmanager's rendering then drops the receivers whose secret files are missing, and the routes
+to them (`pipeline.stack.alertmanager_config`), so a stack without Slack or PagerDuty secrets
+logs no delivery errors.
 
 Prometheus listens on 127.0.0.1:``settings.prometheus.port`` with ``--web.enable-lifecycle`` (so
 ``POST /-/reload`` re-reads config and rules); Alertmanager on 127.0.0.1:``alertmanager_port`` with
@@ -25,6 +29,7 @@ import urllib.request
 from pathlib import Path
 
 from pipeline.settings import Settings
+from pipeline.stack.alertmanager_config import render_alertmanager_config
 from pipeline.stack.errors import StackError
 from pipeline.stack.launch import Launch
 from pipeline.stack.layout import StackLayout
@@ -40,6 +45,20 @@ def _duration(seconds: float) -> str:
     """Seconds as a Prometheus duration: 5.0 -> "5s", 0.5 -> "500ms"."""
     millis = round(seconds * 1000)
     return f"{millis // 1000}s" if millis % 1000 == 0 else f"{millis}ms"
+
+
+def runbook_base_url(settings: Settings, layout: StackLayout) -> str:
+    """Absolute base URL of the runbooks, without a trailing slash (pure)."""
+    configured = settings.prometheus.runbook_base_url
+    if configured:
+        return configured.rstrip("/")
+    return (layout.deploy_dir.parent / "docs" / "runbooks").as_uri()
+
+
+def ui_url(settings: Settings) -> str:
+    """The analyst UI's base URL, without a trailing slash (pure)."""
+    api = settings.api
+    return (settings.prometheus.ui_url or f"http://{api.host}:{api.port}").rstrip("/")
 
 
 def template_values(settings: Settings, layout: StackLayout) -> dict[str, str]:
@@ -58,6 +77,8 @@ def template_values(settings: Settings, layout: StackLayout) -> dict[str, str]:
         "rules_dir": str(layout.deploy_dir / "prometheus" / "rules"),
         "state_dir": str(layout.state_dir),
         "alert_webhook_url": p.alert_webhook_url,
+        "runbook_base_url": runbook_base_url(settings, layout),
+        "ui_url": ui_url(settings),
     }
 
 
@@ -98,11 +119,13 @@ def prepare_prometheus(settings: Settings, layout: StackLayout) -> Launch:
 def prepare_alertmanager(settings: Settings, layout: StackLayout) -> Launch:
     binary = require_tool("prometheus-alertmanager")
     home = layout.service_dir(ALERTMANAGER)
-    config = _render(
-        layout.deploy_dir / "alertmanager" / "alertmanager.yml",
-        home / "alertmanager.yml",
-        template_values(settings, layout),
+    template = layout.deploy_dir / "alertmanager" / "alertmanager.yml"
+    config = home / "alertmanager.yml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    rendered = render_template(
+        template.read_text(encoding="utf-8"), template_values(settings, layout)
     )
+    config.write_text(render_alertmanager_config(rendered), encoding="utf-8")
     p = settings.prometheus
     argv = (
         binary,

@@ -25,11 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.settings import Settings
-from pipeline.stack import elasticsearch, kafka, process, prometheus, readiness
+from pipeline.stack import alert_receiver, elasticsearch, kafka, process, prometheus, readiness
 from pipeline.stack.errors import ServiceStartError
 from pipeline.stack.launch import Launch
 from pipeline.stack.layout import StackLayout
 from pipeline.stack.provision import require_tool
+from pipeline.stack.targets import sweep_expired_targets
 
 logger = logging.getLogger(__name__)
 
@@ -52,9 +53,22 @@ class ServiceSpec:
 
 
 def service_specs(settings: Settings) -> tuple[ServiceSpec, ...]:
-    """The four services, in start order (pure)."""
+    """The four services, in start order, plus the alert receiver when
+    ``settings.prometheus.alert_receiver`` is on (pure)."""
     k, es, p = settings.kafka, settings.elasticsearch, settings.prometheus
+    receiver_host, receiver_port = alert_receiver.address(settings)
     es_url = f"http://{es.host}:{es.port}"
+    receiver = (
+        ServiceSpec(
+            name=alert_receiver.NAME,
+            host=receiver_host,
+            port=receiver_port,
+            address=p.alert_webhook_url,
+            prepare=alert_receiver.prepare,
+            ready=lambda: readiness.tcp_open(receiver_host, receiver_port),
+            start_timeout_s=30.0,
+        ),
+    )
     return (
         ServiceSpec(
             name=kafka.NAME,
@@ -94,7 +108,7 @@ def service_specs(settings: Settings) -> tuple[ServiceSpec, ...]:
             start_timeout_s=60.0,
             reload=prometheus.reload_alertmanager,
         ),
-    )
+    ) + (receiver if p.alert_receiver else ())
 
 
 @dataclass(frozen=True)
@@ -246,6 +260,7 @@ def up(settings: Settings, *, timeout_scale: float = 1.0) -> UpReport:
             if spec.name in report.already_running and spec.reload is not None:
                 spec.reload(settings, layout)
                 report.reloaded.append(spec.name)
+        sweep_expired_targets(settings)  # dead workers' scrape targets past their TTL
     report.seconds = time.monotonic() - begin
     return report
 

@@ -41,8 +41,10 @@ from models.records import Author, Post
 from pipeline.elastic.schema.names import alerts_index
 from pipeline.settings import Settings, SpikeSettings
 from pipeline.spikes.records import Spike
+from pipeline.stack import alert_receiver, process
+from pipeline.stack.alertmanager_config import render_alertmanager_config
 from pipeline.stack.layout import StackLayout
-from pipeline.stack.prometheus import render_template, template_values
+from pipeline.stack.prometheus import render_template, runbook_base_url, template_values
 from pipeline.worker_process import Samples, WorkerProcess, total
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -72,15 +74,42 @@ class _Webhook(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def webhook(stack: Settings) -> Iterator[list[dict[str, Any]]]:
+    """Notifications Alertmanager delivers to its webhook receiver from now on. When the stack
+    runs its own receiver (`narrmon alerts listen`, settings.prometheus.alert_receiver), they are
+    read from the alerts it records; otherwise this test listens on the webhook address itself."""
+    layout = StackLayout.of(stack)
+    if process.running_pid(layout.pid_file(alert_receiver.NAME)) is not None:
+        record = Path(alert_receiver.record_file(layout))
+        start = record.stat().st_size if record.exists() else 0
+        received = _RecordedNotifications(record, start)
+        yield received
+        return
     url = urlparse(stack.prometheus.alert_webhook_url)
-    received: list[dict[str, Any]] = []
-    handler: type[_Webhook] = type("Webhook", (_Webhook,), {"received": received})
+    listened: list[dict[str, Any]] = []
+    handler: type[_Webhook] = type("Webhook", (_Webhook,), {"received": listened})
     server = ThreadingHTTPServer((url.hostname or "127.0.0.1", url.port or 80), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield received
+    yield listened
     server.shutdown()
     server.server_close()
+
+
+class _RecordedNotifications(list[dict[str, Any]]):
+    """The stack receiver's JSON-lines record, read afresh on every iteration, each alert
+    wrapped as a one-alert notification."""
+
+    def __init__(self, path: Path, start: int) -> None:
+        super().__init__()
+        self._path, self._start = path, start
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        if not self._path.exists():
+            return iter([])
+        with self._path.open("rb") as handle:
+            handle.seek(self._start)
+            lines = handle.read().decode("utf-8").splitlines()
+        return iter([{"alerts": [json.loads(line)]} for line in lines if line.strip()])
 
 
 @pytest.fixture
@@ -89,7 +118,7 @@ def alertmanager_config(stack: Settings) -> Path:
     layout = StackLayout.of(stack)
     path = layout.service_dir("alertmanager") / "alertmanager.yml"
     template = (ROOT / "deploy" / "alertmanager" / "alertmanager.yml").read_text()
-    wanted = render_template(template, template_values(stack, layout))
+    wanted = render_alertmanager_config(render_template(template, template_values(stack, layout)))
     if not path.exists() or path.read_text() != wanted:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(wanted)
@@ -353,7 +382,10 @@ def test_real_worker_burst_fires_narrative_spike_to_webhook_and_quiet_fires_noth
         assert alert["labels"]["team"] == "trust-safety"
         assert alert["labels"]["severity"] == "warning"
         assert alert["labels"]["narrative_severity"] == "high"
-        assert alert["annotations"]["runbook_url"] == "docs/runbooks/NarrativeSpike.md"
+        base = runbook_base_url(settings, StackLayout.of(settings))
+        assert alert["annotations"]["runbook_url"] == f"{base}/NarrativeSpike.md"
+        assert alert["annotations"]["hits_url"].endswith(f"/?narrative={run.burst}&since=1h")
+        assert "narrmon_runbook_base_url" not in alert["labels"]  # dropped before Alertmanager
         assert not _query(settings, f'ALERTS{{narrative="{run.quiet}"}}')
 
         # The spike event on the spikes topic and its document in the alerts index.

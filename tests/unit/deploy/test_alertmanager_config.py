@@ -1,5 +1,6 @@
 """Alertmanager: the template renders to a config `amtool` accepts, routes by team and severity,
-groups by narrative, inhibits symptoms of a dead worker, and holds no secret."""
+groups by narrative, scopes every inhibition with `equal:`, holds no secret, and leaves out the
+receivers whose secret files are missing."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 import yaml
 
 from pipeline.settings import Settings
+from pipeline.stack.alertmanager_config import prune_missing_secrets, render_alertmanager_config
 from pipeline.stack.layout import StackLayout
 from pipeline.stack.prometheus import render_template, template_values
 
@@ -20,13 +22,29 @@ TEMPLATE = ROOT / "deploy" / "alertmanager" / "alertmanager.yml"
 AMTOOL = shutil.which("amtool")
 
 
-@pytest.fixture
-def rendered(tmp_path: Path) -> Path:
+SECRETS = (
+    "slack-trust-safety-webhook-url",
+    "slack-platform-webhook-url",
+    "pagerduty-trust-safety-routing-key",
+    "pagerduty-platform-routing-key",
+)
+
+
+def _render(tmp_path: Path, secrets: tuple[str, ...]) -> Path:
     settings = Settings(state_dir=tmp_path / "state", cache_dir=tmp_path / "cache")
+    (settings.state_dir / "secrets").mkdir(parents=True)
+    for name in secrets:
+        (settings.state_dir / "secrets" / name).write_text("https://hooks.example/x\n")
     values = template_values(settings, StackLayout.of(settings))
     path = tmp_path / "alertmanager.yml"
-    path.write_text(render_template(TEMPLATE.read_text(), values))
+    path.write_text(render_alertmanager_config(render_template(TEMPLATE.read_text(), values)))
     return path
+
+
+@pytest.fixture
+def rendered(tmp_path: Path) -> Path:
+    """The config with every secret file present (as in production)."""
+    return _render(tmp_path, SECRETS)
 
 
 def _amtool(*args: str) -> subprocess.CompletedProcess[str]:
@@ -90,12 +108,53 @@ def test_groups_by_narrative(rendered: Path) -> None:
     assert _config(rendered)["route"]["group_by"] == ["alertname", "narrative"]
 
 
-def test_worker_down_inhibits_connector_silent_and_lag(rendered: Path) -> None:
+def test_every_inhibition_is_scoped_with_equal(rendered: Path) -> None:
     rules = _config(rendered)["inhibit_rules"]
-    worker = next(r for r in rules if r["source_matchers"] == ['alertname="WorkerDown"'])
-    (target,) = worker["target_matchers"]
-    assert "ConnectorSilent" in target
-    assert "PipelineConsumerLagHigh" in target
+    assert rules
+    for rule in rules:
+        assert rule.get("equal"), rule
+    pairs = {(r["source_matchers"][0], r["target_matchers"][0]): r["equal"] for r in rules}
+    assert pairs[('alertname="NoWorkerUp"', 'alertname="WorkerDown"')] == ["job"]
+    assert pairs[('alertname="ConnectorBrokerUnreachable"', 'alertname="ConnectorSilent"')] == [
+        "source"
+    ]
+    # A dead worker no longer mutes lag or connector alerts of the healthy ones.
+    assert not [r for r in rules if 'alertname="WorkerDown"' in r["source_matchers"]]
+
+
+def test_missing_secret_files_leave_their_receivers_out(tmp_path: Path) -> None:
+    path = _render(tmp_path, ("slack-platform-webhook-url",))
+    config = _config(path)
+    assert [r["name"] for r in config["receivers"]] == ["webhook", "platform-slack"]
+    receivers = {r["receiver"] for r in config["route"]["routes"]}
+    assert receivers == {"webhook", "platform-slack"}
+    assert "left out: trust-safety-slack, trust-safety-pagerduty" in path.read_text()
+    assert _amtool("check-config", str(path)).returncode == 0
+    result = _amtool(
+        "config",
+        "routes",
+        "test",
+        f"--config.file={path}",
+        "--verify.receivers=webhook",
+        "alertname=CriticalNarrativeHit",
+        "team=trust-safety",
+        "severity=critical",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_all_secrets_present_renders_the_template_unchanged(tmp_path: Path) -> None:
+    text = TEMPLATE.read_text()
+    assert render_alertmanager_config(text, exists=lambda _: True) == text
+
+
+def test_a_missing_secret_on_the_default_receiver_is_refused() -> None:
+    config = {
+        "route": {"receiver": "pager"},
+        "receivers": [{"name": "pager", "pagerduty_configs": [{"routing_key_file": "/nope"}]}],
+    }
+    with pytest.raises(ValueError, match="default receiver 'pager'"):
+        prune_missing_secrets(config, exists=lambda _: False)
 
 
 def test_no_inline_secrets() -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from pipeline.settings import Settings
 from pipeline.stack import elasticsearch, kafka, prometheus
@@ -115,3 +117,41 @@ def test_launch_command_lines_carry_their_markers(custom: Settings) -> None:
     am = prometheus.prepare_alertmanager(custom, layout)
     assert "--cluster.listen-address=" in am.argv
     assert "--web.listen-address=127.0.0.1:39094" in am.argv
+
+
+def _rendered_prometheus(settings: Settings) -> dict[str, object]:
+    template = (DEPLOY_DIR / "prometheus" / "prometheus.yml").read_text(encoding="utf-8")
+    values = prometheus.template_values(settings, StackLayout.of(settings))
+    loaded: dict[str, object] = yaml.safe_load(prometheus.render_template(template, values))
+    return loaded
+
+
+def test_alert_links_are_absolute_and_never_reach_alertmanager_as_labels(custom: Settings) -> None:
+    config = _rendered_prometheus(custom)
+    labels = config["global"]["external_labels"]  # type: ignore[index]
+    assert labels["narrmon_runbook_base_url"] == (DEPLOY_DIR.parent / "docs/runbooks").as_uri()
+    assert Path(
+        labels["narrmon_runbook_base_url"].removeprefix("file://"), "WorkerDown.md"
+    ).is_file()
+    assert labels["narrmon_ui_url"] == "http://127.0.0.1:29080"
+    (relabel,) = config["alerting"]["alert_relabel_configs"]  # type: ignore[index]
+    assert relabel["action"] == "labeldrop"
+    assert re.fullmatch(relabel["regex"], "narrmon_runbook_base_url")
+    assert re.fullmatch(relabel["regex"], "narrmon_ui_url")
+    assert not re.fullmatch(relabel["regex"], "environment")
+
+
+def test_alert_link_bases_are_configurable(tmp_path: Path) -> None:
+    settings = Settings(
+        state_dir=tmp_path / "s",
+        cache_dir=tmp_path / "c",
+        prometheus={
+            "runbook_base_url": "https://git.example/narrmon/blob/main/docs/runbooks/",
+            "ui_url": "https://narrmon.example/",
+        },
+    )
+    labels = _rendered_prometheus(settings)["global"]["external_labels"]  # type: ignore[index]
+    assert (
+        labels["narrmon_runbook_base_url"] == "https://git.example/narrmon/blob/main/docs/runbooks"
+    )
+    assert labels["narrmon_ui_url"] == "https://narrmon.example"
