@@ -1,4 +1,4 @@
-"""Join posts with what the matcher found: `Hit`s and per-post outcomes. Pure.
+"""Join posts with what the matcher found: `Hit`s and per-post outcomes; parse hits records. Pure.
 
 The matcher is anything shaped like `models.service.NarrativeMatcher`; the protocols below name
 only what the pipeline uses, so tests can pass a small fake where the test is about our logic.
@@ -11,19 +11,29 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from pydantic import ValidationError
+
+from models.errors import InvalidRecord
 from models.records import Hit, Match, NarrativeRef, Post
 
 Outcome = Literal["hit", "no_hit"]
 
 
 class PostMatchesLike(Protocol):
-    """What `matcher.match` returns for one text."""
+    """What `matcher.match` returns for one text. The timings are the batch's cost divided by
+    its size (per post); a matcher that does not measure reports 0.0."""
 
     @property
     def embedding(self) -> list[float]: ...
 
     @property
     def matches(self) -> Sequence[Match]: ...
+
+    @property
+    def embed_seconds(self) -> float: ...
+
+    @property
+    def match_seconds(self) -> float: ...
 
 
 class MatcherLike(Protocol):
@@ -78,6 +88,16 @@ def build_hits(
             hits.append(Hit.from_match(post, match, embedding))
         matched.append(MatchedPost(post, "hit" if hits else "no_hit", tuple(hits)))
     return matched
+
+
+def parse_hit(raw: bytes) -> Hit:
+    """The `Hit` in a `hits` record. Raises `InvalidRecord` (``schema_error``) for anything else:
+    we wrote the topic, so that is a bug or a foreign producer; never retried."""
+    try:
+        return Hit.model_validate_json(raw)
+    except ValidationError as exc:
+        detail = f"not a hit: {exc.error_count()} errors: {exc.errors(include_url=False)[:3]!r}"
+        raise InvalidRecord("schema_error", detail) from exc
 
 
 def stance_label(hit: Hit) -> str:

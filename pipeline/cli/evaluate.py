@@ -185,7 +185,7 @@ def posts(  # noqa: PLR0917 (click passes options positionally)
     from models.posts_eval import predict, read_labelled_posts, score_posts
     from models.rerank import Reranker
     from models.service import load_matcher
-    from pipeline.app import matcher_config
+    from pipeline.agents.matcher import matcher_config
     from pipeline.settings import Settings
 
     settings = Settings.load()
