@@ -9,11 +9,14 @@ Reasons, checked in this order (the first that applies wins):
 - ``oversized``: the raw record is larger than the worker would ever accept.
 - ``invalid_utf8``: the bytes are not UTF-8.
 - ``malformed_json``: not JSON.
-- ``missing_text``: no ``text``, ``null``, or a text that is empty after normalisation.
-- ``schema_error``: JSON, but not an object, or an object `Post` refuses (wrong types, unknown
-  fields, missing ids, bad dates, a text that is not a string).
-- ``oversized``: the post's text is longer than ``max_post_chars`` (counted after the `Post`
-  validator normalised it, in characters; the rule is `connectors.size.refuse_oversized`).
+- ``schema_error``: JSON, but not an object.
+- ``missing_text``: no ``text`` or ``null``.
+- ``schema_error``: a text that is not a string.
+- ``missing_text``: a text that is empty after normalisation (by the `Post` validator, the one
+  place text is normalised).
+- ``schema_error``: an object `Post` refuses (wrong types, unknown fields, missing ids, bad dates).
+- ``oversized``: the post's text is longer than ``max_post_chars`` characters after
+  normalisation (`connectors.size.refuse_oversized`, the rule connectors apply too).
 - ``unexpected_error``: validating raised something nobody anticipated (a bug must not stop the
   stream); the detail names the exception type.
 """
