@@ -49,7 +49,6 @@ ENV PATH=/opt/narrmon/bin:$PATH \
     NARRMON_STATE_DIR=/var/lib/narrmon \
     NARRMON_CACHE_DIR=/var/cache/narrmon \
     NARRMON_WORKER__METRICS_HOST=0.0.0.0 \
-    NARRMON_WORKER__REGISTER_SCRAPE_TARGET=false \
     NARRMON_API__HOST=0.0.0.0 \
     NARRMON_CATALOG__PATH=/etc/narrmon/catalogs/election-2024.yaml
 USER 10001:10001

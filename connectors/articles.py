@@ -9,8 +9,9 @@ from datetime import datetime
 from pathlib import Path
 
 from connectors.article_parsing import parse_article
-from connectors.base import OversizePolicy, RawItem, RejectedRecord
+from connectors.base import OversizePolicy, RawItem
 from connectors.jsonl import file_mtime
+from models.errors import InvalidRecord
 from models.records import Post, utc_now
 from models.text import detect_language
 
@@ -64,14 +65,14 @@ class ArticleConnector:
 
     def normalise(self, raw: RawItem) -> Post:
         if not isinstance(raw.data, bytes):
-            raise RejectedRecord("schema_error", "an article item must be bytes")
+            raise InvalidRecord("schema_error", "an article item must be bytes")
         try:
             content = raw.data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise RejectedRecord("invalid_utf8", f"byte {exc.start}: {exc.reason}") from exc
+            raise InvalidRecord("invalid_utf8", f"byte {exc.start}: {exc.reason}") from exc
         parsed = parse_article(content, raw.origin)
         if not parsed.body:
-            raise RejectedRecord("missing_text", "the article has no body text")
+            raise InvalidRecord("missing_text", "the article has no body text")
         now = self._clock()
         return Post(
             id=article_id(raw.data),

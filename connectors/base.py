@@ -1,4 +1,4 @@
-"""The connector interface: raw items in, `Post`s out, `RejectedRecord` for bad input."""
+"""The connector interface: raw items in, `Post`s out, `InvalidRecord` for bad input."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol, runtime_checkable
 
-from models.records import DeadLetter, DeadLetterReason, Post
+from models.records import Post
 
 OversizePolicy = Literal["split", "reject"]
 """What `connectors.size.enforce_size` does with text over the limit (see package docstring)."""
@@ -36,25 +36,13 @@ class RawItem:
         return json.dumps(dict(self.data), ensure_ascii=False).encode("utf-8", "surrogateescape")
 
 
-class RejectedRecord(Exception):  # noqa: N818 - the name is the contract given to connectors
-    """A record that cannot become a `Post`. Never retried: it goes to the dead-letter topic."""
-
-    def __init__(self, reason: DeadLetterReason, detail: str) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason: DeadLetterReason = reason
-        self.detail = detail
-
-    def dead_letter(self, raw: RawItem, source: str) -> DeadLetter:
-        """The `DeadLetter` for `raw` (original bytes, reason, detail, key = origin)."""
-        return DeadLetter.of(raw.original_bytes(), self.reason, self.detail, source, key=raw.origin)
-
-
 @runtime_checkable
 class Connector(Protocol):
     """A source of posts.
 
     `items()` does the I/O (reads files, sockets) and yields `RawItem`s lazily, in source order.
-    `normalise()` is pure (no I/O, no clock): it returns one `Post` or raises `RejectedRecord`.
+    `normalise()` is pure (no I/O, no clock): it returns one `Post` or raises
+    `models.errors.InvalidRecord`.
     `oversize` says how over-long texts are handled; `source` names the source in records and
     metrics.
     """

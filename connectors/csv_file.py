@@ -8,9 +8,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from connectors.base import OversizePolicy, RawItem, RejectedRecord
+from connectors.base import OversizePolicy, RawItem
 from connectors.mapping import DEFAULT_MAPPING
 from connectors.records import post_from_record
+from models.errors import InvalidRecord
 from models.records import Post, utc_now
 
 logger = logging.getLogger(__name__)
@@ -59,13 +60,13 @@ class CsvConnector:
 
     def normalise(self, raw: RawItem) -> Post:
         if isinstance(raw.data, bytes):
-            raise RejectedRecord("schema_error", "a CSV item must be a row mapping")
+            raise InvalidRecord("schema_error", "a CSV item must be a row mapping")
         row = dict(raw.data)
         if "__extra__" in row:
-            raise RejectedRecord("schema_error", "row has more cells than the header")
+            raise InvalidRecord("schema_error", "row has more cells than the header")
         for column, value in row.items():
             if value is not None and _has_undecodable(value):
-                raise RejectedRecord("invalid_utf8", f"column {column!r} is not valid UTF-8")
+                raise InvalidRecord("invalid_utf8", f"column {column!r} is not valid UTF-8")
         return post_from_record(
             row, self.mapping, source=self.source, now=self._clock(), platform=self.platform
         )

@@ -8,9 +8,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from connectors.base import OversizePolicy, RawItem, RejectedRecord
+from connectors.base import OversizePolicy, RawItem
 from connectors.mapping import DEFAULT_MAPPING
 from connectors.records import post_from_record
+from models.errors import InvalidRecord
 from models.records import Post, utc_now
 
 logger = logging.getLogger(__name__)
@@ -58,17 +59,17 @@ class JsonlConnector:
 
     def normalise(self, raw: RawItem) -> Post:
         if not isinstance(raw.data, bytes):
-            raise RejectedRecord("schema_error", "a JSONL item must be bytes")
+            raise InvalidRecord("schema_error", "a JSONL item must be bytes")
         try:
             line = raw.data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise RejectedRecord("invalid_utf8", f"byte {exc.start}: {exc.reason}") from exc
+            raise InvalidRecord("invalid_utf8", f"byte {exc.start}: {exc.reason}") from exc
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise RejectedRecord("malformed_json", str(exc)) from exc
+            raise InvalidRecord("malformed_json", str(exc)) from exc
         if not isinstance(record, dict):
-            raise RejectedRecord(
+            raise InvalidRecord(
                 "schema_error", f"a line must be a JSON object, got {type(record).__name__}"
             )
         return post_from_record(

@@ -13,10 +13,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from connectors.base import RejectedRecord
 from connectors.mapping import is_missing, lookup
+from models.errors import InvalidRecord
 from models.records import RAW_MAX_BYTES, Post
-from models.text import detect_language, normalise_text
+from models.text import detect_language
 
 _NESTED = ("author", "engagement", "references")
 _REFERENCE_FIELDS = ("reply_to", "quote_of", "repost_of")
@@ -48,9 +48,9 @@ def post_from_record(
     (native id from the mapping, else `content_id`), and reference ids get the same prefix; a
     missing ``created_at`` becomes `now`; a missing ``language`` is detected from the text; the
     record itself is kept in ``raw`` unless its JSON exceeds `RAW_MAX_BYTES` (then
-    ``raw_truncated``). Never truncates text.
+    ``raw_truncated``). Never truncates text; normalising it is the `Post` validator's job.
 
-    Raises `RejectedRecord`: ``missing_text`` (absent, not found or blank after normalisation),
+    Raises `InvalidRecord`: ``missing_text`` (absent, not found or blank after normalisation),
     ``schema_error`` (no platform, wrong types, unparseable values).
     """
     values: dict[str, Any] = {}
@@ -61,22 +61,19 @@ def post_from_record(
 
     text = values.pop("text", None)
     if text is None:
-        raise RejectedRecord("missing_text", f"no text at {mapping.get('text', '(unmapped)')!r}")
+        raise InvalidRecord("missing_text", f"no text at {mapping.get('text', '(unmapped)')!r}")
     if not isinstance(text, str):
-        raise RejectedRecord("schema_error", f"text must be a string, got {type(text).__name__}")
-    text = normalise_text(text)
-    if not text:
-        raise RejectedRecord("missing_text", "text is empty after normalisation")
+        raise InvalidRecord("schema_error", f"text must be a string, got {type(text).__name__}")
 
     platform = platform or values.pop("platform", None)
     values.pop("platform", None)
     if not isinstance(platform, str) or not platform.strip():
-        raise RejectedRecord("schema_error", "no platform in the record and none given")
+        raise InvalidRecord("schema_error", "no platform in the record and none given")
     platform = platform.strip().lower()
 
     native = values.pop("id", None)
     if isinstance(native, bool) or not isinstance(native, str | int | None):
-        raise RejectedRecord("schema_error", f"id must be a string, got {type(native).__name__}")
+        raise InvalidRecord("schema_error", f"id must be a string, got {type(native).__name__}")
     native_id = str(native).strip() if native is not None else ""
     post_id = scoped_id(platform, native_id or content_id(record))
 
@@ -92,12 +89,13 @@ def post_from_record(
         else:
             fields[name] = value
     fields.setdefault("created_at", now)
-    if not fields.get("language"):
-        fields["language"] = detect_language(text)
+    detect_later = not fields.get("language")
+    if detect_later:
+        fields.pop("language", None)
 
     raw, raw_truncated = _raw(record)
     try:
-        return Post(
+        post = Post(
             id=post_id,
             platform=platform,
             source=source,
@@ -108,7 +106,13 @@ def post_from_record(
             **fields,
         )
     except ValidationError as exc:
-        raise RejectedRecord("schema_error", _describe(exc)) from exc
+        if Post.is_empty_text_error(exc):
+            raise InvalidRecord("missing_text", "text is empty after normalisation") from exc
+        raise InvalidRecord("schema_error", _describe(exc)) from exc
+    if detect_later:
+        # Read from the validated, i.e. normalised, text.
+        post = post.model_copy(update={"language": detect_language(post.text)})
+    return post
 
 
 def _raw(record: Mapping[str, Any]) -> tuple[dict[str, Any] | None, bool]:

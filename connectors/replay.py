@@ -11,10 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from connectors.base import Connector, RawItem, RejectedRecord
+from connectors.base import Connector, RawItem
 from connectors.pacing import Pacer
 from connectors.size import enforce_size
-from models.records import DeadLetter, Post
+from models.errors import InvalidRecord
+from models.records import DeadLetter, Post, RecordOrigin
 
 logger = logging.getLogger(__name__)
 
@@ -49,15 +50,15 @@ class ReplaySummary:
 
 
 def normalise_item(connector: Connector, raw: RawItem, max_chars: int) -> list[Post]:
-    """The posts for one raw item under the oversize rule. Raises `RejectedRecord`; an
+    """The posts for one raw item under the oversize rule. Raises `InvalidRecord`; an
     unexpected error inside the connector becomes ``normalisation_error`` (and is logged)."""
     try:
         post = connector.normalise(raw)
-    except RejectedRecord:
+    except InvalidRecord:
         raise
     except Exception as exc:
         logger.exception("normaliser failed on %s", raw.origin)
-        raise RejectedRecord("normalisation_error", f"{type(exc).__name__}: {exc}") from exc
+        raise InvalidRecord("normalisation_error", f"{type(exc).__name__}: {exc}") from exc
     return enforce_size(post, max_chars, connector.oversize)
 
 
@@ -79,11 +80,14 @@ def replay(
         summary.read += 1
         try:
             posts = normalise_item(connector, raw, max_chars)
-        except RejectedRecord as rejected:
-            logger.info("dead-lettering %s: %s", raw.origin, rejected)
-            sink.publish_dead_letter(rejected.dead_letter(raw, connector.source))
+        except InvalidRecord as refused:
+            logger.info("dead-lettering %s: %s", raw.origin, refused)
+            letter = DeadLetter.of_invalid(
+                raw.original_bytes(), refused, RecordOrigin(key=raw.origin), source=connector.source
+            )
+            sink.publish_dead_letter(letter)
             summary.dead_lettered += 1
-            summary.by_reason[rejected.reason] += 1
+            summary.by_reason[refused.reason] += 1
         else:
             if pacer is not None:
                 pacer.wait(posts[0].created_at)

@@ -1,13 +1,16 @@
 """The oversize rule: split long articles at paragraph boundaries, reject long short-form posts.
 
 Pure functions; see the `connectors` package docstring for the rule as users see it.
+`refuse_oversized` is the one check of a text against the limit: connectors (short-form posts)
+and the worker's intake (every post read from the posts topic) both call it.
 """
 
 from __future__ import annotations
 
 import re
 
-from connectors.base import OversizePolicy, RejectedRecord
+from connectors.base import OversizePolicy
+from models.errors import InvalidRecord
 from models.records import Part, Post
 
 # Boundaries from coarsest to finest: paragraph, line, sentence, word.
@@ -60,6 +63,15 @@ def _split(text: str, max_chars: int, level: int) -> list[str]:
     return chunks
 
 
+def refuse_oversized(text: str, max_chars: int, *, source: str | None = None) -> None:
+    """Raise `InvalidRecord` (reason ``oversized``) when normalised `text` has more than
+    `max_chars` characters; `source` is passed on to the error. Returns None otherwise."""
+    if len(text) > max_chars:
+        raise InvalidRecord(
+            "oversized", f"text has {len(text)} characters, the limit is {max_chars}", source=source
+        )
+
+
 def part_id(parent_id: str, index: int) -> str:
     """The id of part `index` (from 0) of post `parent_id`: ``{parent}#p{index}``."""
     return f"{parent_id}#p{index}"
@@ -70,14 +82,12 @@ def enforce_size(post: Post, max_chars: int, policy: OversizePolicy) -> list[Pos
 
     Within the limit: ``[post]`` unchanged. Over it, with ``policy="split"``: one post per chunk of
     `split_text`, ids ``{post.id}#p{i}``, ``part=Part(parent_id=post.id, index=i, count=n)``, every
-    other field copied. With ``policy="reject"``: raises `RejectedRecord` with reason ``oversized``.
+    other field copied. With ``policy="reject"``: raises `InvalidRecord` (`refuse_oversized`).
     """
     if len(post.text) <= max_chars:
         return [post]
     if policy == "reject":
-        raise RejectedRecord(
-            "oversized", f"text has {len(post.text)} characters, the limit is {max_chars}"
-        )
+        refuse_oversized(post.text, max_chars)
     chunks = split_text(post.text, max_chars)
     count = len(chunks)
     return [

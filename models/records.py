@@ -7,9 +7,10 @@ builds `Match`es, the pipeline joins them into `Hit`s. JSON is the wire format o
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from models.text import normalise_text
 
@@ -77,8 +78,13 @@ class Post(_Record):
     """One normalised post or article.
 
     `id` is stable and source-scoped (``"{platform}:{native id}"``), so a replay produces the same
-    ids. `text` is NFC-normalised with whitespace collapsed, and never truncated.
+    ids. `text` is NFC-normalised with whitespace collapsed, and never truncated: this validator
+    is the ONE place a post's text is normalised (connectors and the worker's intake pass the text
+    as they got it). A text that is empty after normalisation is refused with the error type
+    ``empty_text`` (see `is_empty_text_error`).
     """
+
+    EMPTY_TEXT_ERROR: ClassVar[str] = "empty_text"
 
     schema_version: Literal[1] = POST_SCHEMA_VERSION
     id: str = Field(min_length=1, max_length=512)
@@ -102,8 +108,18 @@ class Post(_Record):
     def _normalise(cls, value: str) -> str:
         text = normalise_text(value)
         if not text:
-            raise ValueError("text is empty after normalisation")
+            raise PydanticCustomError(cls.EMPTY_TEXT_ERROR, "text is empty after normalisation")
         return text
+
+    @staticmethod
+    def is_empty_text_error(exc: ValidationError) -> bool:
+        """Whether `exc` (from validating a `Post`) refused its text for being empty, before or
+        after normalisation: the parsers report that as ``missing_text``, not ``schema_error``."""
+        return any(
+            error["loc"] == ("text",)
+            and error["type"] in {Post.EMPTY_TEXT_ERROR, "string_too_short"}
+            for error in exc.errors(include_url=False, include_input=False)
+        )
 
 
 class Scores(_Record):

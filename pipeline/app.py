@@ -1,71 +1,30 @@
 """Build the Faust app: topics, the matching and indexer agents, the lag timer, extensions.
 
-`create_app` has no side effects beyond building objects (no broker connection, no model load);
-tests and `pipeline.worker` each build their own. Records travel as raw bytes (``"raw"``
-serializers) so that a malformed post can be dead-lettered with exactly the bytes it arrived as.
+`create_app` and `declare_topics` have no side effects beyond building objects (no broker
+connection, no model load); `install_agents` attaches the agents of a `WorkerDeps` (built by
+`pipeline.worker.run_worker`, or by a test). Records travel as raw bytes (``"raw"`` serializers) so
+that a malformed post can be dead-lettered with exactly the bytes it arrived as.
 
-Extension hook: ``extensions`` are callables ``ext(app, ctx)`` run after the core agents are
-registered (``ctx`` is the `WorkerContext`: settings, metrics, topics). Spike detection
-(`pipeline.spikes`) plugs in here, see `pipeline.worker.EXTENSIONS`.
+Extension hook: ``extensions`` are callables ``ext(app, deps)`` run after the core agents are
+registered (``deps`` is the `WorkerDeps`: settings, metrics, topics, dead-letter writer). Spike
+detection (`pipeline.spikes`) plugs in here, see `pipeline.worker.EXTENSIONS`.
 
 The consumer's post-recovery seek is guarded against a Faust race that can skip a record and
-commit past it (`pipeline.agents.seek_guard`).
+commit past it (`pipeline.runner.seek_guard`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from pipeline.agents.context import MatcherFactory, PipelineTopics, WorkerContext
-from pipeline.metrics import Metrics
+from pipeline.agents.deps import PipelineTopics, WorkerDeps
 from pipeline.settings import Settings
-
-if TYPE_CHECKING:
-    from models.matching.matcher import MatcherConfig
 
 logger = logging.getLogger(__name__)
 
-Extension = Callable[[Any, WorkerContext], None]
-
-
-def default_matcher_factory(settings: Settings) -> MatcherFactory:
-    """Load the matcher for ``settings.catalog.path`` / ``settings.model`` (lazily, when called)."""
-
-    def factory() -> Any:
-        from models.matching.matcher import load_matcher
-
-        if settings.catalog.path is None:
-            raise ValueError("no catalog: set NARRMON_CATALOG__PATH or pass --catalog")
-        if settings.model.threads:
-            import torch
-
-            # More intra-op threads than cores loses up to 60% (NOTES.md); Faust needs one too.
-            torch.set_num_threads(settings.model.threads)
-        return load_matcher(
-            settings.catalog.path,
-            model_path=settings.model.path,
-            cache_dir=settings.cache_dir,
-            device=settings.model.device,
-            config=matcher_config(settings),
-        )
-
-    return factory
-
-
-def matcher_config(settings: Settings) -> MatcherConfig:
-    """`models.service.MatcherConfig` from ``settings.matcher`` (loads the re-ranker weights
-    when `reranker` is set; raises OSError / ValueError for a missing or mismatched file)."""
-    from models.matching.matcher import MatcherConfig
-    from models.matching.rerank import Reranker
-
-    path = settings.matcher.reranker
-    return MatcherConfig(
-        threshold=settings.matcher.threshold,
-        top_k=settings.matcher.top_k,
-        reranker=Reranker.load(path) if path is not None else None,
-    )
+Extension = Callable[[Any, WorkerDeps], None]
 
 
 def broker_urls(bootstrap: str) -> list[str]:
@@ -96,31 +55,19 @@ def faust_config(settings: Settings) -> dict[str, Any]:
     }
 
 
-def create_app(
-    settings: Settings,
-    metrics: Metrics,
-    matcher_factory: MatcherFactory | None = None,
-    *,
-    index: str | None = None,
-    extensions: Iterable[Extension] = (),
-    context: WorkerContext | None = None,
-) -> Any:
-    """A `faust.App` with the narrmon agents. ``index`` is the write alias for hits (default
-    `pipeline.index.hits_alias`). The `WorkerContext` is available as ``app.narrmon``; call
-    ``app.narrmon.warm_up()`` before starting the worker so the model loads before consuming."""
+def create_app(settings: Settings) -> Any:
+    """A `faust.App` for ``settings`` with the consumer's recovery seek guarded; no agents yet."""
     import faust
 
-    from pipeline.agents.indexer import register_indexer_agent
-    from pipeline.agents.matching import register_matching_agent
-    from pipeline.agents.seek_guard import guard_recovery_seek
-    from pipeline.lag import LagReporter
+    from pipeline.runner.seek_guard import guard_recovery_seek
 
-    if index is None:
-        from pipeline.elastic.schema.names import hits_alias
-
-        index = hits_alias(settings)
     app = faust.App(settings.worker.app_id, **faust_config(settings))
     guard_recovery_seek(app.consumer)
+    return app
+
+
+def declare_topics(app: Any, settings: Settings) -> PipelineTopics:
+    """The posts, hits and dead-letter topics of ``app`` (raw bytes, sized from settings)."""
     t = settings.topics
 
     def topic(name: str) -> Any:
@@ -134,28 +81,26 @@ def create_app(
             replicas=t.replication,
         )
 
-    topics = PipelineTopics(
+    return PipelineTopics(
         posts=topic(t.posts), hits=topic(t.hits), dead_letters=topic(t.dead_letter)
     )
-    if context is None:
-        context = WorkerContext(
-            settings=settings,
-            metrics=metrics,
-            matcher_factory=matcher_factory or default_matcher_factory(settings),
-            index=index,
-        )
-    context.topics = topics
-    app.narrmon = context
 
-    register_matching_agent(app, context)
-    register_indexer_agent(app, context)
 
-    lag = LagReporter(metrics, frozenset({t.posts, t.hits}))
+def install_agents(app: Any, deps: WorkerDeps, extensions: Iterable[Extension] = ()) -> None:
+    """Attach the matching and indexer agents, the lag timer and ``extensions`` to ``app``."""
+    from pipeline.agents.indexer import register_indexer_agent
+    from pipeline.agents.matching import register_matching_agent
+    from pipeline.lag import LagReporter
 
-    @app.timer(settings.worker.lag_interval_s)  # type: ignore[untyped-decorator]
+    register_matching_agent(app, deps)
+    register_indexer_agent(app, deps)
+
+    t = deps.settings.topics
+    lag = LagReporter(deps.metrics, frozenset({t.posts, t.hits}))
+
+    @app.timer(deps.settings.worker.lag_interval_s)  # type: ignore[untyped-decorator]
     async def refresh_lag() -> None:
         await lag.refresh(app.consumer)
 
     for extension in extensions:
-        extension(app, context)
-    return app
+        extension(app, deps)

@@ -207,6 +207,7 @@ def run_demo(
     from pipeline.demo_runs import prune_previous_runs, write_handoff
     from pipeline.elastic.schema.names import hits_alias
     from pipeline.stack import StackError, down, up
+    from pipeline.stack.layout import StackLayout
     from pipeline.topics import ensure_pipeline_topics
 
     run_id = uuid.uuid4().hex[:8]
@@ -216,7 +217,11 @@ def run_demo(
     except StackError as exc:
         raise DemoError(f"the local stack could not be started: {exc}") from exc
     prune_previous_runs(settings, run_id)
-    worker = WorkerProcess(settings, settings.log_dir / f"demo-worker-{run_id}.log")
+    worker = WorkerProcess(
+        settings,
+        settings.log_dir / f"demo-worker-{run_id}.log",
+        register_with=StackLayout.of(settings).scrape_targets_dir,
+    )
     started = time.monotonic()
     handoff: Path | None = None
     try:

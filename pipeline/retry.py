@@ -1,4 +1,7 @@
-"""How long to wait before retrying a transient failure. Pure; not tied to any one system."""
+"""How long to wait before retrying a transient failure. Pure.
+
+Used by the batch runner (`pipeline.runner`) when a step raises `pipeline.errors.TransientError`.
+"""
 
 from __future__ import annotations
 

@@ -141,7 +141,6 @@ class WorkerSettings(_Group):
     index_backoff_base_s: float = 0.5
     index_backoff_cap_s: float = 30.0
     lag_interval_s: float = 5.0
-    register_scrape_target: bool = True
 
 
 class ModelSettings(_Group):

@@ -5,7 +5,11 @@ Order matters: topics exist, the model is loaded and warmed up, the hits index e
 batch is never delayed by a model load (which would stall heartbeats' neighbours: commits and
 rebalances) and Prometheus sees the worker from its first second. SIGTERM/SIGINT stop it
 gracefully (Faust finishes the batches in flight, acks them and commits); SIGKILL is safe too,
-see `pipeline.agents.matching` and, for the restart's recovery seek, `pipeline.agents.seek_guard`.
+see `pipeline.runner` and, for the restart's recovery seek, `pipeline.runner.seek_guard`.
+
+Everything the agents share is built ONCE here, before the Faust worker starts, into a frozen
+`pipeline.agents.deps.WorkerDeps`. Announcing ``/metrics`` to a Prometheus is opt-in: pass a
+``scrape_hook`` (`narrmon worker --register-with DIR`); the runtime never imports the dev stack.
 
 Diagnostics: SIGUSR1 logs (level WARNING, logger ``pipeline.worker``) the stack of every asyncio
 task, followed down its ``await`` chain to the future it is blocked on (the worker's loop and the
@@ -21,17 +25,17 @@ import asyncio
 import gc
 import logging
 import os
-import socket
 import sys
 import threading
 import traceback
-from collections.abc import Iterable, Iterator, Mapping
-from pathlib import Path
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import AsyncGeneratorType, CoroutineType, FrameType, GeneratorType
 from typing import Any
 
-from pipeline.agents.context import MatcherFactory, WorkerContext
-from pipeline.app import Extension, create_app, default_matcher_factory
+from models.matching import Matcher
+from pipeline.agents.deps import WorkerDeps, model_executor
+from pipeline.app import Extension, create_app, declare_topics, install_agents
+from pipeline.file_sd import ScrapeHook
 from pipeline.metrics import Metrics
 from pipeline.settings import Settings
 from pipeline.spikes.extension import spike_extension
@@ -39,7 +43,10 @@ from pipeline.spikes.extension import spike_extension
 logger = logging.getLogger(__name__)
 
 EXTENSIONS: list[Extension] = [spike_extension]
-"""Extensions every worker runs (``ext(app, ctx)``): spike detection on the hits topic."""
+"""Extensions every worker runs (``ext(app, deps)``): spike detection on the hits topic."""
+
+MatcherFactory = Callable[[], Matcher]
+"""Loads the matcher (blocking); the default reads it from settings (`pipeline.agents.matcher`)."""
 
 _FAUST_LEVELS = {"warning": "warn", "critical": "crit"}
 
@@ -149,68 +156,62 @@ def start_metrics_server(settings: Settings, metrics: Metrics) -> Any:
     return server
 
 
-def register_with_prometheus(settings: Settings) -> Path | None:
-    """Register this worker's /metrics as a scrape target of the local Prometheus (best effort:
-    a worker runs fine without the local stack's Prometheus)."""
-    if not settings.worker.register_scrape_target:
-        return None
-    try:
-        from pipeline.stack import register_scrape_target
-
-        w = settings.worker
-        name = f"{w.app_id}-{socket.gethostname()}-{w.metrics_port}"
-        return register_scrape_target(
-            settings, "narrmon-worker", name, f"{w.metrics_host}:{w.metrics_port}"
-        )
-    except Exception as exc:
-        logger.warning("could not register the worker with Prometheus: %r", exc)
-        return None
-
-
 def run_worker(
     settings: Settings,
     *,
     matcher_factory: MatcherFactory | None = None,
     extensions: list[Extension] | None = None,
+    scrape_hook: ScrapeHook | None = None,
 ) -> None:
     """Run a worker until SIGTERM/SIGINT. Blocking; exits the process via `SystemExit` (non-zero
-    when the worker crashed)."""
+    when the worker crashed). ``scrape_hook`` (if any) is called with the ``/metrics`` address
+    once it answers, and undone when the worker exits."""
     import faust
 
+    from pipeline.agents.matcher import load_matcher, warm_up
+    from pipeline.elastic.client import make_async_client
+    from pipeline.elastic.hits import HitSink
     from pipeline.elastic.schema import prepare_hits_index
+    from pipeline.runner import DeadLetterWriter
     from pipeline.topics import ensure_pipeline_topics
 
     metrics = Metrics()
     metrics.worker.info({"app_id": settings.worker.app_id, "pid": str(os.getpid())})
+    # IndexingStalled measures from here until the first bulk write succeeds.
+    metrics.index_last_success.set_to_current_time()
     # Faust creates its data directory but not the parents.
     (settings.state_dir / "faust").mkdir(parents=True, exist_ok=True)
     ensure_pipeline_topics(settings)
-    ctx = WorkerContext(
+    matcher = warm_up(
+        matcher_factory() if matcher_factory is not None else load_matcher(settings), metrics
+    )
+    index = prepare_hits_index(settings, matcher.dims)
+    app = create_app(settings)
+    topics = declare_topics(app, settings)
+    deps = WorkerDeps(
         settings=settings,
         metrics=metrics,
-        matcher_factory=matcher_factory or default_matcher_factory(settings),
-        index="",
+        matcher=matcher,
+        topics=topics,
+        index=index,
+        # The client binds to the event loop on its first request (inside the worker's loop).
+        hit_sink=HitSink(make_async_client(settings), index),
+        dead_letters=DeadLetterWriter(topics.dead_letters, metrics),
+        model_executor=model_executor(),
     )
-    matcher = ctx.warm_up()
-    ctx.index = prepare_hits_index(settings, matcher.dims)
+    install_agents(app, deps, EXTENSIONS if extensions is None else extensions)
     server = start_metrics_server(settings, metrics)
-    target = register_with_prometheus(settings)
-    app = create_app(
-        settings,
-        metrics,
-        index=ctx.index,
-        context=ctx,
-        extensions=EXTENSIONS if extensions is None else extensions,
-    )
-    worker = faust.Worker(app, loglevel=faust_loglevel(settings.worker.log_level))
+    w = settings.worker
+    unregister = scrape_hook(w.metrics_host, w.metrics_port) if scrape_hook else None
+    # redirect_stdouts=False: mode's default proxy logs every write() to stderr as its own record,
+    # so a traceback came out one token per line.
+    worker = faust.Worker(app, loglevel=faust_loglevel(w.log_level), redirect_stdouts=False)
     # mode's Worker maps SIGUSR1 to its own dump (locals included, to stderr); ours is readable.
     worker._on_sigusr1 = lambda: log_stacks(worker.loop)
     try:
         worker.execute_from_commandline()
     finally:
-        if target is not None:
-            from pipeline.stack import unregister_scrape_target
-
-            unregister_scrape_target(target)
+        if unregister is not None:
+            unregister()
         server.shutdown()
-        ctx.model_executor.shutdown(wait=False, cancel_futures=True)
+        deps.model_executor.shutdown(wait=False, cancel_futures=True)

@@ -100,9 +100,14 @@ def port_in_use(host: str, port: int) -> bool:
 class WorkerProcess:
     """One `narrmon worker` child. Not thread-safe; one owner."""
 
-    def __init__(self, settings: Settings, log_path: Path) -> None:
+    def __init__(
+        self, settings: Settings, log_path: Path, *, register_with: Path | None = None
+    ) -> None:
+        """``register_with``: a Prometheus file_sd directory the child registers its /metrics
+        in (``narrmon worker --register-with``); None: it does not register."""
         self.settings = settings
         self.log_path = log_path
+        self.register_with = register_with
         self.proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
@@ -119,8 +124,11 @@ class WorkerProcess:
             self.settings
         )
         env.setdefault("HF_HUB_OFFLINE", "1")
+        command = [sys.executable, "-c", "from pipeline.cli import main; main()", "worker"]
+        if self.register_with is not None:
+            command += ["--register-with", str(self.register_with)]
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", "from pipeline.cli import main; main()", "worker"],
+            command,
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,

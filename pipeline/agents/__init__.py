@@ -1,5 +1,8 @@
-"""The Faust agents: `matching` (posts -> hits) and `indexer` (hits -> Elasticsearch).
+"""The Faust agents, as declarations run by `pipeline.runner.BatchRunner`:
 
-Their logic lives in pure modules (`intake`, `hits`) that the agents call; the agents only loop,
-call, emit and acknowledge.
+- `matching`: ``posts`` -> `intake.parse_post` -> `matching.MatchStep` -> ``hits`` (+ dead letters)
+- `indexer`: ``hits`` -> `hits.parse_hit` -> `indexer.IndexStep` -> Elasticsearch (+ dead letters)
+
+Parsers and steps are callable from a REPL without a broker; `deps.WorkerDeps` is what the agents
+share (built once by `pipeline.worker.run_worker`); `matcher` loads and warms up the matcher.
 """

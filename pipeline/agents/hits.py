@@ -1,7 +1,7 @@
-"""Join posts with what the matcher found: `Hit`s and per-post outcomes. Pure.
+"""Join posts with what the matcher found: `Hit`s and per-post outcomes; parse hits records. Pure.
 
-The matcher is anything satisfying `models.matching.Matcher` (the Protocol naming only what the
-pipeline uses), so tests can pass a small fake where the test is about our logic.
+The matcher is anything shaped like `models.matching.Matcher` (the Protocol next to the real
+matcher), so tests can pass a small fake where the test is about our logic.
 """
 
 from __future__ import annotations
@@ -10,6 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from pydantic import ValidationError
+
+from models.errors import InvalidRecord
 from models.matching import MatchResult
 from models.records import Hit, Post
 
@@ -45,6 +48,16 @@ def build_hits(
             hits.append(Hit.from_match(post, match, embedding))
         matched.append(MatchedPost(post, "hit" if hits else "no_hit", tuple(hits)))
     return matched
+
+
+def parse_hit(raw: bytes) -> Hit:
+    """The `Hit` in a `hits` record. Raises `InvalidRecord` (``schema_error``) for anything else:
+    we wrote the topic, so that is a bug or a foreign producer; never retried."""
+    try:
+        return Hit.model_validate_json(raw)
+    except ValidationError as exc:
+        detail = f"not a hit: {exc.error_count()} errors: {exc.errors(include_url=False)[:3]!r}"
+        raise InvalidRecord("schema_error", detail) from exc
 
 
 def stance_label(hit: Hit) -> str:

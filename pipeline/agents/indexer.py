@@ -1,160 +1,114 @@
-"""The indexer agent: `hits` -> Elasticsearch (bulk upsert, ``_id = hit.id``).
+"""The indexer agent: `hits` -> parse (`hits.parse_hit`) -> `IndexStep` -> Elasticsearch (+ dlq).
 
-Same acknowledgement discipline as `pipeline.agents.matching` (``noack_take`` + ack the whole
-batch after the work): the events of a batch are acked only once every hit in it is either in
+Every hit is written as an idempotent upsert under ``_id = hit.id``, so a redelivered hit is one
+document. The batch runner (`pipeline.runner`) acks a batch only once every hit in it is in
 Elasticsearch (created, or already there from an earlier delivery) or dead-lettered as
 ``index_rejected`` with the delivery confirmed. While Elasticsearch is unreachable or overloaded
-(connection errors, 429, 5xx) the batch is retried with exponential backoff and NOTHING is acked,
-so the committed offset never passes an unwritten hit; the worker simply stops making progress
-(visible as growing ``narrmon_consumer_lag`` on ``hits``) until Elasticsearch is back.
+(connection errors, 429, 5xx), or refuses some hits transiently, `IndexStep` raises
+`HitsNotIndexedError` (a `TransientError`) and the runner retries the whole batch with backoff,
+acknowledging nothing: the committed offset never passes an unwritten hit, and the worker stops
+making progress (visible as growing ``narrmon_consumer_lag`` on ``hits``) until Elasticsearch is
+back. Hits of the batch already written are written again (same ids: duplicates, not counted).
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import ValidationError
-
-from models.records import DeadLetter, Hit
-from pipeline.agents.context import WorkerContext
-from pipeline.agents.matching import fail_worker, origin_of
-from pipeline.elastic.errors import ElasticUnavailable
+from models.errors import InvalidRecord
+from models.records import Hit
+from pipeline.agents.deps import WorkerDeps
+from pipeline.agents.hits import parse_hit
 from pipeline.elastic.hits import HitSink
-from pipeline.retry import backoff_delay
-
-logger = logging.getLogger(__name__)
+from pipeline.errors import TransientError
+from pipeline.metrics import Metrics
+from pipeline.runner import BatchRunner, Record, StepResult
 
 HITS_SOURCE = "hits"
+"""The dead-letter ``source`` of a hits record that is not a hit."""
 
 
-def parse_hit(raw: bytes) -> Hit | str:
-    """The `Hit` in a `hits` record, or the reason it is not one (we wrote it, so this is a bug
-    or a foreign producer; such records are dead-lettered, never retried)."""
-    try:
-        return Hit.model_validate_json(raw)
-    except ValidationError as exc:
-        return f"not a hit: {exc.error_count()} errors: {exc.errors(include_url=False)[:3]!r}"
+class HitsNotIndexedError(TransientError):
+    """Some or all hits of a batch must be written again later (Elasticsearch unavailable, or
+    items refused transiently)."""
 
 
-async def index_hit_batch(ctx: WorkerContext, writer: HitSink, events: Sequence[Any]) -> None:
-    """Write one batch of `hits` events; returns once every hit is indexed or dead-lettered.
+class IndexStep:
+    """Write a batch of hits with one bulk request through `sink`.
 
-    Retries transient failures forever (with backoff); raises on anything else."""
-    metrics = ctx.metrics
-    deliveries: list[asyncio.Future[Any]] = []
-    pending: list[Hit] = []
-    origins: dict[str, Any] = {}
-    for event in events:
-        raw = event.value if isinstance(event.value, bytes) else bytes(event.value or b"")
-        parsed = parse_hit(raw)
-        origin = origin_of(event)
-        if isinstance(parsed, str):
-            dead = DeadLetter.of(
-                raw,
-                "schema_error",
-                parsed,
-                HITS_SOURCE,
-                original_topic=origin.topic,
-                original_partition=origin.partition,
-                original_offset=origin.offset,
-                key=origin.key,
-            )
-            deliveries.append(await ctx.dead_letter(dead))
-            continue
-        origins[parsed.id] = origin
-        pending.append(parsed)
+    Returns the hits Elasticsearch rejected for good (e.g. a mapping conflict) as refused
+    (``index_rejected``, source: the post's source). Raises `HitsNotIndexedError` when the request
+    failed transiently or any item must be retried; raises anything else the sink raises. Counts
+    ``narrmon_hits_indexed``, ``narrmon_end_to_end_seconds`` and ``narrmon_index_errors``, and
+    sets ``narrmon_index_last_success_timestamp_seconds`` after every bulk request that
+    Elasticsearch answered (`IndexingStalled`)."""
 
-    attempt = 0
-    while pending:
+    def __init__(
+        self,
+        sink: HitSink,
+        metrics: Metrics,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.sink = sink
+        self.metrics = metrics
+        self._clock = clock
+
+    async def __call__(self, batch: Sequence[Record[Hit]]) -> StepResult[Hit]:
+        errors = self.metrics.index_errors
         try:
-            result = await writer.write(pending)
-        except ElasticUnavailable as exc:
-            metrics.index_errors.labels(kind="transient").inc()
-            delay = _delay(ctx, attempt)
-            logger.warning(
-                "indexing %d hits failed (attempt %d), retrying in %.1fs: %s",
-                len(pending),
-                attempt + 1,
-                delay,
-                exc,
-            )
-            attempt += 1
-            await asyncio.sleep(delay)
-            continue
+            result = await self.sink.write([record.value for record in batch])
+        except TransientError:  # `ElasticUnavailable`: the runner retries the batch
+            errors.labels(kind="transient").inc()
+            raise
 
-        now = datetime.now(UTC)
+        now = self._clock()
+        self.metrics.index_last_success.set(now.timestamp())
         for hit in result.created:
-            metrics.hits_indexed.inc()
-            metrics.end_to_end_seconds.observe(
+            self.metrics.hits_indexed.inc()
+            self.metrics.end_to_end_seconds.observe(
                 max(0.0, (now - hit.post.ingested_at).total_seconds())
             )
+        if result.retry:
+            errors.labels(kind="transient").inc(len(result.retry))
+            raise HitsNotIndexedError(
+                f"{len(result.retry)} hits refused transiently: {result.retry[0][1]}"
+            )
+
+        by_id = {record.value.id: record for record in batch}
+        refused: list[tuple[Record[Hit], InvalidRecord]] = []
         for hit, reason in result.rejected:
-            metrics.index_errors.labels(kind="permanent").inc()
-            origin = origins[hit.id]
-            dead = DeadLetter.of(
-                hit.model_dump_json().encode("utf-8"),
-                "index_rejected",
-                reason,
-                hit.post.source,
-                original_topic=origin.topic,
-                original_partition=origin.partition,
-                original_offset=origin.offset,
-                key=hit.id,
+            errors.labels(kind="permanent").inc()
+            refused.append(
+                (by_id[hit.id], InvalidRecord("index_rejected", reason, source=hit.post.source))
             )
-            deliveries.append(await ctx.dead_letter(dead))
-        pending = [hit for hit, _ in result.retry]
-        if pending:
-            metrics.index_errors.labels(kind="transient").inc(len(pending))
-            delay = _delay(ctx, attempt)
-            logger.warning(
-                "%d hits refused transiently (%s), retrying in %.1fs",
-                len(pending),
-                result.retry[0][1],
-                delay,
-            )
-            attempt += 1
-            await asyncio.sleep(delay)
-
-    if deliveries:
-        await asyncio.gather(*deliveries)
+        return StepResult(refused=refused)
 
 
-def _delay(ctx: WorkerContext, attempt: int) -> float:
-    worker = ctx.settings.worker
-    return backoff_delay(
-        attempt, base_s=worker.index_backoff_base_s, cap_s=worker.index_backoff_cap_s
+def register_indexer_agent(app: Any, deps: WorkerDeps) -> Any:
+    """Attach the indexer agent to ``app``; returns the agent. It closes ``deps.hit_sink`` when
+    it stops."""
+    worker = deps.settings.worker
+    runner = BatchRunner(
+        name="indexing",
+        parse=parse_hit,
+        step=IndexStep(deps.hit_sink, deps.metrics),
+        dead_letters=deps.dead_letters,
+        source=HITS_SOURCE,
+        retry=deps.retry,
     )
 
-
-def register_indexer_agent(app: Any, ctx: WorkerContext) -> Any:
-    """Attach the indexer agent to ``app``; returns the agent. The Elasticsearch client is created
-    inside the worker's event loop on the first batch and closed when the agent stops."""
-    assert ctx.topics is not None
-    worker = ctx.settings.worker
-
-    @app.agent(ctx.topics.hits, name="narrmon.index", concurrency=1)  # type: ignore[untyped-decorator]
+    @app.agent(deps.topics.hits, name="narrmon.index", concurrency=1)  # type: ignore[untyped-decorator]
     async def index_hits(stream: Any) -> None:
-        from pipeline.elastic.client import make_async_client
-
-        writer = HitSink(make_async_client(ctx.settings), ctx.index)
         try:
-            async for events in stream.noack_take(
-                worker.index_batch_size, within=worker.index_batch_within_s
-            ):
-                try:
-                    await index_hit_batch(ctx, writer, events)
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:
-                    await fail_worker(app, "indexing", exc)
-                    return
-                for event in events:
-                    await stream.ack(event)
+            await runner.run(
+                app,
+                stream,
+                batch_size=worker.index_batch_size,
+                within_s=worker.index_batch_within_s,
+            )
         finally:
-            await writer.close()
+            await deps.hit_sink.close()
 
     return index_hits

@@ -1,46 +1,42 @@
-"""Turn the raw bytes of one `posts` record into a `Post`, or a `DeadLetter` saying why not.
+"""Turn the raw bytes of one `posts` record into a `Post`, or raise `InvalidRecord` saying why not.
 
-Pure: no Kafka, no Faust, no I/O. The matching agent calls `parse_post` for every record it
-consumes; a bad record is never retried, it is dead-lettered with its original bytes.
+Pure: no Kafka, no Faust, no I/O. The matching agent's runner calls `parse_post` for every record
+it consumes; a refused record is never retried, the runner dead-letters it with its original bytes
+and origin.
 
 Reasons, checked in this order (the first that applies wins):
 
-- ``oversized``: the raw record is larger than the worker would ever accept, or the post's text is
-  longer than ``max_post_chars`` (counted after normalisation, in characters).
+- ``oversized``: the raw record is larger than the worker would ever accept.
 - ``invalid_utf8``: the bytes are not UTF-8.
 - ``malformed_json``: not JSON.
-- ``schema_error``: JSON, but not an object, or an object `Post` refuses (wrong types, unknown
-  fields, missing ids, bad dates, a text that is not a string).
-- ``missing_text``: no ``text``, ``null``, or a text that is empty after normalisation.
-- ``normalisation_error``: normalising the text raised something other than a validation error.
+- ``schema_error``: JSON, but not an object.
+- ``missing_text``: no ``text`` or ``null``.
+- ``schema_error``: a text that is not a string.
+- ``missing_text``: a text that is empty after normalisation (by the `Post` validator, the one
+  place text is normalised).
+- ``schema_error``: an object `Post` refuses (wrong types, unknown fields, missing ids, bad dates).
+- ``oversized``: the post's text is longer than ``max_post_chars`` characters after
+  normalisation (`connectors.size.refuse_oversized`, the rule connectors apply too).
+- ``unexpected_error``: validating raised something nobody anticipated (a bug must not stop the
+  stream); the detail names the exception type.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
-from models.records import DeadLetter, DeadLetterReason, Post
-from models.text import normalise_text
+from connectors.size import refuse_oversized
+from models.errors import InvalidRecord
+from models.records import Post
 
 logger = logging.getLogger(__name__)
 
 UNKNOWN_SOURCE = "unknown"
 _MAX_SOURCE_LABEL = 64
-
-
-@dataclass(frozen=True)
-class RecordOrigin:
-    """Where a record was read from, carried into its dead letter so an operator can find it."""
-
-    topic: str | None = None
-    partition: int | None = None
-    offset: int | None = None
-    key: str | None = None
 
 
 def max_record_bytes(max_post_chars: int) -> int:
@@ -49,69 +45,55 @@ def max_record_bytes(max_post_chars: int) -> int:
     return 4 * max_post_chars + 64 * 1024
 
 
-def source_label(obj: object) -> str:
-    """The post's declared ``source`` if it is a short string, else ``"unknown"``.
+def source_label(obj: object) -> str | None:
+    """The post's declared ``source`` if it is a short string, else None.
 
     Used as the ``source`` of a dead letter and as a metric label, so it is bounded."""
     if isinstance(obj, dict):
         source = obj.get("source")
         if isinstance(source, str) and 0 < len(source) <= _MAX_SOURCE_LABEL:
             return source
-    return UNKNOWN_SOURCE
+    return None
 
 
-def parse_post(
-    raw: bytes, *, max_post_chars: int, origin: RecordOrigin | None = None
-) -> Post | DeadLetter:
-    """Validate one raw record. Never raises: every failure becomes a `DeadLetter`."""
-    origin = origin or RecordOrigin()
-
-    def dead(reason: DeadLetterReason, error: str, source: str = UNKNOWN_SOURCE) -> DeadLetter:
-        return DeadLetter.of(
-            raw,
-            reason,
-            error,
-            source,
-            original_topic=origin.topic,
-            original_partition=origin.partition,
-            original_offset=origin.offset,
-            key=origin.key,
-        )
-
+def parse_post(raw: bytes, *, max_post_chars: int) -> Post:
+    """Validate one raw record into a `Post`. Raises `InvalidRecord` (see the module docstring);
+    its ``source`` is the post's declared source when readable."""
     if len(raw) > max_record_bytes(max_post_chars):
-        return dead("oversized", f"record is {len(raw)} bytes")
+        raise InvalidRecord("oversized", f"record is {len(raw)} bytes")
     try:
         decoded = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return dead("invalid_utf8", str(exc))
+        raise InvalidRecord("invalid_utf8", str(exc)) from exc
     try:
         obj: Any = json.loads(decoded)
     except json.JSONDecodeError as exc:
-        return dead("malformed_json", str(exc))
+        raise InvalidRecord("malformed_json", str(exc)) from exc
     if not isinstance(obj, dict):
-        return dead("schema_error", f"expected a JSON object, got {type(obj).__name__}")
+        raise InvalidRecord("schema_error", f"expected a JSON object, got {type(obj).__name__}")
     source = source_label(obj)
 
     text = obj.get("text")
     if text is None:
-        return dead("missing_text", "post has no text", source)
+        raise InvalidRecord("missing_text", "post has no text", source=source)
     if not isinstance(text, str):
-        return dead("schema_error", f"text must be a string, got {type(text).__name__}", source)
-    try:
-        normalised = normalise_text(text)
-    except Exception as exc:  # a bug in normalisation must not stop the stream
-        return dead("normalisation_error", repr(exc), source)
-    if not normalised:
-        return dead("missing_text", "text is empty after normalisation", source)
-    if len(normalised) > max_post_chars:
-        return dead(
-            "oversized", f"text is {len(normalised)} characters (max {max_post_chars})", source
+        raise InvalidRecord(
+            "schema_error", f"text must be a string, got {type(text).__name__}", source=source
         )
-
     try:
-        return Post.model_validate(obj)
+        post = Post.model_validate(obj)
     except ValidationError as exc:
-        return dead("schema_error", _summarise(exc), source)
+        if Post.is_empty_text_error(exc):
+            raise InvalidRecord(
+                "missing_text", "text is empty after normalisation", source=source
+            ) from exc
+        raise InvalidRecord("schema_error", _summarise(exc), source=source) from exc
+    except Exception as exc:  # a bug in validation must not stop the stream
+        raise InvalidRecord(
+            "unexpected_error", f"{type(exc).__name__}: {exc}", source=source
+        ) from exc
+    refuse_oversized(post.text, max_post_chars, source=source)
+    return post
 
 
 def _summarise(exc: ValidationError) -> str:

@@ -185,7 +185,7 @@ def posts(  # noqa: PLR0917 (click passes options positionally)
     from models.evaluation.posts_eval import predict, read_labelled_posts, score_posts
     from models.matching.matcher import load_matcher
     from models.matching.rerank import Reranker
-    from pipeline.app import matcher_config
+    from pipeline.agents.matcher import matcher_config
     from pipeline.settings import Settings
 
     settings = Settings.load()

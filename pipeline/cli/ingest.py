@@ -7,9 +7,10 @@ options. Heavy imports (kafka, connectors) happen inside the command so `narrmon
 
 ``--metrics-port PORT`` (0: any free port) serves the connector's metrics (posts acknowledged,
 delivery failures, last post time, dead letters) on ``http://<worker.metrics_host>:PORT/metrics``
-while the command runs, and registers that endpoint as a ``narrmon-connector`` scrape target of
-the local Prometheus (removed on exit, SIGTERM included), so ``ConnectorSilent`` has data during
-long paced replays.
+while the command runs; with ``--register-with DIR`` (a Prometheus file_sd directory, e.g. the
+local stack's ``<state_dir>/prometheus/targets``) it also registers that endpoint there as a
+``narrmon-connector`` scrape target (removed on exit, SIGTERM included), so ``ConnectorSilent`` has
+data during long paced replays.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from __future__ import annotations
 import json
 import logging
 import signal
-import socket
 import sys
 import threading
 import time
@@ -89,10 +89,13 @@ def _fail(message: str) -> NoReturn:
     "--metrics-port",
     type=click.IntRange(min=0, max=65535),
     default=None,
-    help=(
-        "Serve the connector's /metrics on this port while running (0: any free port) and "
-        "register it with the local Prometheus."
-    ),
+    help="Serve the connector's /metrics on this port while running (0: any free port).",
+)
+@click.option(
+    "--register-with",
+    "register_with",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="With --metrics-port: register the endpoint in this Prometheus file_sd directory.",
 )
 def ingest(
     *,
@@ -111,6 +114,7 @@ def ingest(
     as_json: bool,
     progress: bool,
     metrics_port: int | None,
+    register_with: Path | None,
 ) -> None:
     """Publish posts from KIND files (jsonl, csv or articles: .txt/.html files or folders)."""
     from connectors.mapping import MappingError
@@ -158,7 +162,7 @@ def ingest(
     from pipeline.metrics import Metrics
 
     metrics = Metrics()
-    with _metrics_endpoint(settings, metrics, metrics_port, connector.source):
+    with _metrics_endpoint(settings, metrics, metrics_port, connector.source, register_with):
         result = _publish(
             connector,
             metrics,
@@ -209,16 +213,22 @@ def _connector(
 
 @contextmanager
 def _metrics_endpoint(
-    settings: Settings, metrics: Metrics, port: int | None, source: str
+    settings: Settings,
+    metrics: Metrics,
+    port: int | None,
+    source: str,
+    register_with: Path | None,
 ) -> Iterator[int | None]:
-    """Serve ``metrics`` on /metrics and register it with Prometheus for the duration of the
-    block; yields the bound port (None when `port` is None: nothing is served). Registration is
-    best effort (an ingest runs fine without the local stack's Prometheus). SIGTERM inside the
-    block exits through it, so the scrape target is removed."""
+    """Serve ``metrics`` on /metrics for the duration of the block, registered in the file_sd
+    directory `register_with` if given; yields the bound port (None when `port` is None: nothing
+    is served). Registration is best effort (an ingest runs fine without a Prometheus). SIGTERM
+    inside the block exits through it, so the scrape target is removed."""
     if port is None:
         yield None
         return
     from prometheus_client import start_http_server
+
+    from pipeline.file_sd import scrape_target_hook
 
     host = settings.worker.metrics_host
     try:
@@ -226,14 +236,9 @@ def _metrics_endpoint(
     except OSError as exc:
         _fail(f"cannot serve metrics on {host}:{port}: {exc}")
     bound = int(server.server_address[1])
-    target: Path | None = None
-    try:
-        from pipeline.stack import register_scrape_target
-
-        name = f"{source}-{socket.gethostname()}-{bound}"
-        target = register_scrape_target(settings, "narrmon-connector", name, f"{host}:{bound}")
-    except Exception as exc:
-        logger.warning("could not register the connector with Prometheus: %r", exc)
+    unregister = None
+    if register_with is not None:
+        unregister = scrape_target_hook(register_with, "narrmon-connector", source)(host, bound)
     click.echo(f"narrmon ingest: metrics on http://{host}:{bound}/metrics", err=True)
     # Signal handlers can only be set from the main thread (not so under some test runners).
     on_main = threading.current_thread() is threading.main_thread()
@@ -243,10 +248,8 @@ def _metrics_endpoint(
     finally:
         if on_main:
             signal.signal(signal.SIGTERM, previous)
-        if target is not None:
-            from pipeline.stack import unregister_scrape_target
-
-            unregister_scrape_target(target)
+        if unregister is not None:
+            unregister()
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)

@@ -20,10 +20,20 @@ import click
     type=click.Path(exists=True, path_type=Path),
     help="Embedding model directory. Default: the packaged all-MiniLM-L6-v2.",
 )
-def worker(catalog_path: Path | None, model_path: Path | None) -> None:
+@click.option(
+    "--register-with",
+    "register_with",
+    type=click.Path(file_okay=False, path_type=Path),
+    help=(
+        "Prometheus file_sd directory: register this worker's /metrics there while it runs "
+        "(the local stack's is <state_dir>/prometheus/targets). Default: do not register."
+    ),
+)
+def worker(catalog_path: Path | None, model_path: Path | None, register_with: Path | None) -> None:
     """Run a Faust worker: consume posts, embed and match them, index hits.
 
     Stops gracefully on SIGTERM/SIGINT (in-flight batches finish and are committed)."""
+    from pipeline.file_sd import scrape_target_hook
     from pipeline.settings import Settings
     from pipeline.worker import run_worker
 
@@ -37,4 +47,7 @@ def worker(catalog_path: Path | None, model_path: Path | None) -> None:
         settings = settings.model_copy(update=updates)
     if settings.catalog.path is None:
         raise click.UsageError("no catalog: pass --catalog or set NARRMON_CATALOG__PATH")
-    run_worker(settings)
+    hook = None
+    if register_with is not None:
+        hook = scrape_target_hook(register_with, "narrmon-worker", settings.worker.app_id)
+    run_worker(settings, scrape_hook=hook)

@@ -1,11 +1,13 @@
 """Faust glue for spike detection: one agent on the hits topic, one timer, two tables.
 
-`register(app, hits_topic, spikes_topic, settings, metrics, index_writer)` adds:
+`register(app, hits_topic, spikes_topic, settings, metrics, index_writer, dead_letters=...)` adds:
 
 - agent ``narrmon-spikes`` on `hits_topic` (raw bytes: JSON `Hit`s), which counts each hit in the
   in-process `SpikeDetector` and in a 1-minute tumbling table of counts per narrative and
   narrative x platform (``spike-counts``, kept an hour, for inspection and recovery; Faust
-  prefixes its changelog topic with the app id);
+  prefixes its changelog topic with the app id). A record that is not a hit is dead-lettered
+  from its origin through the worker's `pipeline.runner.DeadLetterWriter` (source ``spikes``)
+  and skipped;
 - a plain table ``spike-baselines`` holding each key's EWMA state (changelog-backed, so a
   restarted worker keeps its baselines). Faust only lets a table change inside a stream event, so
   baseline updates made by the timer are copied into the table on the next hit;
@@ -26,15 +28,19 @@ from collections.abc import Iterator, MutableMapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from models.records import Hit
+from models.errors import InvalidRecord
 from pipeline.elastic.alerts import SpikeWriter
 from pipeline.metrics import Metrics
+from pipeline.runner import DeadLetterWriter, origin_of
 from pipeline.settings import Settings
 from pipeline.spikes.detector import narrative_key
 from pipeline.spikes.processor import SpikeProcessor
 from pipeline.spikes.records import Spike
 
 logger = logging.getLogger(__name__)
+
+SPIKES_SOURCE = "spikes"
+"""The dead-letter ``source`` of a hits record the spike agent could not read."""
 
 
 class TableBackedBaselines(MutableMapping[str, dict[str, Any]]):
@@ -86,6 +92,8 @@ def register(  # noqa: PLR0917 (the signature the worker app calls)
     settings: Settings,
     metrics: Metrics,
     index_writer: SpikeWriter | None,
+    *,
+    dead_letters: DeadLetterWriter,
 ) -> SpikeProcessor:
     """Add the spike agent, tables and timer to `app` (no I/O now). Returns the processor, whose
     ``tick`` the timer calls (tests may call it directly)."""
@@ -122,8 +130,12 @@ def register(  # noqa: PLR0917 (the signature the worker app calls)
     @app.agent(hits_topic, name=f"{app_id}-spikes")  # type: ignore[untyped-decorator]
     async def spikes_agent(stream: Any) -> None:
         async for raw in stream:
-            hit: Hit | None = processor.on_hit(raw)
-            if hit is None:
+            try:
+                hit = processor.on_hit(raw)
+            except InvalidRecord as error:
+                # Delivered before the loop moves on, i.e. before this event is acked.
+                origin = origin_of(stream.current_event)
+                await (await dead_letters.send_invalid(raw, error, origin, source=SPIKES_SOURCE))
                 continue
             counts[narrative_key(hit.narrative.id)] += 1
             counts[narrative_key(hit.narrative.id, hit.post.platform)] += 1

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.agents.context import WorkerContext
+from pipeline.agents.deps import WorkerDeps
 
 
-def spike_extension(app: Any, ctx: WorkerContext) -> None:
+def spike_extension(app: Any, deps: WorkerDeps) -> None:
     """Register the spike agent, tables and timer on `app` (no I/O until the worker starts);
     nothing when ``settings.spikes.enabled`` is false."""
     from pipeline.elastic.alerts import make_index_writer
@@ -20,11 +20,9 @@ def spike_extension(app: Any, ctx: WorkerContext) -> None:
     from pipeline.elastic.schema.names import alerts_index
     from pipeline.spikes.agent import register
 
-    settings = ctx.settings
+    settings = deps.settings
     if not settings.spikes.enabled:
         return
-    if ctx.topics is None:
-        raise RuntimeError("spike_extension needs the app's topics (run it from create_app)")
     spikes_topic = app.topic(
         settings.topics.spikes,
         key_type=bytes,
@@ -37,9 +35,10 @@ def spike_extension(app: Any, ctx: WorkerContext) -> None:
     client = make_async_client(settings, BACKGROUND)
     register(
         app,
-        ctx.topics.hits,
+        deps.topics.hits,
         spikes_topic,
         settings,
-        ctx.metrics,
+        deps.metrics,
         make_index_writer(client, alerts_index(settings)),
+        dead_letters=deps.dead_letters,
     )

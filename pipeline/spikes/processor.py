@@ -1,6 +1,8 @@
 """The spike agent's logic without Faust: parse hits, feed the detector, publish results.
 
-`SpikeProcessor.on_hit(raw)` is called for every record of the hits topic; `tick(now)` by a timer
+`SpikeProcessor.on_hit(raw)` is called for every record of the hits topic (it raises
+`models.errors.InvalidRecord` for a record that is not a hit; the glue dead-letters it); `tick(now)`
+by a timer
 (every few seconds). Effects go through three injected callables (publish to the spikes topic,
 index into the alerts index) and the metrics object, so the Faust glue in `agent.py` stays thin
 and this class is tested with plain coroutines.
@@ -13,9 +15,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
-
 from models.records import Hit
+from pipeline.agents.hits import parse_hit
 from pipeline.elastic.alerts import SpikeWriter
 from pipeline.metrics import Metrics
 from pipeline.settings import SpikeSettings
@@ -47,14 +48,10 @@ class SpikeProcessor:
         self.agent: Any = None
         """The Faust agent feeding this processor, once `agent.register` ran."""
 
-    def on_hit(self, raw: bytes) -> Hit | None:
-        """Count one hits-topic record. Unparseable records are logged and skipped (the hits
-        topic is written by our own worker; the matching agent owns dead-lettering)."""
-        try:
-            hit = Hit.model_validate_json(raw)
-        except ValidationError as exc:
-            logger.warning("spikes: skipping unparseable hit record: %s", str(exc)[:200])
-            return None
+    def on_hit(self, raw: bytes) -> Hit:
+        """Count one hits-topic record and return its `Hit`. Raises `InvalidRecord` (and counts
+        nothing) for a record that is not a hit."""
+        hit = parse_hit(raw)
         labels = (hit.narrative.id, hit.narrative.severity)
         if labels not in self._seen:
             # Create the counter series at 0 so Prometheus sees the step to 1 (increase()).

@@ -1,280 +1,51 @@
-"""Make the local Prometheus scrape an endpoint: file_sd target files that cannot go stale.
-
-`register_scrape_target(settings, job, name, host_port)` writes
-``<state_dir>/prometheus/targets/<job>--<name>.json``; Prometheus' ``file_sd_configs`` for that job
-(see ``deploy/prometheus/prometheus.yml``) picks it up within its refresh interval (5 s) and scrapes
-it every ``settings.prometheus.scrape_interval_s``. Each target carries the label
-``instance_name=<name>`` plus discovery-only labels naming its owner process
-(``__meta_narrmon_host``, ``__meta_narrmon_pid``, ``__meta_narrmon_started``): Prometheus shows them
-on its service-discovery page and drops them before scraping.
-
-Lifecycle of a target:
-
-- **clean stop**: `unregister_scrape_target(path)` removes the file (idempotent);
-- **alive**: a daemon thread of the registering process touches the file every
-  `heartbeat_interval` seconds (its mtime is the heartbeat);
-- **died** (SIGKILL, OOM, crash that skipped clean-up): the file stays, so Prometheus keeps
-  scraping the dead address and ``WorkerDown`` fires for it; once its heartbeat is older than
-  ``settings.prometheus.dead_target_ttl_s`` (default 15 minutes) and its owner is not a live
-  process on this host, `sweep_expired_targets` deletes it. Sweeps run on every registration, on
-  every heartbeat of any live registrant, and on ``narrmon stack up`` / ``stack status``.
-"""
+"""The local stack's scrape targets: `pipeline.file_sd` pointed at the stack's file_sd directory
+(``<state_dir>/prometheus/targets``, read by ``deploy/prometheus/prometheus.yml``) with the TTL from
+``settings.prometheus.dead_target_ttl_s``. See `pipeline.file_sd` for the target lifecycle."""
 
 from __future__ import annotations
 
-import json
-import logging
-import os
-import re
-import socket
-import threading
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.file_sd import (
+    TargetInfo,
+    list_targets,
+    remove_target_file,
+    sweep_expired,
+    write_target_file,
+)
 from pipeline.settings import Settings
 from pipeline.stack.layout import StackLayout
 
-logger = logging.getLogger(__name__)
-
-JOBS: tuple[str, ...] = ("narrmon-worker", "narrmon-connector", "narrmon-test")
-
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
-_HOST, _PID, _STARTED = "__meta_narrmon_host", "__meta_narrmon_pid", "__meta_narrmon_started"
-
-
-@dataclass(frozen=True)
-class Owner:
-    """The process that registered a target: host name, pid and the kernel's start time of that
-    pid (clock ticks since boot, from /proc; "" where unknown) so a reused pid is not mistaken
-    for the owner."""
-
-    host: str
-    pid: int
-    started: str = ""
-
-    @classmethod
-    def current(cls) -> Owner:
-        pid = os.getpid()
-        return cls(host=socket.gethostname(), pid=pid, started=process_start_ticks(pid))
-
-    @classmethod
-    def from_labels(cls, labels: dict[str, str]) -> Owner | None:
-        try:
-            return cls(host=labels[_HOST], pid=int(labels[_PID]), started=labels.get(_STARTED, ""))
-        except (KeyError, ValueError):
-            return None
+__all__ = [
+    "TargetInfo",
+    "list_scrape_targets",
+    "register_scrape_target",
+    "sweep_expired_targets",
+    "unregister_scrape_target",
+]
 
 
-def process_start_ticks(pid: int) -> str:
-    """Field 22 of /proc/<pid>/stat (start time in clock ticks), or "" when unreadable."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
-    except OSError:
-        return ""
-    # The command name (field 2) may contain spaces and parentheses: split after its last ")".
-    fields = stat.rpartition(")")[2].split()
-    return fields[19] if len(fields) > 19 else ""
-
-
-def owner_alive(owner: Owner, host: str | None = None) -> bool | None:
-    """True/False when `owner` runs/does not run on this host; None when it is another host's
-    process (only its heartbeat can tell)."""
-    if owner.host != (host or socket.gethostname()):
-        return None
-    try:
-        os.kill(owner.pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # exists, owned by another user
-    return not owner.started or process_start_ticks(owner.pid) in ("", owner.started)
-
-
-def is_expired(heartbeat_age_s: float, ttl_s: float, alive: bool | None) -> bool:
-    """Whether discovery drops a target (pure): never while its owner provably runs, otherwise
-    once its last heartbeat is older than the TTL (a dead worker stays scraped, and alerting,
-    until then)."""
-    return alive is not True and heartbeat_age_s > ttl_s
-
-
-def target_file_content(
-    name: str, host_port: str, owner: Owner | None = None
-) -> list[dict[str, object]]:
-    """The file_sd JSON document for one target (pure)."""
-    labels = {"instance_name": name}
-    if owner is not None:
-        labels |= {_HOST: owner.host, _PID: str(owner.pid), _STARTED: owner.started}
-    return [{"targets": [host_port], "labels": labels}]
-
-
-def _read_owner(path: Path) -> Owner | None:
-    try:
-        groups = json.loads(path.read_text(encoding="utf-8"))
-        return Owner.from_labels(groups[0]["labels"])
-    except (OSError, ValueError, LookupError, TypeError, AttributeError):
-        return None
-
-
-def sweep_expired_targets(settings: Settings, now: float | None = None) -> list[Path]:
-    """Delete the target files `is_expired` says are dead; return them. Never raises."""
-    directory = StackLayout.of(settings).scrape_targets_dir
-    ttl = settings.prometheus.dead_target_ttl_s
-    now = time.time() if now is None else now
-    removed: list[Path] = []
-    try:
-        paths = sorted(directory.glob("*.json"))
-    except OSError:
-        return removed
-    for path in paths:
-        try:
-            age = now - path.stat().st_mtime
-        except OSError:
-            continue
-        owner = _read_owner(path)
-        alive = owner_alive(owner) if owner is not None else None
-        if is_expired(age, ttl, alive):
-            try:
-                path.unlink(missing_ok=True)
-            except OSError as exc:
-                logger.warning("could not drop expired scrape target %s: %r", path, exc)
-                continue
-            removed.append(path)
-            logger.info("dropped scrape target %s: no heartbeat for %.0fs", path.name, age)
-    return removed
-
-
-@dataclass(frozen=True)
-class TargetInfo:
-    """One registered scrape target, as `list_scrape_targets` reports it."""
-
-    job: str
-    name: str
-    address: str
-    owner: Owner | None
-    alive: bool | None
-    heartbeat_age_s: float
-    expires_in_s: float | None  # None: kept while its owner runs
-    path: Path
-
-
-def list_scrape_targets(settings: Settings, now: float | None = None) -> list[TargetInfo]:
-    """Every target file with its owner, liveness and heartbeat age (reads only)."""
-    directory = StackLayout.of(settings).scrape_targets_dir
-    ttl = settings.prometheus.dead_target_ttl_s
-    now = time.time() if now is None else now
-    found: list[TargetInfo] = []
-    for path in sorted(directory.glob("*.json")) if directory.is_dir() else []:
-        try:
-            age = now - path.stat().st_mtime
-            group = json.loads(path.read_text(encoding="utf-8"))[0]
-            address, labels = str(group["targets"][0]), dict(group["labels"])
-        except (OSError, ValueError, LookupError, TypeError):
-            continue
-        owner = Owner.from_labels(labels)
-        alive = owner_alive(owner) if owner is not None else None
-        found.append(
-            TargetInfo(
-                job=path.name.split("--", 1)[0],
-                name=str(labels.get("instance_name", path.stem)),
-                address=address,
-                owner=owner,
-                alive=alive,
-                heartbeat_age_s=age,
-                expires_in_s=None if alive else max(0.0, ttl - age),
-                path=path,
-            )
-        )
-    return found
-
-
-class _Heartbeat:
-    """One daemon thread per process: touches this process's target files and sweeps."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._targets: dict[Path, tuple[Settings, str]] = {}
-        self._thread: threading.Thread | None = None
-
-    def add(self, path: Path, settings: Settings, content: str) -> None:
-        with self._lock:
-            self._targets[path] = (settings, content)
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(
-                    target=self._run, name="narrmon-scrape-target-heartbeat", daemon=True
-                )
-                self._thread.start()
-
-    def discard(self, path: Path) -> None:
-        """Stop refreshing `path` and delete it."""
-        with self._lock:
-            self._targets.pop(path, None)
-            path.unlink(missing_ok=True)
-
-    def beat(self) -> None:
-        """Refresh every registered file (re-creating one swept by mistake), then sweep."""
-        with self._lock:  # held while writing, so an unregistered file is never re-created
-            targets = dict(self._targets)
-            for path, (_, content) in targets.items():
-                try:
-                    os.utime(path)
-                except FileNotFoundError:
-                    _write_atomic(path, content)
-                except OSError as exc:
-                    logger.warning("could not refresh scrape target %s: %r", path, exc)
-        for settings in {id(s): s for s, _ in targets.values()}.values():
-            sweep_expired_targets(settings)
-
-    def _run(self) -> None:
-        while True:
-            with self._lock:
-                if not self._targets:
-                    self._thread = None
-                    return
-                interval = min(heartbeat_interval(s) for s, _ in self._targets.values())
-            time.sleep(interval)
-            try:
-                self.beat()
-            except Exception as exc:  # the heartbeat must outlive any one bad tick
-                logger.warning("scrape target heartbeat failed: %r", exc)
-
-
-_HEARTBEAT = _Heartbeat()
-
-
-def heartbeat_interval(settings: Settings) -> float:
-    """Seconds between heartbeats: a quarter of the TTL, at most 15 s."""
-    return min(15.0, settings.prometheus.dead_target_ttl_s / 4)
-
-
-def _write_atomic(path: Path, content: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(content, encoding="utf-8")
-    tmp.replace(path)
+def _directory(settings: Settings) -> Path:
+    return StackLayout.of(settings).scrape_targets_dir
 
 
 def register_scrape_target(settings: Settings, job: str, name: str, host_port: str) -> Path:
-    """Ask Prometheus to scrape ``http://<host_port>/metrics`` under `job`; return the file written.
-
-    `job` must be one of `JOBS` (the jobs the Prometheus config reads file_sd files for); raises
-    `ValueError` otherwise. Writing is atomic; registering the same job/name again replaces it.
-    Starts (once per process) the daemon thread that keeps the file's heartbeat fresh until
-    `unregister_scrape_target`; sweeps expired targets of dead processes first.
-    """
-    if job not in JOBS:
-        raise ValueError(f"unknown scrape job {job!r}; Prometheus only reads {', '.join(JOBS)}")
-    sweep_expired_targets(settings)
-    directory = StackLayout.of(settings).scrape_targets_dir
-    path = directory / f"{job}--{_SAFE_NAME.sub('_', name)}.json"
-    content = json.dumps(target_file_content(name, host_port, Owner.current()))
-    _write_atomic(path, content)
-    _HEARTBEAT.add(path, settings, content)
-    logger.info("registered scrape target %s (%s) for job %s at %s", name, host_port, job, path)
-    return path
+    """Ask the local Prometheus to scrape ``http://<host_port>/metrics`` under `job`; return the
+    file written (`pipeline.file_sd.write_target_file`). Raises `ValueError` for an unknown job."""
+    ttl = settings.prometheus.dead_target_ttl_s
+    return write_target_file(_directory(settings), job, name, host_port, ttl_s=ttl)
 
 
 def unregister_scrape_target(path: Path) -> None:
-    """Remove a file written by `register_scrape_target` and stop its heartbeat; a missing file
-    is fine."""
-    _HEARTBEAT.discard(path)
+    """Remove a file written by `register_scrape_target`; a missing file is fine."""
+    remove_target_file(path)
+
+
+def sweep_expired_targets(settings: Settings, now: float | None = None) -> list[Path]:
+    """Drop the local stack's targets of dead processes older than the TTL; return them."""
+    return sweep_expired(_directory(settings), settings.prometheus.dead_target_ttl_s, now)
+
+
+def list_scrape_targets(settings: Settings, now: float | None = None) -> list[TargetInfo]:
+    """The local stack's targets with owner, liveness and heartbeat age."""
+    return list_targets(_directory(settings), settings.prometheus.dead_target_ttl_s, now)

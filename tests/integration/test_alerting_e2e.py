@@ -6,8 +6,8 @@ The worker runs with spike windows of 5 s, no warm-up, a short grace and a 30 s 
 "quiet baseline" is a few windows long rather than minutes. Each run writes its own catalog whose
 two narratives have run-unique ids (the alert is grouped by narrative, so other workers scraped by
 the shared Prometheus cannot fire or mask it), and uses its own topics, index prefix, app id and
-metrics port. The worker registers its /metrics with Prometheus itself
-(`pipeline.worker.register_with_prometheus`), below the stack's state_dir.
+metrics port. The worker registers its /metrics with Prometheus itself when asked
+(``narrmon worker --register-with <the stack's file_sd directory>``, `pipeline.file_sd`).
 
 A quiet baseline for both narratives fires nothing; a burst from many distinct authors for one of
 them fires `NarrativeSpike` for that narrative only, the spike is on the spikes topic and in the
@@ -189,7 +189,6 @@ def run(stack: Settings, es: Any, tmp_path: Path, unique_name: str) -> Iterator[
                     "commit_interval_s": 0.5,
                     "batch_size": 16,
                     "batch_within_s": 0.2,
-                    "register_scrape_target": True,
                 }
             ),
             # Half a minute of half-life (6 windows), so the few quiet windows make a baseline.
@@ -301,7 +300,11 @@ def test_real_worker_burst_fires_narrative_spike_to_webhook_and_quiet_fires_noth
     settings = run.settings
     port = settings.worker.metrics_port
     instance = f'job="narrmon-worker",instance="127.0.0.1:{port}"'
-    worker = WorkerProcess(settings, tmp_path / "worker.log")
+    worker = WorkerProcess(
+        settings,
+        tmp_path / "worker.log",
+        register_with=StackLayout.of(settings).scrape_targets_dir,
+    )
     publisher: Publisher | None = None
     try:
         worker.start()

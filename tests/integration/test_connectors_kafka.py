@@ -231,6 +231,7 @@ def test_cli_ingest_metrics_port_is_scraped_by_prometheus(
         "ingest", "jsonl", str(path), "--source", source, "--speed", "original",
         "--topic", posts_topic, "--dead-letter-topic", dlq_topic,
         "--no-progress", "--metrics-port", "0",
+        "--register-with", str(StackLayout.of(stack).scrape_targets_dir),
     ]  # fmt: skip
     proc = subprocess.Popen(
         command,

@@ -66,7 +66,6 @@ def scenario_settings(base: Settings, tmp: Path) -> Settings:
                     "lag_interval_s": 0.5,
                     "batch_size": 8,
                     "max_post_chars": 2000,
-                    "register_scrape_target": False,
                 }
             ),
             "elasticsearch": base.elasticsearch.model_copy(update={"index_prefix": name}),

@@ -9,8 +9,9 @@ import pytest
 
 from connectors.article_parsing import parse_html_article, parse_text_article
 from connectors.articles import ArticleConnector, article_id
-from connectors.base import RawItem, RejectedRecord
+from connectors.base import RawItem
 from connectors.replay import replay
+from models.errors import InvalidRecord
 
 from .conftest import NOW, ListSink
 
@@ -110,7 +111,7 @@ def test_html_file_becomes_a_post(tmp_path: Path) -> None:
 )
 def test_bad_articles_are_rejected(data: bytes, reason: str) -> None:
     connector = ArticleConnector([], source="t", clock=lambda: NOW)
-    with pytest.raises(RejectedRecord) as caught:
+    with pytest.raises(InvalidRecord) as caught:
         connector.normalise(RawItem(data=data, origin="x.txt"))
     assert caught.value.reason == reason
 

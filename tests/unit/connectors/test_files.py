@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from connectors.base import RejectedRecord
 from connectors.csv_file import CsvConnector
 from connectors.jsonl import JsonlConnector
 from connectors.mapping import build_mapping
 from connectors.replay import replay
+from models.errors import InvalidRecord
 
 from .conftest import NOW, ListSink
 
@@ -102,5 +102,5 @@ def test_csv_rows_with_mapping_and_rejections(tmp_path: Path, sink: ListSink) ->
 def test_csv_connector_refuses_bytes_items() -> None:
     from connectors.base import RawItem
 
-    with pytest.raises(RejectedRecord):
+    with pytest.raises(InvalidRecord):
         CsvConnector([], source="c").normalise(RawItem(data=b"x", origin="o"))

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from connectors.base import RejectedRecord
 from connectors.mapping import DEFAULT_MAPPING, build_mapping
 from connectors.records import content_id, post_from_record
+from models.errors import InvalidRecord
 from models.records import RAW_MAX_BYTES
 
 from .conftest import NOW
@@ -118,7 +118,7 @@ def test_raw_is_dropped_but_flagged_when_too_big() -> None:
 def test_bad_records_are_rejected_with_a_reason(
     record: dict[str, Any], reason: str, detail: str
 ) -> None:
-    with pytest.raises(RejectedRecord) as caught:
+    with pytest.raises(InvalidRecord) as caught:
         make(record)
     assert caught.value.reason == reason
     assert detail in caught.value.detail

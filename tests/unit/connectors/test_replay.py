@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-from connectors.base import OversizePolicy, RawItem, RejectedRecord
+from connectors.base import OversizePolicy, RawItem
 from connectors.pacing import Pacer, Speed
 from connectors.replay import replay
+from models.errors import InvalidRecord
 from models.records import Post
 
 from .conftest import ListSink
@@ -32,7 +33,7 @@ class ScriptedConnector:
         assert isinstance(raw.data, bytes)
         kind, _, rest = raw.data.decode().partition(":")
         if kind == "reject":
-            raise RejectedRecord("schema_error", "scripted rejection")
+            raise InvalidRecord("schema_error", "scripted rejection")
         if kind == "crash":
             raise KeyError("boom")
         text, _, offset = rest.partition(":")

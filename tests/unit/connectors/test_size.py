@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from connectors.base import RejectedRecord
 from connectors.size import enforce_size, split_text
+from models.errors import InvalidRecord
 from models.records import Post
 
 
@@ -58,6 +58,6 @@ def test_enforce_size_split_and_reject() -> None:
     assert [p.id for p in parts] == ["web:abc#p0", "web:abc#p1", "web:abc#p2"]
     assert [p.text for p in parts] == ["para one", "para two", "para three"]
     assert all(p.part is not None and p.part.count == 3 for p in parts)
-    with pytest.raises(RejectedRecord) as caught:
+    with pytest.raises(InvalidRecord) as caught:
         enforce_size(long, 10, "reject")
     assert caught.value.reason == "oversized"

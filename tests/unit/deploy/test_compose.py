@@ -86,7 +86,6 @@ def test_narrmon_services_use_the_image_and_real_settings(service: str) -> None:
     assert spec["build"]["dockerfile"] == "Dockerfile"
     assert (COMPOSE_DIR / spec["build"]["context"] / "Dockerfile").is_file()
     env = spec["environment"]
-    assert env["NARRMON_WORKER__REGISTER_SCRAPE_TARGET"] == "false"
     assert [e for name in env if (e := settings_env_error(name))] == []
 
 

@@ -1,5 +1,6 @@
 """The Faust glue, run with `agent.test_context()` (no broker): hits in, a spike out through the
-spikes topic's ``send`` (recorded here: the broker-backed send is covered by the e2e test)."""
+spikes topic's ``send``, a record that is not a hit out through the dead-letter writer (both
+recorded here: the broker-backed sends are covered by the e2e test)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from typing import Any
 import faust
 from prometheus_client import CollectorRegistry
 
-from pipeline.metrics import SPIKES, Metrics
+from models.records import DeadLetter
+from pipeline.metrics import DEAD_LETTERED, SPIKES, Metrics
+from pipeline.runner import DeadLetterWriter
 from pipeline.settings import Settings, SpikeSettings
 from pipeline.spikes.agent import register
 from pipeline.spikes.records import Spike
@@ -20,8 +23,11 @@ class RecordingTopic:
     def __init__(self) -> None:
         self.sent: list[tuple[bytes, bytes]] = []
 
-    async def send(self, *, key: bytes, value: bytes) -> None:
+    async def send(self, *, key: bytes, value: bytes) -> asyncio.Future[None]:
         self.sent.append((key, value))
+        delivered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        delivered.set_result(None)
+        return delivered
 
 
 def test_agent_turns_a_burst_into_one_spike_event(make_hit: HitFactory) -> None:
@@ -32,11 +38,16 @@ def test_agent_turns_a_burst_into_one_spike_event(make_hit: HitFactory) -> None:
     async def index(spike: Spike) -> None:
         indexed.append(spike)
 
+    dead_letter_topic = RecordingTopic()
+
     async def scenario() -> tuple[list[Spike], bytes, dict[str, Any]]:
         app = faust.App("test-spikes", store="memory://", value_serializer="raw")
         hits = app.topic("hits", value_type=bytes, value_serializer="raw")
         spikes_topic = RecordingTopic()
-        processor = register(app, hits, spikes_topic, settings, metrics, index)
+        dead_letters = DeadLetterWriter(dead_letter_topic, metrics)
+        processor = register(
+            app, hits, spikes_topic, settings, metrics, index, dead_letters=dead_letters
+        )
         async with processor.agent.test_context() as agent:
             await agent.put(b"not a hit")
             for j in range(8):
@@ -57,3 +68,9 @@ def test_agent_turns_a_burst_into_one_spike_event(make_hit: HitFactory) -> None:
     labels = {"narrative": "n-vaccine-chips", "severity": "critical"}
     assert metrics.registry.get_sample_value(f"{SPIKES}_total", labels) == 1
     assert baselines["n-vaccine-chips"]["mean"] == 8.0
+    ((_key, letter),) = dead_letter_topic.sent
+    dead = DeadLetter.model_validate_json(letter)
+    assert (dead.reason, dead.source, dead.original()) == ("schema_error", "spikes", b"not a hit")
+    assert dead.original_topic == "hits"
+    labels = {"reason": "schema_error", "source": "spikes"}
+    assert metrics.registry.get_sample_value(f"{DEAD_LETTERED}_total", labels) == 1

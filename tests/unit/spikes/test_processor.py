@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from prometheus_client import CollectorRegistry
 
+from models.errors import InvalidRecord
 from pipeline.elastic.alerts import spike_document
 from pipeline.metrics import NARRATIVE_BASELINE, NARRATIVE_RATE, SPIKES, Metrics
 from pipeline.settings import SpikeSettings
@@ -55,13 +57,15 @@ def test_burst_is_published_indexed_and_counted(make_hit: HitFactory) -> None:
     assert document["window_start"].startswith("2025-03-01T12:03:00")
 
 
-def test_unparseable_records_are_skipped(make_hit: HitFactory) -> None:
+def test_unparseable_records_are_refused_and_not_counted(make_hit: HitFactory) -> None:
     async def publish(spike: Spike) -> None:
         raise AssertionError("nothing to publish")
 
     processor = SpikeProcessor(SETTINGS, Metrics(CollectorRegistry()), publish, None)
-    assert processor.on_hit(b"{not json") is None
-    assert processor.on_hit(b'{"id": "x"}') is None
+    for raw in (b"{not json", b'{"id": "x"}'):
+        with pytest.raises(InvalidRecord) as caught:
+            processor.on_hit(raw)
+        assert caught.value.reason == "schema_error"
     assert asyncio.run(processor.tick(at_minute(5))) == []
 
 

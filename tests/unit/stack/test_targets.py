@@ -15,18 +15,17 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import main
-from pipeline.settings import Settings
-from pipeline.stack import register_scrape_target, unregister_scrape_target
-from pipeline.stack.targets import (
-    _HEARTBEAT,
+from pipeline.file_sd import (
+    HEARTBEAT,
     Owner,
     is_expired,
-    list_scrape_targets,
     owner_alive,
     process_start_ticks,
-    sweep_expired_targets,
     target_file_content,
 )
+from pipeline.settings import Settings
+from pipeline.stack import register_scrape_target, unregister_scrape_target
+from pipeline.stack.targets import list_scrape_targets, sweep_expired_targets
 
 TTL = 600.0
 
@@ -82,13 +81,13 @@ def test_heartbeat_refreshes_registered_files_only(settings: Settings) -> None:
     path = register_scrape_target(settings, "narrmon-worker", "w", "127.0.0.1:1")
     old = time.time() - 300
     os.utime(path, (old, old))
-    _HEARTBEAT.beat()
+    HEARTBEAT.beat()
     assert time.time() - path.stat().st_mtime < 60
     path.unlink()  # swept by mistake while alive: the heartbeat re-creates it
-    _HEARTBEAT.beat()
+    HEARTBEAT.beat()
     assert path.exists()
     unregister_scrape_target(path)
-    _HEARTBEAT.beat()  # a heartbeat after a clean stop never brings the file back
+    HEARTBEAT.beat()  # a heartbeat after a clean stop never brings the file back
     assert not path.exists()
 
 

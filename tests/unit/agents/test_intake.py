@@ -1,4 +1,5 @@
-"""parse_post: every kind of bad record becomes a DeadLetter with the right reason."""
+"""parse_post: every kind of bad record raises InvalidRecord with the right reason, and its dead
+letter (built by the runner with `DeadLetter.of_invalid`) keeps the bytes and the origin."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import json
 
 import pytest
 
-from models.records import DeadLetter, Post
-from pipeline.agents.intake import RecordOrigin, parse_post
+from models.errors import InvalidRecord
+from models.records import DeadLetter, Post, RecordOrigin
+from pipeline.agents.intake import UNKNOWN_SOURCE, parse_post
 
 GOOD = {
     "id": "x:1",
@@ -20,6 +22,12 @@ GOOD = {
 
 def _raw(obj: object) -> bytes:
     return json.dumps(obj).encode()
+
+
+def _dead_letter(raw: bytes, origin: RecordOrigin | None = None) -> DeadLetter:
+    with pytest.raises(InvalidRecord) as caught:
+        parse_post(raw, max_post_chars=100)
+    return DeadLetter.of_invalid(raw, caught.value, origin or RecordOrigin(), source=UNKNOWN_SOURCE)
 
 
 def test_good_post_is_parsed_and_normalised() -> None:
@@ -37,6 +45,7 @@ def test_good_post_is_parsed_and_normalised() -> None:
         (_raw({**GOOD, "text": None}), "missing_text"),
         (_raw({k: v for k, v in GOOD.items() if k != "text"}), "missing_text"),
         (_raw({**GOOD, "text": " \t\n "}), "missing_text"),
+        (_raw({**GOOD, "text": ""}), "missing_text"),
         (_raw({**GOOD, "text": 42}), "schema_error"),
         (_raw({**GOOD, "created_at": "yesterday"}), "schema_error"),
         (_raw({**GOOD, "surprise": 1}), "schema_error"),
@@ -45,8 +54,8 @@ def test_good_post_is_parsed_and_normalised() -> None:
     ],
 )
 def test_bad_records_are_dead_lettered_with_their_reason(raw: bytes, reason: str) -> None:
-    origin = RecordOrigin("posts", 3, 42, "x:1")
-    dead = parse_post(raw, max_post_chars=100, origin=origin)
+    origin = RecordOrigin(topic="posts", partition=3, offset=42, key="x:1")
+    dead = _dead_letter(raw, origin)
     assert isinstance(dead, DeadLetter)
     assert dead.reason == reason
     assert dead.original() == raw
@@ -59,9 +68,14 @@ def test_bad_records_are_dead_lettered_with_their_reason(raw: bytes, reason: str
 
 
 def test_dead_letter_source_is_the_posts_declared_source_when_readable() -> None:
-    dead = parse_post(_raw({**GOOD, "text": None}), max_post_chars=100)
+    dead = _dead_letter(_raw({**GOOD, "text": None}))
     assert isinstance(dead, DeadLetter)
     assert dead.source == "test"
-    dead = parse_post(b"nope", max_post_chars=100)
+    dead = _dead_letter(b"nope")
     assert isinstance(dead, DeadLetter)
     assert dead.source == "unknown"
+
+
+def test_text_is_counted_after_normalisation_for_the_size_limit() -> None:
+    post = parse_post(_raw({**GOOD, "text": "a" + " " * 200 + "b"}), max_post_chars=100)
+    assert post.text == "a b"

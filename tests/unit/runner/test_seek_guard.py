@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from pipeline.agents.seek_guard import guard_recovery_seek, seek_with_flow_stopped
+from pipeline.runner.seek_guard import guard_recovery_seek, seek_with_flow_stopped
 
 
 class FakeConsumer:

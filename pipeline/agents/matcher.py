@@ -1,0 +1,69 @@
+"""Load the worker's one matcher from settings and warm it up (blocking; before consuming)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from models.matching import Matcher
+from pipeline.metrics import Metrics
+from pipeline.settings import Settings
+
+if TYPE_CHECKING:
+    from models.matching import MatcherConfig
+
+logger = logging.getLogger(__name__)
+
+
+def load_matcher(settings: Settings) -> Matcher:
+    """The matcher for ``settings.catalog.path`` / ``settings.model`` (not warmed up). Raises
+    ValueError without a catalog, OSError / ValueError for missing or mismatched files."""
+    from models.matching.matcher import load_matcher as load
+
+    if settings.catalog.path is None:
+        raise ValueError("no catalog: set NARRMON_CATALOG__PATH or pass --catalog")
+    if settings.model.threads:
+        import torch
+
+        # More intra-op threads than cores is much slower; Faust needs a core too.
+        torch.set_num_threads(settings.model.threads)
+    return load(
+        settings.catalog.path,
+        model_path=settings.model.path,
+        cache_dir=settings.cache_dir,
+        device=settings.model.device,
+        config=matcher_config(settings),
+    )
+
+
+def matcher_config(settings: Settings) -> MatcherConfig:
+    """`models.matching.MatcherConfig` from ``settings.matcher`` (loads the re-ranker weights
+    when `reranker` is set; raises OSError / ValueError for a missing or mismatched file)."""
+    from models.matching import MatcherConfig
+    from models.matching.rerank import Reranker
+
+    path = settings.matcher.reranker
+    return MatcherConfig(
+        threshold=settings.matcher.threshold,
+        top_k=settings.matcher.top_k,
+        reranker=Reranker.load(path) if path is not None else None,
+    )
+
+
+def warm_up(matcher: Matcher, metrics: Metrics) -> Matcher:
+    """Warm `matcher` up and publish the model and catalog info metrics; returns it. Blocking."""
+    matcher.warm_up()
+    narratives = matcher.narratives()
+    metrics.model.info({"id": matcher.model_id, "dims": str(matcher.dims)})
+    metrics.catalog.info({"version": matcher.catalog_version, "narratives": str(len(narratives))})
+    metrics.catalog_narratives.set(len(narratives))
+    for narrative in narratives:
+        metrics.prime_narrative(narrative.id, narrative.severity)
+    logger.info(
+        "matcher ready: model %s (%d dims), catalog %s (%d narratives)",
+        matcher.model_id,
+        matcher.dims,
+        matcher.catalog_version,
+        len(narratives),
+    )
+    return matcher

@@ -1,0 +1,95 @@
+"""The match step: post dates reach the matcher (re-ranker dates), hits and metrics come out."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry
+
+from models.matching.rerank import SHIPPED_CHECKTHAT
+from models.records import Hit, Match, NarrativeRef, Post, RecordOrigin
+from pipeline.agents.matcher import matcher_config
+from pipeline.agents.matching import MatchStep
+from pipeline.metrics import Metrics
+from pipeline.runner import Record
+from pipeline.settings import MatcherSettings, Settings
+from tests.factories import make_match, make_post
+
+
+@dataclass
+class _Result:
+    embedding: list[float]
+    matches: list[Match]
+    embed_seconds: float = 0.0
+    match_seconds: float = 0.0
+
+
+class RecordingMatcher:
+    model_id = "test/recording"
+    catalog_version = "v0"
+    dims = 2
+
+    def __init__(self, matches: dict[str, list[Match]] | None = None) -> None:
+        self.calls: list[tuple[list[str], list[dt.date | None] | None]] = []
+        self._matches = matches or {}
+
+    def warm_up(self) -> None:
+        return None
+
+    def narratives(self) -> list[NarrativeRef]:
+        return []
+
+    def match(
+        self, texts: Sequence[str], dates: Sequence[dt.date | None] | None = None
+    ) -> list[_Result]:
+        self.calls.append((list(texts), None if dates is None else list(dates)))
+        return [_Result([0.5, 0.5], self._matches.get(t, []), 0.01, 0.002) for t in texts]
+
+
+def _post(pid: str, created: str) -> Post:
+    return Post(id=pid, platform="x", source="test", text=f"post {pid}", created_at=created)
+
+
+def _records(posts: list[Post]) -> list[Record[Post]]:
+    return [
+        Record(p, p.model_dump_json().encode(), RecordOrigin(offset=i)) for i, p in enumerate(posts)
+    ]
+
+
+def test_post_dates_reach_the_matcher() -> None:
+    matcher = RecordingMatcher()
+    step = MatchStep(matcher, Metrics(CollectorRegistry()), ThreadPoolExecutor(1))
+    posts = [_post("1", "2024-11-06T23:59:00Z"), _post("2", "2020-03-01T00:00:00Z")]
+    asyncio.run(step.match(posts))
+    assert matcher.calls == [(["post 1", "post 2"], [dt.date(2024, 11, 6), dt.date(2020, 3, 1)])]
+
+
+def test_step_emits_one_hit_per_match_keyed_by_hit_id_and_counts() -> None:
+    metrics = Metrics(CollectorRegistry())
+    posts = [make_post(1, text="bad"), make_post(2, text="fine")]
+    matcher = RecordingMatcher({"bad": [make_match("a"), make_match("b")]})
+    result = asyncio.run(MatchStep(matcher, metrics, ThreadPoolExecutor(1))(_records(posts)))
+    assert [o.key for o in result.outputs] == [b"x:1:a", b"x:1:b"]
+    assert Hit.model_validate_json(result.outputs[0].value).post == posts[0]
+    assert result.refused == ()
+    get = metrics.registry.get_sample_value
+    assert get("narrmon_posts_processed_total", {"platform": "x", "outcome": "hit"}) == 1
+    assert get("narrmon_posts_processed_total", {"platform": "x", "outcome": "no_hit"}) == 1
+    assert get("narrmon_batch_size_sum") == 2
+    # typed per-post timings, summed over the batch
+    assert get("narrmon_embed_seconds_sum") == 0.02
+    assert get("narrmon_match_seconds_sum") == 0.004
+
+
+def test_reranker_setting_is_opt_in_and_reaches_the_matcher_config(tmp_path: Path) -> None:
+    assert Settings().matcher.reranker is None
+    assert matcher_config(Settings()).reranker is None
+    settings = Settings(matcher=MatcherSettings(reranker=SHIPPED_CHECKTHAT, threshold=0.7))
+    config = matcher_config(settings)
+    assert config.reranker is not None and config.reranker.depth > 0
+    assert config.threshold == 0.7
