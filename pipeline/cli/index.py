@@ -24,20 +24,29 @@ def ensure(dims: int) -> None:
 
 
 @index.command()
-def info() -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def info(as_json: bool) -> None:
     """Show the template and backing indices with their mapping versions."""
+    import dataclasses
+    import json
+
     from rich.console import Console
     from rich.table import Table
 
     from pipeline.api.server import es_client
+    from pipeline.cli.context import load_settings
     from pipeline.index.migrate import index_info
-    from pipeline.settings import Settings
 
-    settings = Settings.load()
+    settings = load_settings()
     found = index_info(es_client(settings), settings)
+    if as_json:
+        body = {"elasticsearch": settings.elasticsearch.endpoint, **dataclasses.asdict(found)}
+        click.echo(json.dumps(body, indent=2))
+        return
     console = Console()
     console.print(
-        f"write alias [bold]{found.write_alias}[/], read alias [bold]{found.read_alias}[/], "
+        f"write alias [bold]{found.write_alias}[/], read alias [bold]{found.read_alias}[/] "
+        f"at {settings.elasticsearch.endpoint}, "
         f"ILM: {'yes' if found.ilm else 'no (monthly indices)'}"
     )
     console.print(
