@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from models.records import Author, Explanation, Hit, NarrativeRef, Post, Scores, Severity, Stance
+from models.records import (
+    Author,
+    Engagement,
+    Explanation,
+    Hit,
+    NarrativeRef,
+    Post,
+    Scores,
+    Severity,
+    Stance,
+)
 
 WHEN = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -24,17 +34,21 @@ def make_hit(
     created_at: datetime = WHEN,
     score: float = 0.7,
     exemplar: str = "Voting machines flipped votes",
+    followers: int | None = None,
+    likes: int | None = None,
+    views: int | None = None,
 ) -> Hit:
     post = Post(
         id=post_id,
         platform=platform,
         source="jetstream",
-        author=Author(handle=handle),
+        author=Author(handle=handle, followers=followers),
         text=text,
         url=url,
         created_at=created_at,
         language="en",
         raw={"anything": {"nested": [1, 2]}},
+        engagement=Engagement(likes=likes, views=views),
     )
     narrative = NarrativeRef(
         id=narrative_id, title=narrative_title, severity=severity, verdict="false"
