@@ -176,7 +176,7 @@ def check_narratives(filters: HitFilters, known: Collection[str]) -> None:
     if unknown:
         raise ParamError(
             "narrative",
-            f"unknown narrative {unknown[0]!r} (not in the catalog; see /api/narratives)",
+            f"unknown narrative {unknown[0]!r}: not in the catalog",
         )
 
 

@@ -132,10 +132,12 @@ def _print_narrative(n: Narrative) -> None:
             return []
         return [Text(title, style="bold"), *(Padding(Text(line), (0, 0, 0, 2)) for line in lines)]
 
+    from pipeline.cli.hit_text import render_lines
+
     checks = [f"{c.publisher}: {c.url}" if c.publisher else str(c.url) for c in n.fact_checks]
-    Console(highlight=False).print(
+    block = (
+        n.id,
         Group(
-            Text(n.id, style="bold"),
             Padding(Text(n.title), (0, 0, 0, 2)),
             Padding(Text(f"{n.severity} · {n.verdict} · {n.status}"), (0, 0, 0, 2)),
             *section("summary", [n.summary] if n.summary else []),
@@ -144,8 +146,9 @@ def _print_narrative(n: Narrative) -> None:
             *section("counter-exemplars", [f"- {e}" for e in n.counter_exemplars]),
             *section("keywords", [", ".join(n.keywords)] if n.keywords else []),
             *section("fact checks", checks),
-        )
+        ),
     )
+    click.echo("\n".join(render_lines(Console(highlight=False), block)))
 
 
 @catalog.command(name="import")

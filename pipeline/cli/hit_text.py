@@ -13,7 +13,7 @@ import html
 import re
 from typing import Any
 
-from rich.console import Group, RenderableType
+from rich.console import Console, Group, RenderableType
 from rich.padding import Padding
 from rich.text import Text
 
@@ -58,9 +58,19 @@ def _indented(renderable: RenderableType) -> Padding:
     return Padding(renderable, (0, 0, 0, INDENT))
 
 
+def render_lines(console: Console, block: tuple[str, Group]) -> list[str]:
+    """The lines `console` would print for a `hit_block`/`hit_detail` (styled when it is a
+    terminal), the id never wrapped and no line padded with trailing blanks. Prints nothing."""
+    hit_id, body = block
+    with console.capture() as captured:
+        console.print(hit_id, style="bold", soft_wrap=True, markup=False)
+        console.print(body)
+    return [line.rstrip() for line in captured.get().splitlines()]
+
+
 def hit_block(hit: dict[str, Any]) -> tuple[str, Group]:
     """One search result (API shape): its id (print it with ``soft_wrap=True`` so it is never
-    cut), then when/where/who/reach, narrative/stance/score/review and the text (highlights, or
+    cut), then when/where/who, reach, narrative/stance/score/review and the text (highlights, or
     the post text), indented."""
     f = hit["fields"]
     author = f.get("post.author.handle")
@@ -68,8 +78,10 @@ def hit_block(hit: dict[str, Any]) -> tuple[str, Group]:
     score = f.get("scores.combined")
     fragments = (hit.get("highlight") or {}).get("post.text")
     body = highlighted(fragments) if fragments else Text(f.get("post.text") or "")
+    figures = reach(f)
     return hit["id"], Group(
-        _indented(Text(_line(when, f.get("post.platform"), author and f"@{author}", reach(f)))),
+        _indented(Text(_line(when, f.get("post.platform"), author and f"@{author}"))),
+        *([_indented(Text(figures))] if figures else []),
         _indented(
             Text(
                 _line(

@@ -90,7 +90,7 @@ def search(
     from rich.console import Console
 
     from pipeline.api.params import build_filters, check_narratives
-    from pipeline.cli.hit_text import hit_block
+    from pipeline.cli.hit_text import hit_block, render_lines
 
     service = _service()
     filters = _fail_on_service_errors(
@@ -121,10 +121,7 @@ def search(
         return
     console = Console(highlight=False)
     for hit in result["hits"]:
-        hit_id, block = hit_block(hit)
-        console.print(hit_id, style="bold", soft_wrap=True, markup=False)
-        console.print(block)
-        console.print()
+        click.echo("\n".join(render_lines(console, hit_block(hit))) + "\n")
     shown = len(result["hits"])
     plus = "+" if result.get("total_relation") == "gte" else ""
     more = ", more with --size or narrower filters" if result["next"] else ""
@@ -146,17 +143,14 @@ def show(hit_id: str, as_json: bool) -> None:
     """One hit with its explanation and review history (HIT_ID as printed by search)."""
     from rich.console import Console
 
-    from pipeline.cli.hit_text import hit_detail
+    from pipeline.cli.hit_text import hit_detail, render_lines
 
     service = _service()
     detail = _fail_on_service_errors(lambda: service.get_hit(hit_id))
     if as_json:
         _dump(detail)
         return
-    hit_id, block = hit_detail(detail)
-    console = Console(highlight=False)
-    console.print(hit_id, style="bold", soft_wrap=True, markup=False)
-    console.print(block)
+    click.echo("\n".join(render_lines(Console(highlight=False), hit_detail(detail))))
 
 
 @hits.command("review")

@@ -215,6 +215,15 @@ def test_token_state_and_the_debunk_label(
         "title", "Reviews need the API token: open the Reviewer menu, top right"
     )
 
+    # A 401 (no token reached the server, e.g. a proxy dropped it) says where the token goes.
+    message = page.evaluate(
+        "async () => { const m = await import('/static/api.js');"
+        " try { await m.api('/api/hits/x/review', {method: 'POST'}); }"
+        " catch (e) { return e.message; } }"
+    )
+    assert message.startswith("401: no API token was sent")
+    assert "under the Reviewer menu, top right" in message
+
     page.click(".auth summary")
     page.fill("[data-testid=token]", "wrong")
     expect(page.locator("[data-testid=token-state]")).to_contain_text("token set")

@@ -14,18 +14,15 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from pipeline.cli import main
-from pipeline.cli.hit_text import highlighted, hit_block, hit_detail
+from pipeline.cli.hit_text import highlighted, hit_block, hit_detail, render_lines
 
 LONG_ID = "bluesky:at://did:plc:abcdefghijklmnopqrstuvwx/app.bsky.feed.post/3lapzcjf7u6ne:n-rigged"
 
 
 def render(block: tuple[str, Any], width: int) -> list[str]:
-    """What the CLI prints for `block` at `width` columns."""
-    out = io.StringIO()
-    console = Console(file=out, width=width, color_system=None, highlight=False)
-    console.print(block[0], soft_wrap=True, markup=False)
-    console.print(block[1])
-    return out.getvalue().splitlines()
+    """What the CLI prints for `block` at `width` columns (not a terminal: no styles)."""
+    console = Console(file=io.StringIO(), width=width, color_system=None, highlight=False)
+    return render_lines(console, block)
 
 
 def api_hit() -> dict[str, Any]:
@@ -71,8 +68,9 @@ def test_search_result_fits_the_width_with_the_full_id(width: int) -> None:
     assert "&#x27;" not in body and "&lt;" not in body
     assert "1,954 followers · 10 likes · 6,391 views" in body
     assert "n-rigged · high · promotes · score 0.91 · unreviewed" in body
+    assert all(line == line.rstrip() for line in lines), "no trailing blanks"
     # words are never split one per line: most lines carry several words
-    text_lines = [line for line in lines[3:] if line.strip()]
+    text_lines = [line for line in lines[4:] if line.strip()]
     assert all(len(line.split()) > 2 for line in text_lines[:-1]), text_lines
 
 
