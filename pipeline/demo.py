@@ -236,7 +236,7 @@ def run_demo(
         alias = hits_alias(settings)
         from_index = index_summary(settings, alias)
         if keep_running:
-            handoff = write_handoff(settings)
+            handoff = write_handoff(settings, worker.proc.pid if worker.proc else None)
     finally:
         if not keep_running:
             worker.stop()

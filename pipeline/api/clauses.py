@@ -27,6 +27,7 @@ FILTER_FIELDS: dict[str, str] = {
     "author": "post.author.handle",
     "domain": "domain",
     "language": "post.language",
+    "post": "post.id",
 }
 TIME_FIELD = "post.created_at"
 SCORE_FIELD = "scores.combined"

@@ -10,12 +10,12 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, get_args
 
-SortOrder = Literal["relevance", "newest", "oldest", "score"]
+SortOrder = Literal["relevance", "newest", "oldest", "score", "followers", "likes", "views"]
 SORT_ORDERS: tuple[str, ...] = get_args(SortOrder)
 Interval = Literal["hour", "day"]
 
@@ -23,6 +23,19 @@ _RELATIVE = re.compile(r"^\s*(\d{1,6})\s*(m|min|h|d|w)\s*$", re.IGNORECASE)
 _UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 MAX_QUERY_CHARS = 500
 MAX_FILTER_VALUES = 50
+MAX_SCORE = 1.0
+"""Combined scores are fused cosine and normalised BM25 scores: never above 1."""
+
+# The closed vocabularies of `models.records` (kept as literals here so this module stays cheap).
+STANCES = ("promotes", "debunks", "discusses")
+SEVERITIES = ("low", "medium", "high", "critical")
+VERDICTS = ("false", "misleading", "unproven", "harmful")
+# Open vocabularies still have a shape: narrative ids are catalog slugs, platforms short names.
+_FORMATS: dict[str, tuple[re.Pattern[str], str]] = {
+    "narrative": (re.compile(r"^[a-z0-9][a-z0-9._-]{0,199}$"), "a narrative id (catalog slug)"),
+    "platform": (re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"), "a platform name"),
+    "language": (re.compile(r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})?$"), "a language code"),
+}
 
 
 class ParamError(ValueError):
@@ -81,6 +94,7 @@ class HitFilters:
     domain: tuple[str, ...] = ()
     language: tuple[str, ...] = ()
     review: tuple[str, ...] = ()
+    post: tuple[str, ...] = ()
     since: datetime | None = None
     until: datetime | None = None
     min_score: float | None = None
@@ -90,8 +104,8 @@ class HitFilters:
             raise ParamError("q", f"at most {MAX_QUERY_CHARS} characters")
         if self.since and self.until and self.since > self.until:
             raise ParamError("since", "is after until")
-        if self.min_score is not None and not 0.0 <= self.min_score <= 10.0:
-            raise ParamError("min_score", "must be between 0 and 10")
+        if self.min_score is not None and not 0.0 <= self.min_score <= MAX_SCORE:
+            raise ParamError("min_score", f"must be between 0 and {MAX_SCORE:g}")
 
 
 def build_filters(
@@ -106,35 +120,64 @@ def build_filters(
     domain: Iterable[str] | None = None,
     language: Iterable[str] | None = None,
     review: Iterable[str] | None = None,
+    post: Iterable[str] | None = None,
     since: str | None = None,
     until: str | None = None,
     min_score: float | None = None,
     now: datetime | None = None,
 ) -> HitFilters:
-    """`HitFilters` from raw request values. Raises `ParamError`."""
+    """`HitFilters` from raw request values. Closed vocabularies (stance, severity, verdict,
+    review) must be one of their values, open ones (narrative, platform, language) must have their
+    shape; whether a narrative id is in the catalog is `check_narratives`'s job. Raises
+    `ParamError`."""
     from pipeline.elastic.schema.mapping import REVIEW_STATES
 
-    reviews = split_values(review, "review")
-    for state in reviews:
-        if state not in REVIEW_STATES:
-            raise ParamError(
-                "review", f"unknown state {state!r} (one of {', '.join(REVIEW_STATES)})"
-            )
     return HitFilters(
         q=(q.strip() or None) if q else None,
-        narrative=split_values(narrative, "narrative"),
-        platform=split_values(platform, "platform"),
-        stance=split_values(stance, "stance"),
-        severity=split_values(severity, "severity"),
-        verdict=split_values(verdict, "verdict"),
+        narrative=_shaped(narrative, "narrative"),
+        platform=_shaped(platform, "platform"),
+        stance=_one_of(stance, "stance", STANCES),
+        severity=_one_of(severity, "severity", SEVERITIES),
+        verdict=_one_of(verdict, "verdict", VERDICTS),
         author=split_values(author, "author"),
         domain=split_values(domain, "domain"),
-        language=split_values(language, "language"),
-        review=reviews,
+        language=_shaped(language, "language"),
+        review=_one_of(review, "review", REVIEW_STATES),
+        post=split_values(post, "post"),
         since=parse_time(since, "since", now) if since else None,
         until=parse_time(until, "until", now) if until else None,
         min_score=min_score,
     )
+
+
+def _one_of(
+    values: Iterable[str] | None, parameter: str, allowed: tuple[str, ...]
+) -> tuple[str, ...]:
+    found = split_values(values, parameter)
+    for value in found:
+        if value not in allowed:
+            raise ParamError(parameter, f"unknown value {value!r} (one of {', '.join(allowed)})")
+    return found
+
+
+def _shaped(values: Iterable[str] | None, parameter: str) -> tuple[str, ...]:
+    pattern, what = _FORMATS[parameter]
+    found = split_values(values, parameter)
+    for value in found:
+        if not pattern.match(value):
+            raise ParamError(parameter, f"{value!r} is not {what}")
+    return found
+
+
+def check_narratives(filters: HitFilters, known: Collection[str]) -> None:
+    """Raise `ParamError` naming ``narrative`` when a filtered narrative id is not in `known`
+    (the loaded catalog's ids): a typo would otherwise look like a narrative with no hits."""
+    unknown = [n for n in filters.narrative if n not in known]
+    if unknown:
+        raise ParamError(
+            "narrative",
+            f"unknown narrative {unknown[0]!r}: not in the catalog",
+        )
 
 
 def encode_cursor(sort: str, values: list[Any]) -> str:

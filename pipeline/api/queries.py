@@ -21,6 +21,10 @@ SORTS: dict[str, list[dict[str, Any]]] = {
     "newest": [{TIME_FIELD: "desc"}, {"id": "asc"}],
     "oldest": [{TIME_FIELD: "asc"}, {"id": "asc"}],
     "score": [{SCORE_FIELD: "desc"}, {"id": "asc"}],
+    # Reach, largest first; posts without the figure last, newest first among equals.
+    "followers": [{"post.author.followers": "desc"}, {TIME_FIELD: "desc"}, {"id": "asc"}],
+    "likes": [{"post.engagement.likes": "desc"}, {TIME_FIELD: "desc"}, {"id": "asc"}],
+    "views": [{"post.engagement.views": "desc"}, {TIME_FIELD: "desc"}, {"id": "asc"}],
 }
 
 

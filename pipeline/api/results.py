@@ -27,6 +27,11 @@ LIST_FIELDS = (
     "matched_at",
     "review.state",
     "review.reviewer",
+    # reach, last so the CSV export's earlier columns keep their positions
+    "post.author.followers",
+    "post.engagement.likes",
+    "post.engagement.reposts",
+    "post.engagement.views",
 )
 
 

@@ -11,13 +11,17 @@ import json
 import logging
 import threading
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, get_args
 
 from pydantic import BaseModel, ConfigDict
 
 logger = logging.getLogger(__name__)
 
-ReviewLabel = Literal["confirmed", "false_positive", "needs_context"]
+ReviewLabel = Literal["confirmed", "false_positive", "needs_context", "correct_no_action"]
+"""What a reviewer can say about a hit; ``correct_no_action``: the match is right but nothing
+needs doing (typically a post that debunks the narrative). Same values as
+`pipeline.elastic.schema.mapping.REVIEW_LABELS` (a unit test keeps them equal)."""
+REVIEW_LABELS: tuple[str, ...] = get_args(ReviewLabel)
 
 
 class ReviewEvent(BaseModel):

@@ -118,7 +118,7 @@ def alerts() -> None:
 @click.option(
     "--sweep-targets",
     is_flag=True,
-    help="Also drop expired scrape targets every 30 s (what `narrmon stack up` runs).",
+    help="Also drop expired scrape targets every 30 s (what narrmon stack up runs).",
 )
 def listen(
     host: str | None, port: int | None, as_json: bool, record: Path | None, sweep_targets: bool

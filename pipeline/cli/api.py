@@ -23,8 +23,9 @@ _STYLE = {"error": "red", "warning": "yellow", "info": None}
 def api(host: str | None, port: int | None, write_openapi: bool) -> None:
     """Serve the analyst search API and web UI on http://HOST:PORT/.
 
-    Configure it like every command (NARRMON_* variables, or NARRMON_ENV_FILE=<dotenv>, e.g. the
-    one `narrmon demo --keep-running` writes). Set NARRMON_API__TOKEN to enable reviews.
+    Configure it like every command (NARRMON_* variables, or NARRMON_ENV_FILE=<dotenv>). While a
+    demo kept running by narrmon demo --keep-running is alive, it serves that demo's data unless
+    told otherwise. Set NARRMON_API__TOKEN to enable reviews.
     """
     if write_openapi:
         from pipeline.api.openapi import SPEC_PATH, generate
@@ -34,9 +35,9 @@ def api(host: str | None, port: int | None, write_openapi: bool) -> None:
         return
     from pipeline.api.server import build_service, serve
     from pipeline.api.startup import preflight
-    from pipeline.settings import Settings
+    from pipeline.cli.context import load_settings
 
-    settings = Settings.load()
+    settings = load_settings()
     service = build_service(settings)
     findings = preflight(settings, service)
     for finding in findings:

@@ -1,40 +1,68 @@
-"""`narrmon catalog`: validate, list, show and import narrative catalogs."""
+"""`narrmon catalog`: validate, list, show and import narrative catalogs.
+
+Every reading command takes the catalog the same way: ``--catalog PATH`` (or a trailing PATH
+argument), else ``NARRMON_CATALOG__PATH``, else the running demo's catalog, else the bundled
+example catalog; and says on stderr which one it read.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 if TYPE_CHECKING:
-    from models.catalog import Catalog
+    from models.catalog import Catalog, Narrative
 
 _PATH = click.Path(exists=True, path_type=Path)
+_CATALOG = click.option(
+    "--catalog",
+    "catalog_option",
+    type=_PATH,
+    default=None,
+    help="Catalog file or folder (default: NARRMON_CATALOG__PATH, else the bundled example).",
+)
+_JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 
-def _catalog_path(path: Path | None) -> Path:
-    if path is not None:
-        return path
-    from pipeline.settings import Settings
+def _catalog_path(path: Path | None, option: Path | None) -> Path:
+    if path is not None and option is not None and path != option:
+        raise click.UsageError("give the catalog once: PATH or --catalog, not both")
+    chosen = path or option
+    if chosen is not None:
+        return chosen
+    from pipeline.cli.context import catalog_path, load_settings
 
-    configured = Settings.load().catalog.path
-    if configured is None:
-        raise click.UsageError("give a catalog PATH or set NARRMON_CATALOG__PATH")
-    return configured
+    return catalog_path(load_settings(announce=False))
 
 
-def _load(path: Path | None) -> Catalog:
+def _load(path: Path | None, option: Path | None, announce: bool = True) -> Catalog:
     from models.catalog import CatalogError, load_catalog
 
+    chosen = _catalog_path(path, option)
     try:
-        return load_catalog(_catalog_path(path))
+        loaded = load_catalog(chosen)
     except CatalogError as exc:
         for problem in exc.problems:
             click.echo(problem, err=True)
         sys.exit(1)
+    if announce:
+        click.echo(f"catalog {loaded.name} (version {loaded.version}) from {chosen}", err=True)
+    return loaded
+
+
+def _summary(n: Narrative) -> dict[str, Any]:
+    return {
+        "id": n.id,
+        "title": n.title,
+        "severity": n.severity,
+        "verdict": n.verdict,
+        "status": n.status,
+        "exemplars": len(n.exemplars),
+    }
 
 
 @click.group()
@@ -44,9 +72,10 @@ def catalog() -> None:
 
 @catalog.command()
 @click.argument("path", type=_PATH, required=False)
-def validate(path: Path | None) -> None:
+@_CATALOG
+def validate(path: Path | None, catalog_option: Path | None) -> None:
     """Check a catalog (file or folder); print file:line: field: problem for each error."""
-    loaded = _load(path)
+    loaded = _load(path, catalog_option, announce=False)
     click.echo(
         f"ok: {loaded.name}: {len(loaded.narratives)} narratives "
         f"({len(loaded.active)} active), version {loaded.version}"
@@ -55,25 +84,70 @@ def validate(path: Path | None) -> None:
 
 @catalog.command(name="list")
 @click.argument("path", type=_PATH, required=False)
+@_CATALOG
 @click.option("--all", "show_all", is_flag=True, help="Include retired narratives.")
-def list_(path: Path | None, show_all: bool) -> None:
-    """One line per narrative: id, severity, verdict, exemplar count, title."""
-    loaded = _load(path)
-    for n in loaded.narratives if show_all else loaded.active:
+@_JSON
+def list_(path: Path | None, catalog_option: Path | None, show_all: bool, as_json: bool) -> None:
+    """One line per narrative: id, severity, verdict, exemplar count, title (tab-separated)."""
+    loaded = _load(path, catalog_option)
+    narratives = loaded.narratives if show_all else loaded.active
+    if as_json:
+        body = {
+            "catalog": loaded.name,
+            "version": loaded.version,
+            "narratives": [_summary(n) for n in narratives],
+        }
+        click.echo(json.dumps(body, indent=2, ensure_ascii=False))
+        return
+    for n in narratives:
         click.echo(f"{n.id}\t{n.severity}\t{n.verdict}\t{len(n.exemplars)}\t{n.title}")
 
 
 @catalog.command()
 @click.argument("narrative_id")
 @click.argument("path", type=_PATH, required=False)
-def show(narrative_id: str, path: Path | None) -> None:
-    """Print one narrative as JSON."""
-    loaded = _load(path)
+@_CATALOG
+@_JSON
+def show(narrative_id: str, path: Path | None, catalog_option: Path | None, as_json: bool) -> None:
+    """One narrative (NARRATIVE_ID as listed by narrmon catalog list)."""
+    loaded = _load(path, catalog_option)
     try:
         narrative = loaded.get(narrative_id)
     except KeyError:
         raise click.ClickException(f"no narrative {narrative_id!r} in {loaded.name}") from None
-    click.echo(json.dumps(narrative.model_dump(mode="json"), indent=2, ensure_ascii=False))
+    if as_json:
+        click.echo(json.dumps(narrative.model_dump(mode="json"), indent=2, ensure_ascii=False))
+        return
+    _print_narrative(narrative)
+
+
+def _print_narrative(n: Narrative) -> None:
+    from rich.console import Console, Group
+    from rich.padding import Padding
+    from rich.text import Text
+
+    def section(title: str, lines: list[str]) -> list[Any]:
+        if not lines:
+            return []
+        return [Text(title, style="bold"), *(Padding(Text(line), (0, 0, 0, 2)) for line in lines)]
+
+    from pipeline.cli.hit_text import render_lines
+
+    checks = [f"{c.publisher}: {c.url}" if c.publisher else str(c.url) for c in n.fact_checks]
+    block = (
+        n.id,
+        Group(
+            Padding(Text(n.title), (0, 0, 0, 2)),
+            Padding(Text(f"{n.severity} · {n.verdict} · {n.status}"), (0, 0, 0, 2)),
+            *section("summary", [n.summary] if n.summary else []),
+            *section("why tracked", [n.why_tracked] if n.why_tracked else []),
+            *section("exemplars", [f"- {e}" for e in n.exemplars]),
+            *section("counter-exemplars", [f"- {e}" for e in n.counter_exemplars]),
+            *section("keywords", [", ".join(n.keywords)] if n.keywords else []),
+            *section("fact checks", checks),
+        ),
+    )
+    click.echo("\n".join(render_lines(Console(highlight=False), block)))
 
 
 @catalog.command(name="import")

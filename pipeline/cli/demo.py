@@ -31,14 +31,25 @@ import click
     help="Replay pace of the demo posts: 'max' (a burst: latency includes queueing), "
     "'original', or 'Nx' (e.g. 120x replays the 90-minute stream in 45 s: steady-state latency).",
 )
-def demo(as_json: bool, keep_running: bool, timeout_s: float, speed: str) -> None:
+@click.option(
+    "--stop",
+    is_flag=True,
+    help="Stop the worker of a demo left running by --keep-running, and exit.",
+)
+def demo(as_json: bool, keep_running: bool, timeout_s: float, speed: str, stop: bool) -> None:
     """Replay the bundled demo stream through connectors, worker and index; summarise.
 
     Each run uses fresh topics, consumer group and index, so the counts are exact. By default
-    it stops the worker, and the stack if the demo started it."""
+    it stops the worker, and the stack if the demo started it. With --keep-running the worker
+    stays up and the search, hits, catalog, index info and api commands use the run's data
+    until narrmon demo --stop."""
     from connectors.pacing import parse_speed
     from pipeline.demo import DemoError, run_demo
     from pipeline.settings import Settings
+
+    if stop:
+        _stop(Settings.load())
+        return
 
     try:
         parse_speed(speed)
@@ -55,6 +66,19 @@ def demo(as_json: bool, keep_running: bool, timeout_s: float, speed: str) -> Non
         click.echo(json.dumps(summary, sort_keys=True))
     else:
         _print(summary)
+
+
+def _stop(settings: Any) -> None:
+    from pipeline.demo_session import stop_demo
+
+    stopped = stop_demo(settings.state_dir)
+    if stopped is None:
+        click.echo("no demo is running")
+        return
+    click.echo(
+        f"stopped demo worker {stopped.worker_pid}; its index ({stopped.index_prefix}-*) stays "
+        "until the next demo, the stack keeps running (narrmon stack down stops it)"
+    )
 
 
 def _print(s: dict[str, Any]) -> None:
@@ -80,7 +104,6 @@ def _print(s: dict[str, Any]) -> None:
     echo(f"  worker log        {s['worker_log']}")
     if s.get("handoff_env"):
         pid = s["worker_pid"]
-        echo(f"  worker pid        {pid} (still running: kill {pid} to stop it)")
-        echo("  explore           the analyst API and UI on this run's index:")
-        env = f"NARRMON_ENV_FILE={s['handoff_env']}"
-        echo(f"                    {env} NARRMON_API__TOKEN=... narrmon api")
+        echo(f"  worker pid        {pid} (still running: narrmon demo --stop stops it)")
+        echo("  explore           narrmon search, narrmon api (UI) use this run's data now;")
+        echo(f"                    other shells: NARRMON_ENV_FILE={s['handoff_env']}")

@@ -97,8 +97,9 @@ def claims(  # noqa: PLR0917 (click passes options positionally)
 
     With --finetune-queries/--finetune-qrels (a TRAIN split, never the one evaluated) the model is
     first fine-tuned on those pairs, or reused from the cache if it was built before. The
-    default fusion re-ranks with the shipped weights (`models.evaluation.rerank_train` builds them
-    from TRAIN); --rerank-queries/--rerank-qrels fit new ones for this model and catalog instead.
+    default fusion re-ranks with the shipped weights (python -m models.evaluation.rerank_train
+    builds them from TRAIN); --rerank-queries/--rerank-qrels fit new ones for this model and
+    catalog instead.
     """
     import dataclasses
 

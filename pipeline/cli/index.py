@@ -27,17 +27,21 @@ def ensure(dims: int) -> None:
 
 
 @index.command()
-def info() -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def info(as_json: bool) -> None:
     """Show the template and backing indices with their mapping versions."""
+    import dataclasses
+    import json
+
     from rich.console import Console
     from rich.table import Table
 
+    from pipeline.cli.context import load_settings
     from pipeline.elastic.client import BACKGROUND, make_client
     from pipeline.elastic.errors import ElasticError
     from pipeline.elastic.schema.migrate import index_info
-    from pipeline.settings import Settings
 
-    settings = Settings.load()
+    settings = load_settings()
     client = make_client(settings, BACKGROUND)
     try:
         found = index_info(client, settings)
@@ -45,9 +49,14 @@ def info() -> None:
         raise click.ClickException(str(exc)) from exc
     finally:
         client.close()
+    if as_json:
+        body = {"elasticsearch": settings.elasticsearch.endpoint, **dataclasses.asdict(found)}
+        click.echo(json.dumps(body, indent=2))
+        return
     console = Console()
     console.print(
-        f"write alias [bold]{found.write_alias}[/], read alias [bold]{found.read_alias}[/], "
+        f"write alias [bold]{found.write_alias}[/], read alias [bold]{found.read_alias}[/] "
+        f"at {settings.elasticsearch.endpoint}, "
         f"ILM: {'yes' if found.ilm else 'no (monthly indices)'}"
     )
     console.print(

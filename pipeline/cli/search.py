@@ -1,21 +1,31 @@
-"""``narrmon search`` and ``narrmon hits``: the analyst's terminal view, on the same `HitService`
-as the HTTP API (one code path for the logic; the CLI talks to Elasticsearch directly)."""
+"""`narrmon search` and `narrmon hits`: the analyst's terminal view, on the same `HitService`
+as the HTTP API (one code path for the logic; the CLI talks to Elasticsearch directly).
+
+Output is plain text that wraps at the terminal's width (80 columns when piped), with full hit
+ids; ``--json`` prints the API's JSON instead. Every command says which index it read.
+"""
 
 from __future__ import annotations
 
 import getpass
+import json
 from typing import Any
 
 import click
 
-LABELS = ("confirmed", "false_positive", "needs_context")
+from pipeline.api.params import SEVERITIES, SORT_ORDERS, STANCES, VERDICTS
+from pipeline.api.reviews import REVIEW_LABELS
+
+REVIEW_STATES = ("unreviewed", *REVIEW_LABELS)
+
+_JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON (the API's shape).")
 
 
 def _service() -> Any:
     from pipeline.api.server import build_service
-    from pipeline.settings import Settings
+    from pipeline.cli.context import load_settings
 
-    return build_service(Settings.load())
+    return build_service(load_settings())
 
 
 def _fail_on_service_errors(call: Any) -> Any:
@@ -31,21 +41,29 @@ def _fail_on_service_errors(call: Any) -> Any:
         raise click.ClickException(str(exc)) from exc
 
 
+def _where(service: Any) -> str:
+    return f"{service.read_index} at {service.settings.elasticsearch.endpoint}"
+
+
+def _dump(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True))
+
+
 @click.command()
 @click.argument("query", required=False)
 @click.option("--narrative", multiple=True, help="Narrative id (repeatable).")
 @click.option("--platform", multiple=True, help="Platform (repeatable).")
-@click.option("--stance", multiple=True, type=click.Choice(["promotes", "debunks", "discusses"]))
-@click.option("--severity", multiple=True, type=click.Choice(["low", "medium", "high", "critical"]))
+@click.option("--stance", multiple=True, type=click.Choice(STANCES))
+@click.option("--severity", multiple=True, type=click.Choice(SEVERITIES))
+@click.option("--verdict", multiple=True, type=click.Choice(VERDICTS))
 @click.option("--author", multiple=True, help="Author handle (repeatable).")
-@click.option("--review", multiple=True, help="Review state (repeatable).")
+@click.option("--review", multiple=True, type=click.Choice(REVIEW_STATES))
 @click.option("--since", help="ISO 8601 or relative (24h, 7d).")
 @click.option("--until", help="ISO 8601 or relative (24h, 7d).")
-@click.option("--min-score", type=float)
-@click.option(
-    "--sort", type=click.Choice(["relevance", "newest", "oldest", "score"]), default="relevance"
-)
+@click.option("--min-score", type=click.FloatRange(0, 1), help="Lowest combined score (0-1).")
+@click.option("--sort", type=click.Choice(SORT_ORDERS), default="relevance", show_default=True)
 @click.option("--size", type=click.IntRange(1, 100), default=20, show_default=True)
+@_JSON
 def search(
     *,
     query: str | None,
@@ -53,6 +71,7 @@ def search(
     platform: tuple[str, ...],
     stance: tuple[str, ...],
     severity: tuple[str, ...],
+    verdict: tuple[str, ...],
     author: tuple[str, ...],
     review: tuple[str, ...],
     since: str | None,
@@ -60,55 +79,57 @@ def search(
     min_score: float | None,
     sort: str,
     size: int,
+    as_json: bool,
 ) -> None:
-    """Search hits, e.g. ``narrmon search "rigged machines" --since 24h --platform bluesky``."""
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
+    """Search hits; QUERY uses the simple query syntax ("dead voters", -satire, rig*).
 
-    from pipeline.api.params import build_filters
+    \b
+    Examples:
+      narrmon search "rigged machines" --since 24h --platform bluesky
+      narrmon search --narrative ballot-mules-mass-fraud --sort likes
+    """
+    from rich.console import Console
+
+    from pipeline.api.params import build_filters, check_narratives
+    from pipeline.cli.hit_text import hit_block, render_lines
 
     service = _service()
-    result = _fail_on_service_errors(
-        lambda: service.search(
-            build_filters(
-                q=query,
-                narrative=narrative,
-                platform=platform,
-                stance=stance,
-                severity=severity,
-                author=author,
-                review=review,
-                since=since,
-                until=until,
-                min_score=min_score,
-            ),
-            sort,
-            size,
+    filters = _fail_on_service_errors(
+        lambda: build_filters(
+            q=query,
+            narrative=narrative,
+            platform=platform,
+            stance=stance,
+            severity=severity,
+            verdict=verdict,
+            author=author,
+            review=review,
+            since=since,
+            until=until,
+            min_score=min_score,
         )
     )
-    table = Table("when", "platform", "narrative", "sev", "stance", "score", "review", "text", "id")
+    if filters.narrative:
+        try:
+            known = {n.id for n in service.catalog().narratives}
+        except Exception as exc:  # the search still runs; it just cannot check the ids
+            click.echo(f"narrative ids not checked: the catalog does not load: {exc}", err=True)
+        else:
+            _fail_on_service_errors(lambda: check_narratives(filters, known))
+    result = _fail_on_service_errors(lambda: service.search(filters, sort, size))
+    if as_json:
+        _dump({"index": service.read_index, **result})
+        return
+    console = Console(highlight=False)
     for hit in result["hits"]:
-        f = hit["fields"]
-        fragments = hit["highlight"].get("post.text") or [f["post.text"] or ""]
-        text = Text.from_markup(
-            " … ".join(fragments).replace("<mark>", "[bold yellow]").replace("</mark>", "[/]")
-        )
-        table.add_row(
-            (f["post.created_at"] or "")[:16],
-            f["post.platform"],
-            f["narrative.id"],
-            f["narrative.severity"],
-            f["stance"] or "",
-            f"{f['scores.combined']:.2f}",
-            f["review.state"] or "unreviewed",
-            text,
-            hit["id"],
-        )
-    console = Console()
-    console.print(table)
-    more = " (more: narrow the filters or raise --size)" if result["next"] else ""
-    console.print(f"{result['total']} hits{more}")
+        click.echo("\n".join(render_lines(console, hit_block(hit))) + "\n")
+    shown = len(result["hits"])
+    plus = "+" if result.get("total_relation") == "gte" else ""
+    more = ", more with --size or narrower filters" if result["next"] else ""
+    console.print(
+        f"{result['total']}{plus} hits in {_where(service)} ({shown} shown{more})",
+        markup=False,
+    )
 
 
 @click.group()
@@ -118,47 +139,24 @@ def hits() -> None:
 
 @hits.command()
 @click.argument("hit_id")
-def show(hit_id: str) -> None:
-    """One hit with its explanation and review history."""
+@_JSON
+def show(hit_id: str, as_json: bool) -> None:
+    """One hit with its explanation and review history (HIT_ID as printed by search)."""
     from rich.console import Console
+
+    from pipeline.cli.hit_text import hit_detail, render_lines
 
     service = _service()
     detail = _fail_on_service_errors(lambda: service.get_hit(hit_id))
-    hit, review = detail["hit"], detail["review"]
-    explanation = hit.get("explanation") or {}
-    console = Console()
-    console.print(f"[bold]{detail['id']}[/] ({detail['index']})")
-    post = hit["post"]
-    author = (post.get("author") or {}).get("handle") or "?"
-    console.print(f"{post['platform']} · {author} · {post['created_at']} · {post.get('url') or ''}")
-    console.print(post["text"], markup=False)
-    narrative = hit["narrative"]
-    console.print(
-        f"\n[bold]narrative[/] {narrative['id']}: {narrative['title']} "
-        f"({narrative['severity']}, {narrative['verdict']}) stance: {hit.get('stance')}"
-    )
-    console.print("[bold]why flagged[/] " + (explanation.get("summary") or ""), markup=True)
-    console.print(
-        f"  exemplar: {explanation.get('best_exemplar')}\n"
-        f"  scores: fused {explanation.get('fused_score'):.3f} (dense "
-        f"{explanation.get('dense_score'):.3f}, lexical {explanation.get('lexical_score'):.3f}) "
-        f"threshold {explanation.get('threshold')}\n"
-        f"  keywords: {', '.join(explanation.get('keywords_matched') or []) or '-'}"
-        f"  stance evidence: {explanation.get('stance_evidence') or '-'}",
-        markup=False,
-    )
-    console.print(f"[bold]review[/] {review['state']} by {review['reviewer'] or '-'}")
-    for entry in detail["history"]:
-        console.print(
-            f"  {entry['at']} {entry['reviewer']}: {entry['before']['state']} -> "
-            f"{entry['after']['state']} {entry.get('note') or ''}",
-            markup=False,
-        )
+    if as_json:
+        _dump(detail)
+        return
+    click.echo("\n".join(render_lines(Console(highlight=False), hit_detail(detail))))
 
 
 @hits.command("review")
 @click.argument("hit_id")
-@click.option("--label", type=click.Choice(LABELS), required=True)
+@click.option("--label", type=click.Choice(REVIEW_LABELS), required=True)
 @click.option("--note", default=None)
 @click.option("--reviewer", default=None, help="Who reviews (default: the login name).")
 def review_hit(hit_id: str, label: str, note: str | None, reviewer: str | None) -> None:

@@ -64,7 +64,7 @@ def up(timeout_scale: float) -> None:
 
 @stack.command()
 def down() -> None:
-    """Stop the services `narrmon stack up` started (and nothing else)."""
+    """Stop the services narrmon stack up started (and nothing else)."""
     from pipeline.stack import StackError
     from pipeline.stack import down as stack_down
 

@@ -1,52 +1,21 @@
 """The analyst web UI in headless Chromium against the real Elasticsearch: search, filter, open
-the explanation drawer, review with the token, and see the audit entry. Saves screenshots under
-``test-artifacts/``.
-
-The hits carry fixed 4-dimensional vectors instead of model embeddings: this test is about the UI,
-which never needs the model (no /api/similar call).
-"""
+the explanation drawer, review with the token, and see the audit entry; load more, sort, min score
+and export. Saves screenshots under ``test-artifacts/``."""
 
 from __future__ import annotations
 
 import csv
-import socket
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from elasticsearch import Elasticsearch
 from playwright.sync_api import Page
-from pydantic import SecretStr
 
-from models.catalog import Catalog, Narrative
 from models.records import Hit
-from pipeline.api.app import create_app
-from pipeline.api.service import HitService
-from pipeline.elastic.schema import ensure_hits_index, names
-from pipeline.settings import Settings
-from tests.unit.elastic.hits import WHEN, index_hits, make_hit, seed_hits
+from tests.browser.conftest import ARTIFACTS, TOKEN, ServeUi
+from tests.unit.elastic.hits import WHEN, make_hit, seed_hits
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
-
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-TOKEN = "ui-s3cret"
-CATALOG = Catalog(
-    name="ui",
-    narratives=(
-        Narrative(id="n-rigged", title="Machines rigged", severity="high", exemplars=("x",)),
-        Narrative(id="n-dead-voters", title="Dead voters", exemplars=("y",)),
-    ),
-)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def filler_hits(count: int) -> list[Hit]:
@@ -68,82 +37,13 @@ def filler_hits(count: int) -> list[Hit]:
     ]
 
 
-@pytest.fixture
-def serve_ui(
-    es: Elasticsearch, settings: Settings, unique_name: str
-) -> Iterator[Callable[[list[Hit]], str]]:
-    """Index the given hits under a fresh prefix and serve the UI on them; returns the URL."""
-    import uvicorn
-
-    mine = settings.model_copy(
-        update={
-            "elasticsearch": settings.elasticsearch.model_copy(
-                update={"index_prefix": f"t-{unique_name}"}
-            ),
-            "api": settings.api.model_copy(update={"token": SecretStr(TOKEN)}),
-        }
-    )
-    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
-
-    def start(hits: list[Hit]) -> str:
-        alias = ensure_hits_index(es, mine, dims=4)
-        index_hits(es, alias, hits)
-        app = create_app(mine, HitService(es, mine, catalog_loader=lambda: CATALOG))
-        port = free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        servers.append((server, thread))
-        deadline = time.monotonic() + 15
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert server.started, "uvicorn did not start"
-        return f"http://127.0.0.1:{port}"
-
-    yield start
-    for server, thread in servers:
-        server.should_exit = True
-        thread.join(timeout=10)
-    es.options(ignore_status=404).indices.delete(
-        index=f"{names.prefix(mine)}-*", expand_wildcards="all"
-    )
-    es.options(ignore_status=404).indices.delete_index_template(name=names.hits_template_name(mine))
-
-
-@pytest.fixture
-def browser_page() -> Iterator[tuple[Page, list[str]]]:
-    """A 1280x900 headless Chromium page and the page errors it raised (asserted empty after)."""
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-            ],  # Playwright gives every launch a fresh temporary profile
-        )
-        page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        yield page, errors
-        browser.close()
-    assert errors == []
-
-
 def test_search_filter_explain_review_audit(
-    serve_ui: Callable[[list[Hit]], str], browser_page: tuple[Page, list[str]]
+    serve_ui: ServeUi, open_page: Callable[[int], Page]
 ) -> None:
     from playwright.sync_api import expect
 
     ui_url = serve_ui(seed_hits())
-    page, _ = browser_page
+    page = open_page(1280)
     page.goto(ui_url)
     hits = page.locator("[data-testid=hit]")
     expect(hits).to_have_count(6)
@@ -154,7 +54,7 @@ def test_search_filter_explain_review_audit(
     page.fill("[data-testid=q]", "flipped votes")
     page.click("[data-testid=search-button]")
     expect(hits).to_have_count(2)
-    expect(hits.first.locator("mark").first).to_have_text("flipped")
+    expect(page.locator("[data-testid=post]").first.locator("mark").first).to_have_text("flipped")
 
     # Filter: platform narrows further; clearing the text shows the platform's hits.
     page.fill("[data-testid=q]", "")
@@ -182,9 +82,9 @@ def test_search_filter_explain_review_audit(
     assert target_box and target_box["x"] + target_box["width"] <= drawer_box["x"] + 1
     page.screenshot(path=str(ARTIFACTS / "ui-explanation.png"))
 
-    # Review without a token is refused and says so.
-    target.locator("[data-testid=review-confirmed]").click()
-    expect(page.locator("[data-testid=status]")).to_contain_text("401")
+    # Without a token the review buttons are disabled and the reviewer menu says so.
+    expect(target.locator("[data-testid=review-confirmed]")).to_be_disabled()
+    expect(page.locator("[data-testid=token-state]")).to_contain_text("read-only (no token)")
 
     # Review with the token: state changes, audit entry appears in the open drawer.
     page.click(".auth summary")
@@ -192,7 +92,7 @@ def test_search_filter_explain_review_audit(
     page.fill("[data-testid=reviewer]", "ana")
     page.once("dialog", lambda dialog: dialog.accept("parody account"))
     target.locator("[data-testid=review-false_positive]").click()
-    expect(target.locator("[data-testid=review-state]")).to_have_text("false_positive")
+    expect(target.locator("[data-testid=review-state]")).to_have_text("false positive")
     entry = page.locator("[data-testid=audit-entry]")
     expect(entry).to_have_count(1)
     expect(entry).to_contain_text("ana: unreviewed → false_positive")
@@ -206,12 +106,12 @@ def test_search_filter_explain_review_audit(
 
 
 def test_load_more_sort_min_score_export(
-    serve_ui: Callable[[list[Hit]], str], browser_page: tuple[Page, list[str]]
+    serve_ui: ServeUi, open_page: Callable[[int], Page]
 ) -> None:
     from playwright.sync_api import expect
 
     ui_url = serve_ui(seed_hits() + filler_hits(19))  # 25 hits: one page of 20, then 5 more
-    page, _ = browser_page
+    page = open_page(1280)
     page.goto(ui_url)
     hits = page.locator("[data-testid=hit]")
     status = page.locator("[data-testid=status]")

@@ -171,6 +171,15 @@ def test_hit_detail_and_404(api: TestClient) -> None:
         ({"cursor": "garbage!!"}, "cursor"),
         ({"review": "maybe"}, "review"),
         ({"min_score": -1}, "min_score"),
+        ({"min_score": 2}, "min_score"),
+        ({"severity": "urgent"}, "severity"),
+        ({"stance": "sarcastic"}, "stance"),
+        ({"verdict": "true"}, "verdict"),
+        ({"narrative": "nope"}, "narrative"),
+        ({"narrative": "n-rigged,Bad Id"}, "narrative"),
+        ({"platform": "blue sky"}, "platform"),
+        ({"until": "2025-02-30"}, "until"),
+        ({"sort": "reach"}, "sort"),
     ],
 )
 def test_invalid_parameters_are_400_naming_the_parameter(
@@ -179,6 +188,56 @@ def test_invalid_parameters_are_400_naming_the_parameter(
     response = api.get("/api/search", params=params)
     assert response.status_code == 400, response.text
     assert response.json()["parameter"] == parameter
+
+
+@pytest.mark.parametrize("path", ["/api/aggregations", "/api/export"])
+def test_every_filtered_route_rejects_an_unknown_narrative(api: TestClient, path: str) -> None:
+    response = api.get(path, params={"narrative": "nope"})
+    assert response.status_code == 400
+    assert response.json()["parameter"] == "narrative"
+    assert "nope" in response.json()["detail"]
+
+
+def test_reach_sorts_and_post_filter(
+    es: Elasticsearch, settings: Settings, unique_name: str
+) -> None:
+    from tests.unit.elastic.hits import index_hits, make_hit
+
+    mine = isolated(settings, unique_name)
+    alias = ensure_hits_index(es, mine, dims=4)
+    hits = [
+        make_hit(f"x:{i}", f"post {i}", embedding=[1.0, 0, 0, 0], followers=f, likes=lk, views=v)
+        for i, (f, lk, v) in enumerate([(10, 5, None), (500, 1, 90), (None, 50, 10)])
+    ]
+    hits.append(make_hit("x:1", "post 1", narrative_id="n-dead-voters", embedding=[1.0, 0, 0, 0]))
+    index_hits(es, alias, hits)
+    try:
+        api = client_for(es, mine)
+
+        def order(**params: Any) -> list[str]:
+            response = api.get("/api/search", params=params)
+            assert response.status_code == 200, response.text
+            return [h["fields"]["post.id"] for h in response.json()["hits"]]
+
+        assert order(sort="followers", narrative="n-rigged") == ["x:1", "x:0", "x:2"]
+        assert order(sort="likes", narrative="n-rigged") == ["x:2", "x:0", "x:1"]
+        assert order(sort="views", narrative="n-rigged") == ["x:1", "x:2", "x:0"]
+        both = api.get("/api/search", params={"post": "x:1"}).json()
+        assert sorted(h["fields"]["narrative.id"] for h in both["hits"]) == [
+            "n-dead-voters",
+            "n-rigged",
+        ]
+        fields = api.get("/api/search", params={"post": "x:1", "narrative": "n-rigged"}).json()
+        reach = fields["hits"][0]["fields"]
+        assert (reach["post.author.followers"], reach["post.engagement.likes"]) == (500, 1)
+        assert reach["post.engagement.views"] == 90
+    finally:
+        es.options(ignore_status=404).indices.delete(
+            index=f"{names.prefix(mine)}-*", expand_wildcards="all"
+        )
+        es.options(ignore_status=404).indices.delete_index_template(
+            name=names.hits_template_name(mine)
+        )
 
 
 def test_query_syntax_cannot_reach_raw_es(api: TestClient) -> None:

@@ -7,7 +7,10 @@ Kafka) give the posts and dead letters; the matcher run directly on those posts 
 from __future__ import annotations
 
 import json
+import shlex
 from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +24,10 @@ from pipeline.demo import demo_connectors, demo_data_dir, example_catalog
 from pipeline.settings import Settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+STALE_INDEX = "narrmon-demo-0badc0de-hits-2000.01"
+STALE_TOPIC = "demo-0badc0de.posts"
 
 
 class _ListSink:
@@ -54,27 +61,36 @@ def _expected(settings: Settings) -> tuple[list[Post], Counter[str], Counter[str
     return sink.posts, dead, hits
 
 
-def test_demo_json_summary_matches_an_independent_count(
-    stack: Settings, es: Elasticsearch, kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture(scope="module")
+def kept_demo(stack: Settings, es: Elasticsearch, kafka_bootstrap: str) -> Iterator[dict[str, Any]]:
+    """``narrmon demo --json --keep-running`` once for the module (after planting an earlier run's
+    leftovers, which it must prune); its summary. Stops the kept worker afterwards."""
     from pipeline.cli import main
+    from pipeline.demo_session import stop_demo
 
-    # An earlier run's leftovers, which the demo must prune.
-    stale_index = "narrmon-demo-0badc0de-hits-2000.01"
-    es.indices.create(index=stale_index)
+    es.indices.create(index=STALE_INDEX)
     admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
-    admin.create_topics([NewTopic("demo-0badc0de.posts", 1, 1)])
+    admin.create_topics([NewTopic(STALE_TOPIC, 1, 1)])
+    admin.close()
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("NARRMON_STATE_DIR", str(stack.state_dir))
+        env.setenv("NARRMON_CACHE_DIR", str(stack.cache_dir))
+        for name in ("ENV_FILE", "ELASTICSEARCH__INDEX_PREFIX", "CATALOG__PATH"):
+            env.delenv(f"NARRMON_{name}", raising=False)
+        result = CliRunner().invoke(main, ["demo", "--json", "--keep-running"])
+        assert result.exit_code == 0, result.output
+        summary: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+        try:
+            yield summary
+        finally:
+            stop_demo(stack.state_dir)
 
+
+def test_demo_json_summary_matches_an_independent_count(
+    stack: Settings, es: Elasticsearch, kafka_bootstrap: str, kept_demo: dict[str, Any]
+) -> None:
     posts, dead, hits = _expected(stack)
-    for key, value in {
-        "NARRMON_STATE_DIR": str(stack.state_dir),
-        "NARRMON_CACHE_DIR": str(stack.cache_dir),
-    }.items():
-        monkeypatch.setenv(key, value)
-    result = CliRunner().invoke(main, ["demo", "--json"], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    summary: dict[str, Any] = json.loads(result.output.strip().splitlines()[-1])
-
+    summary = kept_demo
     assert summary["posts_published"] == len(posts) == 188
     assert summary["posts_processed"] == summary["posts_published"]
     assert summary["dead_lettered"]["connector"] == dict(dead)
@@ -84,10 +100,64 @@ def test_demo_json_summary_matches_an_independent_count(
     assert {nid: n["hits"] for nid, n in summary["narratives"].items()} == dict(hits)
     assert 0 < summary["latency_p50_s"] <= summary["latency_p99_s"]
     assert summary["index"].startswith("narrmon-demo-")
-    assert summary["worker_running"] is False
+    assert summary["worker_running"] is True
 
     es.indices.refresh(index=summary["index"])
     assert es.count(index=summary["index"])["count"] == summary["hits_in_index"]
-    assert not es.indices.exists(index=stale_index)
-    assert "demo-0badc0de.posts" not in admin.list_topics()
+    assert not es.indices.exists(index=STALE_INDEX)
+    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    assert STALE_TOPIC not in admin.list_topics()
     admin.close()
+
+
+def readme_commands() -> list[list[str]]:
+    """The commands between the README's ``readme-commands`` markers, as argument lists."""
+    text = README.read_text(encoding="utf-8")
+    block = text.split("<!-- readme-commands: begin -->")[1].split("<!-- readme-commands: end -->")[
+        0
+    ]
+    lines = [line for line in block.splitlines() if line and not line.startswith("```")]
+    return [shlex.split(line, comments=True) for line in lines]
+
+
+def test_readme_commands_work_on_the_demos_data(
+    stack: Settings, kept_demo: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every command of the README's demo recipe, run as written (the demo itself was run by
+    `kept_demo`, the server is not started): they find the demo's data without being told."""
+    from pipeline.cli import main
+
+    monkeypatch.setenv("NARRMON_STATE_DIR", str(stack.state_dir))
+    for name in ("ENV_FILE", "ELASTICSEARCH__INDEX_PREFIX", "CATALOG__PATH"):
+        monkeypatch.delenv(f"NARRMON_{name}", raising=False)
+    commands = readme_commands()
+    assert commands[0] == ["narrmon", "demo", "--keep-running"]
+    assert commands[-1] == ["narrmon", "demo", "--stop"]
+    assert any(c[-2:] == ["narrmon", "api"] for c in commands)
+    runner = CliRunner()
+    hit_id: str | None = None
+    for command in commands[1:]:
+        if command[-2:] == ["narrmon", "api"]:
+            continue
+        args = command[1:]
+        if "ID" in args:
+            assert hit_id, "the README shows a hit before it uses its id"
+            args = [hit_id if a == "ID" else a for a in args]
+        result = runner.invoke(main, args)
+        assert result.exit_code == 0, (command, result.output)
+        if args[0] == "search":
+            assert "using the running demo's data" in result.stderr
+            if "--json" in args:
+                body = json.loads(result.stdout)
+                assert body["index"].startswith(kept_demo["index"].rsplit("-hits", 1)[0])
+                assert body["hits"], command
+                hit_id = body["hits"][0]["id"]
+            else:
+                assert f"hits in {kept_demo['index'].rsplit('-hits', 1)[0]}" in result.stdout
+                assert not result.stdout.startswith("0 hits"), result.stdout
+                assert "&#x27;" not in result.stdout and "&amp;" not in result.stdout
+        if args[:2] == ["hits", "show"]:
+            assert result.stdout.startswith(hit_id or "?")
+        if args[:2] == ["demo", "--stop"]:
+            assert f"stopped demo worker {kept_demo['worker_pid']}" in result.stdout
+    assert not (stack.state_dir / "demo" / "latest.env").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -10,9 +11,20 @@ from pydantic import BaseModel, Field
 
 from pipeline.api import export
 from pipeline.api.http_errors import ERRORS, ErrorBody
-from pipeline.api.params import HitFilters, SortOrder, build_filters
+from pipeline.api.params import (
+    MAX_SCORE,
+    SEVERITIES,
+    STANCES,
+    VERDICTS,
+    HitFilters,
+    SortOrder,
+    build_filters,
+    check_narratives,
+)
 from pipeline.api.service import HitService
 from pipeline.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 
 class SimilarRequest(BaseModel):
@@ -20,21 +32,28 @@ class SimilarRequest(BaseModel):
     size: int = Field(default=10, ge=1, le=100)
 
 
+def _one_of(values: tuple[str, ...]) -> str:
+    return "One or more of: " + ", ".join(values) + " (repeat or comma-separate)."
+
+
 def hit_filters(
     *,
     q: Annotated[str | None, Query(description="Free text (simple query syntax).")] = None,
-    narrative: Annotated[list[str] | None, Query()] = None,
+    narrative: Annotated[list[str] | None, Query(description="Catalog narrative id(s).")] = None,
     platform: Annotated[list[str] | None, Query()] = None,
-    stance: Annotated[list[str] | None, Query()] = None,
-    severity: Annotated[list[str] | None, Query()] = None,
-    verdict: Annotated[list[str] | None, Query()] = None,
+    stance: Annotated[list[str] | None, Query(description=_one_of(STANCES))] = None,
+    severity: Annotated[list[str] | None, Query(description=_one_of(SEVERITIES))] = None,
+    verdict: Annotated[list[str] | None, Query(description=_one_of(VERDICTS))] = None,
     author: Annotated[list[str] | None, Query()] = None,
     domain: Annotated[list[str] | None, Query()] = None,
     language: Annotated[list[str] | None, Query()] = None,
     review: Annotated[list[str] | None, Query(description="Review state(s).")] = None,
+    post: Annotated[list[str] | None, Query(description="Post id(s): every hit of a post.")] = None,
     since: Annotated[str | None, Query(description="ISO 8601 or relative: 24h, 7d.")] = None,
     until: Annotated[str | None, Query(description="ISO 8601 or relative: 24h, 7d.")] = None,
-    min_score: Annotated[float | None, Query(ge=0, le=10)] = None,
+    min_score: Annotated[
+        float | None, Query(ge=0, le=MAX_SCORE, description="Lowest combined score (0-1).")
+    ] = None,
 ) -> HitFilters:
     """The shared filter query parameters as `HitFilters` (raises `ParamError`: 400)."""
     return build_filters(
@@ -48,6 +67,7 @@ def hit_filters(
         domain=domain,
         language=language,
         review=review,
+        post=post,
         since=since,
         until=until,
         min_score=min_score,
@@ -58,6 +78,17 @@ def hits_router(settings: Settings, service: HitService, reads: Any) -> APIRoute
     """The hit routes on `service`; `reads` is the read-access dependency."""
     router = APIRouter(tags=["hits"], dependencies=[reads], responses=ERRORS)
 
+    def checked(filters: HitFilters) -> HitFilters:
+        """`filters` once its narrative ids are in the catalog (when the catalog loads)."""
+        if filters.narrative:
+            try:
+                known = {n.id for n in service.catalog().narratives}
+            except Exception as exc:  # an unusable catalog is preflight's error, not this query's
+                logger.warning("narrative filter not checked, catalog does not load: %s", exc)
+            else:
+                check_narratives(filters, known)
+        return filters
+
     @router.get("/api/search")
     def search(
         filters: Annotated[HitFilters, Depends(hit_filters)],
@@ -66,7 +97,7 @@ def hits_router(settings: Settings, service: HitService, reads: Any) -> APIRoute
         cursor: Annotated[str | None, Query(description="`next` of the previous page.")] = None,
     ) -> dict[str, Any]:
         """Hits matching the filters, with highlights and explanation summaries."""
-        return service.search(filters, sort, size, cursor)
+        return service.search(checked(filters), sort, size, cursor)
 
     @router.get("/api/aggregations")
     def aggregations(
@@ -75,7 +106,7 @@ def hits_router(settings: Settings, service: HitService, reads: Any) -> APIRoute
         top: Annotated[int, Query(ge=1, le=100)] = 10,
     ) -> dict[str, Any]:
         """Counts per narrative, platform, stance, severity, author, domain and over time."""
-        return service.aggregations(filters, interval, top)
+        return service.aggregations(checked(filters), interval, top)
 
     @router.post("/api/similar")
     def similar(request: SimilarRequest) -> dict[str, Any]:
@@ -99,7 +130,7 @@ def hits_router(settings: Settings, service: HitService, reads: Any) -> APIRoute
     ) -> StreamingResponse:
         """Matching hits, newest first, streamed; at most `api.export_max_rows`."""
         cap = settings.api.export_max_rows
-        rows = service.export(filters, min(limit or cap, cap))
+        rows = service.export(checked(filters), min(limit or cap, cap))
         media, lines = export.render(rows, format)
         return StreamingResponse(
             lines,

@@ -24,7 +24,13 @@ AUDIT_MAPPING_VERSION = 1
 TEMPLATE_PRIORITY = 500
 """Above Elasticsearch's built-in templates (priority 100-200) so ours always wins."""
 
-REVIEW_STATES = ("unreviewed", "confirmed", "false_positive", "needs_context")
+REVIEW_STATES = (
+    "unreviewed",
+    "confirmed",
+    "false_positive",
+    "needs_context",
+    "correct_no_action",  # a right match that needs nothing done, e.g. a post debunking it
+)
 REVIEW_LABELS = REVIEW_STATES[1:]
 
 _KEYWORD = {"type": "keyword", "ignore_above": 512}

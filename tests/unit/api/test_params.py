@@ -9,6 +9,7 @@ import pytest
 from pipeline.api.params import (
     ParamError,
     build_filters,
+    check_narratives,
     decode_cursor,
     encode_cursor,
     parse_time,
@@ -67,3 +68,54 @@ def test_cursor_round_trip_and_tamper_checks() -> None:
         with pytest.raises(ParamError) as info:
             decode_cursor(bad, "newest")
         assert info.value.parameter == "cursor"
+
+
+@pytest.mark.parametrize(
+    ("values", "parameter"),
+    [
+        ({"severity": ["urgent"]}, "severity"),
+        ({"stance": ["promotes,maybe"]}, "stance"),
+        ({"verdict": ["true"]}, "verdict"),
+        ({"review": ["spam"]}, "review"),
+        ({"platform": ["blue sky"]}, "platform"),
+        ({"narrative": ["Not A Slug!"]}, "narrative"),
+        ({"language": ["english please"]}, "language"),
+        ({"min_score": 2.0}, "min_score"),
+        ({"min_score": -0.1}, "min_score"),
+        ({"since": "2025-13-45"}, "since"),
+    ],
+)
+def test_unknown_or_out_of_range_values_name_their_parameter(
+    values: dict[str, object], parameter: str
+) -> None:
+    with pytest.raises(ParamError) as info:
+        build_filters(**values)  # type: ignore[arg-type]
+    assert info.value.parameter == parameter
+    assert info.value.message
+
+
+def test_known_values_pass_and_keep_their_order() -> None:
+    filters = build_filters(
+        severity=["critical,high"],
+        stance=["debunks"],
+        verdict=["misleading"],
+        review=["correct_no_action"],
+        platform=["bluesky", "x"],
+        narrative=["ballot-mules-mass-fraud"],
+        language=["en", "pt-BR"],
+        post=["bsky:1"],
+        min_score=1.0,
+    )
+    assert filters.severity == ("critical", "high")
+    assert filters.review == ("correct_no_action",)
+    assert filters.platform == ("bluesky", "x")
+    assert filters.post == ("bsky:1",)
+
+
+def test_check_narratives_names_the_unknown_id() -> None:
+    check_narratives(build_filters(narrative=["n-rigged"]), {"n-rigged", "n-dead-voters"})
+    filters = build_filters(narrative=["n-rigged", "nope"])
+    with pytest.raises(ParamError) as info:
+        check_narratives(filters, {"n-rigged"})
+    assert info.value.parameter == "narrative"
+    assert "'nope'" in info.value.message

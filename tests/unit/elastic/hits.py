@@ -6,7 +6,17 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from models.records import Author, Explanation, Hit, NarrativeRef, Post, Scores, Severity, Stance
+from models.records import (
+    Author,
+    Engagement,
+    Explanation,
+    Hit,
+    NarrativeRef,
+    Post,
+    Scores,
+    Severity,
+    Stance,
+)
 from pipeline.elastic.hits import bulk_operations
 
 if TYPE_CHECKING:
@@ -30,17 +40,21 @@ def make_hit(
     created_at: datetime = WHEN,
     score: float = 0.7,
     exemplar: str = "Voting machines flipped votes",
+    followers: int | None = None,
+    likes: int | None = None,
+    views: int | None = None,
 ) -> Hit:
     post = Post(
         id=post_id,
         platform=platform,
         source="jetstream",
-        author=Author(handle=handle),
+        author=Author(handle=handle, followers=followers),
         text=text,
         url=url,
         created_at=created_at,
         language="en",
         raw={"anything": {"nested": [1, 2]}},
+        engagement=Engagement(likes=likes, views=views),
     )
     narrative = NarrativeRef(
         id=narrative_id, title=narrative_title, severity=severity, verdict="false"
