@@ -1,0 +1,121 @@
+"""Local servers that speak the platforms' protocols, for the live-source integration tests.
+
+`LocalServer` runs an aiohttp application on 127.0.0.1 (a free port) in a background thread with
+its own event loop. The protocol apps (`jetstream_app`, ...) serve recorded frames the way the
+platform does and can be told to answer 429 with Retry-After, or to drop a connection abruptly
+after some frames; they record every connection's query and time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+class LocalServer:
+    """`with LocalServer(app) as server:` serves `app` on ``server.url`` until the block ends."""
+
+    def __init__(self, app: web.Application) -> None:
+        self.app = app
+        self.port = 0
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> LocalServer:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=10)
+        return self
+
+    async def _start(self) -> None:
+        self._runner = web.AppRunner(self.app, shutdown_timeout=0.5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert server is not None and server.sockets  # type: ignore[attr-defined]
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._runner is not None:
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+
+
+@dataclass
+class Script:
+    """What the server does: `frames` to serve, how many connections to refuse with 429 first
+    (`rate_limited`, with `retry_after`), after how many frames to drop each following connection
+    (`drops`: one entry per connection; then connections stay open), and what it saw."""
+
+    frames: list[tuple[int, bytes]] = field(default_factory=list)
+    rate_limited: int = 0
+    retry_after: str = "1"
+    drops: list[int] = field(default_factory=list)
+    connections: list[dict[str, Any]] = field(default_factory=list)
+    limit: int | None = None  # serve only the first N frames (the "live edge" of the test)
+
+
+def _abort(request: web.Request) -> None:
+    transport = request.transport
+    if transport is not None:
+        transport.abort()
+
+
+async def _send(ws: web.WebSocketResponse, data: bytes) -> None:
+    try:
+        await ws.send_str(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        await ws.send_bytes(data)  # a recorded frame that is not UTF-8 (a bad-frame test)
+
+
+def jetstream_app(script: Script) -> web.Application:
+    """Jetstream ``/subscribe``: ``wantedCollections``/``wantedDids`` recorded, ``cursor`` (unix
+    µs) honoured: frames with ``time_us >= cursor`` are replayed, then the connection stays open
+    (live) unless a drop is scheduled."""
+
+    async def subscribe(request: web.Request) -> web.StreamResponse:
+        script.connections.append({"at": time.monotonic(), "query": list(request.query.items())})
+        if script.rate_limited > 0:
+            script.rate_limited -= 1
+            return web.Response(status=429, headers={"Retry-After": script.retry_after})
+        cursor = int(request.query.get("cursor", "0"))
+        drop = script.drops.pop(0) if script.drops else None
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        frames = script.frames if script.limit is None else script.frames[: script.limit]
+        sent = 0
+        for time_us, data in frames:
+            if time_us < cursor:
+                continue
+            if drop is not None and sent >= drop:
+                _abort(request)
+                return ws
+            await _send(ws, data)
+            sent += 1
+        async for _message in ws:  # live: stay open until the client leaves
+            pass
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/subscribe", subscribe)
+    return app
+
+
+def wait_for(predicate: Callable[[], bool], timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
+        time.sleep(0.05)
