@@ -119,3 +119,59 @@ def wait_for(predicate: Callable[[], bool], timeout_s: float, what: str) -> None
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
         time.sleep(0.05)
+
+
+@dataclass
+class MastodonScript:
+    """Mastodon: `token` required as Bearer; `rate_limited` first connections get 429; each
+    streaming connection sends the next entry of `batches` (frames, then abort the connection
+    when the flag is set; afterwards it stays open and silent); the REST timeline serves
+    `statuses` (newest first, ``min_id`` honoured, ``limit``)."""
+
+    token: str
+    batches: list[tuple[list[bytes], bool]] = field(default_factory=list)
+    statuses: list[dict[str, Any]] = field(default_factory=list)
+    rate_limited: int = 0
+    retry_after: str = "1"
+    connections: list[dict[str, Any]] = field(default_factory=list)
+    timeline_requests: list[dict[str, str]] = field(default_factory=list)
+
+
+def mastodon_app(script: MastodonScript) -> web.Application:
+    def authorised(request: web.Request) -> bool:
+        return request.headers.get("Authorization") == f"Bearer {script.token}"
+
+    async def streaming(request: web.Request) -> web.StreamResponse:
+        script.connections.append({"at": time.monotonic(), "query": list(request.query.items())})
+        if not authorised(request):
+            return web.json_response({"error": "Invalid access token"}, status=401)
+        if script.rate_limited > 0:
+            script.rate_limited -= 1
+            return web.Response(status=429, headers={"Retry-After": script.retry_after})
+        frames, abort = script.batches.pop(0) if script.batches else ([], False)
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        for data in frames:
+            await _send(ws, data)
+        if abort:
+            await asyncio.sleep(0.05)
+            _abort(request)
+            return ws
+        async for _message in ws:
+            pass
+        return ws
+
+    async def timeline(request: web.Request) -> web.StreamResponse:
+        script.timeline_requests.append(dict(request.query))
+        if not authorised(request):
+            return web.json_response({"error": "Invalid access token"}, status=401)
+        min_id = int(request.query.get("min_id", "0"))
+        limit = int(request.query.get("limit", "20"))
+        newer = [s for s in script.statuses if int(s["id"]) > min_id]
+        page = sorted(newer, key=lambda s: int(s["id"]))[:limit]
+        return web.json_response(list(reversed(page)))
+
+    app = web.Application()
+    app.router.add_get("/api/v1/streaming", streaming)
+    app.router.add_get("/api/v1/timelines/public", timeline)
+    return app

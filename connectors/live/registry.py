@@ -16,6 +16,7 @@ from connectors.live.source import LiveSource
 # kind: (module, options class, source class)
 _KINDS: dict[str, tuple[str, str, str]] = {
     "bluesky": ("connectors.live.bluesky", "BlueskyOptions", "JetstreamSource"),
+    "mastodon": ("connectors.live.mastodon", "MastodonOptions", "MastodonSource"),
 }
 
 SOURCE_KINDS = tuple(sorted(_KINDS))

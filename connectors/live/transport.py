@@ -64,7 +64,8 @@ def http_failure(status: int, headers: Mapping[str, str], url: str, body: str = 
     return SourceDisconnected(detail, backoff="http", retry_after_s=reset_seconds(headers))
 
 
-def _client_error(exc: Exception, url: str) -> Exception:
+def client_error(exc: Exception, url: str) -> Exception:
+    """The source error for an aiohttp (or timeout) exception raised while talking to `url`."""
     import aiohttp
 
     if isinstance(exc, aiohttp.WSServerHandshakeError):
@@ -125,7 +126,7 @@ async def websocket_messages(
                 elif message.type == aiohttp.WSMsgType.ERROR:
                     raise SourceDisconnected(f"{url}: {ws.exception()!r}")
     except (aiohttp.ClientError, TimeoutError) as exc:
-        raise _client_error(exc, url) from exc
+        raise client_error(exc, url) from exc
 
 
 async def http_lines(
@@ -160,4 +161,4 @@ async def http_lines(
     except LineTooLong as exc:
         raise SourceDisconnected(f"{url}: {exc}") from exc
     except (aiohttp.ClientError, TimeoutError) as exc:
-        raise _client_error(exc, url) from exc
+        raise client_error(exc, url) from exc

@@ -12,11 +12,13 @@ import functools
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
 
 from pipeline.cli.live import CommonOptions
+from pipeline.cli.params import EXISTING_FILE
 
 _COMMON: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
     click.option("--source", help="Source name for the checkpoint and metrics (default: kind)."),
@@ -78,7 +80,7 @@ def run_source(kind: str, options: dict[str, Any], common: CommonOptions) -> Non
     from connectors.live.registry import build_source
     from connectors.live.run_types import RunLimits
     from connectors.live.service import RunOptions, run_live
-    from connectors.live.source import Filters
+    from connectors.live.source import Filters, SourceError
     from connectors.publisher import DeliveryMetrics, PublisherError
     from pipeline.cli.ingest import _metrics_endpoint
     from pipeline.cli.live import (
@@ -100,6 +102,8 @@ def run_source(kind: str, options: dict[str, Any], common: CommonOptions) -> Non
         error = exc.errors(include_url=False)[0]
         field = ".".join(str(s) for s in error["loc"])
         raise click.BadParameter(f"{field}: {error['msg']}") from exc
+    except SourceError as exc:
+        fail("connect", str(exc))
     settings = Settings.load()
     target = kafka_target(settings, common)
     if common.create_topics:
@@ -167,3 +171,37 @@ def bluesky(
     if rewind is not None:
         options["rewind_s"] = rewind
     run_source("bluesky", options, common)
+
+
+@connect.command()
+@click.option("--instance", required=True, help="The instance, e.g. https://mastodon.social.")
+@click.option(
+    "--stream",
+    default="public",
+    show_default=True,
+    help="public, public:local, hashtag:TAG or hashtag:local:TAG.",
+)
+@click.option("--token-file", type=EXISTING_FILE, help="File holding a read:statuses token.")
+@click.option("--streaming-url", help="The instance's streaming base URL if not the instance.")
+@click.option(
+    "--backfill-pages",
+    type=click.IntRange(min=0, max=100),
+    help="REST pages (of 40) to catch up after a restart (default 10; 0: none).",
+)
+@live_options
+def mastodon(
+    *,
+    common: CommonOptions,
+    instance: str,
+    stream: str,
+    token_file: Path | None,
+    streaming_url: str | None,
+    backfill_pages: int | None,
+) -> None:
+    """Mastodon statuses, deletes and edits from the streaming API."""
+    options: dict[str, Any] = {"instance": instance, "stream": stream, "token_file": token_file}
+    if streaming_url:
+        options["streaming_url"] = streaming_url
+    if backfill_pages is not None:
+        options["backfill_pages"] = backfill_pages
+    run_source("mastodon", options, common)
