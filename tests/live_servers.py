@@ -175,3 +175,46 @@ def mastodon_app(script: MastodonScript) -> web.Application:
     app.router.add_get("/api/v1/streaming", streaming)
     app.router.add_get("/api/v1/timelines/public", timeline)
     return app
+
+
+@dataclass
+class FeedScript:
+    """Feeds served at ``/{name}`` with an ETag (304 when it matches If-None-Match); the first
+    `rate_limited` requests get 429 with `retry_after`; every request is recorded."""
+
+    bodies: dict[str, bytes] = field(default_factory=dict)
+    rate_limited: int = 0
+    retry_after: str = "1"
+    requests: list[dict[str, Any]] = field(default_factory=list)
+
+    def etag(self, name: str) -> str:
+        import hashlib
+
+        return '"' + hashlib.sha256(self.bodies[name]).hexdigest()[:12] + '"'
+
+
+def feed_app(script: FeedScript) -> web.Application:
+    async def serve(request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        script.requests.append(
+            {
+                "at": time.monotonic(),
+                "name": name,
+                "if_none_match": request.headers.get("If-None-Match"),
+            }
+        )
+        if script.rate_limited > 0:
+            script.rate_limited -= 1
+            return web.Response(status=429, headers={"Retry-After": script.retry_after})
+        if name not in script.bodies:
+            return web.Response(status=404)
+        etag = script.etag(name)
+        if request.headers.get("If-None-Match") == etag:
+            return web.Response(status=304, headers={"ETag": etag})
+        return web.Response(
+            body=script.bodies[name], headers={"ETag": etag, "Content-Type": "application/xml"}
+        )
+
+    app = web.Application()
+    app.router.add_get("/{name}", serve)
+    return app

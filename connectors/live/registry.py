@@ -17,6 +17,7 @@ from connectors.live.source import LiveSource
 _KINDS: dict[str, tuple[str, str, str]] = {
     "bluesky": ("connectors.live.bluesky", "BlueskyOptions", "JetstreamSource"),
     "mastodon": ("connectors.live.mastodon", "MastodonOptions", "MastodonSource"),
+    "rss": ("connectors.live.rss", "RssOptions", "RssSource"),
 }
 
 SOURCE_KINDS = tuple(sorted(_KINDS))

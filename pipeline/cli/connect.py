@@ -205,3 +205,28 @@ def mastodon(
     if backfill_pages is not None:
         options["backfill_pages"] = backfill_pages
     run_source("mastodon", options, common)
+
+
+@connect.command()
+@click.argument("feeds", nargs=-1)
+@click.option("--feeds-file", type=EXISTING_FILE, help="Feeds, one 'URL [SECONDS]' per line.")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.05),
+    help="Seconds between fetches of a feed (default 300; a feeds file may override per feed).",
+)
+@click.option("--once", is_flag=True, help="Fetch every feed once, then exit.")
+@live_options
+def rss(
+    *,
+    common: CommonOptions,
+    feeds: tuple[str, ...],
+    feeds_file: Path | None,
+    interval: float | None,
+    once: bool,
+) -> None:
+    """RSS and Atom feeds: new items as articles (conditional GETs, deduped across restarts)."""
+    options: dict[str, Any] = {"feeds": feeds, "feeds_file": feeds_file, "once": once}
+    if interval is not None:
+        options["interval_s"] = interval
+    run_source("rss", options, common)
