@@ -218,3 +218,76 @@ def feed_app(script: FeedScript) -> web.Application:
     app = web.Application()
     app.router.add_get("/{name}", serve)
     return app
+
+
+@dataclass
+class XScript:
+    """X API v2: bearer `token`; `rules` the stream's rules (ids as strings); the first
+    `rate_limited` stream requests get 429 with ``x-rate-limit-reset`` `reset_in` seconds ahead;
+    each stream connection sends the next entry of `batches` (lines, then abort when flagged),
+    with a keep-alive ``\\r\\n`` between lines."""
+
+    token: str
+    rules: list[dict[str, Any]] = field(default_factory=list)
+    batches: list[tuple[list[bytes], bool]] = field(default_factory=list)
+    rate_limited: int = 0
+    reset_in: int = 2
+    connections: list[dict[str, Any]] = field(default_factory=list)
+    rule_requests: list[Any] = field(default_factory=list)
+
+
+def x_app(script: XScript) -> web.Application:
+    def authorised(request: web.Request) -> bool:
+        return request.headers.get("Authorization") == f"Bearer {script.token}"
+
+    async def rules(request: web.Request) -> web.StreamResponse:
+        if not authorised(request):
+            return web.json_response({"title": "Unauthorized", "status": 401}, status=401)
+        if request.method == "GET":
+            return web.json_response({"data": script.rules, "meta": {"result_count": 0}})
+        body = await request.json()
+        script.rule_requests.append(body)
+        if "delete" in body:
+            ids = set(body["delete"]["ids"])
+            script.rules = [r for r in script.rules if r["id"] not in ids]
+            return web.json_response({"meta": {"summary": {"deleted": len(ids)}}})
+        added = []
+        for rule in body.get("add", []):
+            new = {"id": str(1000 + len(script.rule_requests) * 10 + len(added)), **rule}
+            added.append(new)
+        script.rules.extend(added)
+        summary = {"created": len(added), "not_created": 0, "valid": len(added), "invalid": 0}
+        return web.json_response({"data": added, "meta": {"summary": summary}}, status=201)
+
+    async def stream(request: web.Request) -> web.StreamResponse:
+        script.connections.append({"at": time.monotonic(), "query": dict(request.query)})
+        if not authorised(request):
+            return web.json_response({"title": "Unauthorized", "status": 401}, status=401)
+        if script.rate_limited > 0:
+            script.rate_limited -= 1
+            reset = str(int(time.time()) + script.reset_in)
+            return web.json_response(
+                {"title": "Too Many Requests"}, status=429, headers={"x-rate-limit-reset": reset}
+            )
+        lines, abort = script.batches.pop(0) if script.batches else ([], False)
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        for line in lines:
+            await response.write(line + b"\r\n")
+            await response.write(b"\r\n")  # keep-alive
+        if abort:
+            await asyncio.sleep(0.05)
+            _abort(request)
+            return response
+        try:
+            while True:  # live: keep-alives until the client leaves
+                await asyncio.sleep(0.5)
+                await response.write(b"\r\n")
+        except ConnectionResetError:
+            return response
+
+    app = web.Application()
+    app.router.add_route("*", "/2/tweets/search/stream/rules", rules)
+    app.router.add_get("/2/tweets/search/stream", stream)
+    return app

@@ -63,7 +63,8 @@ class Backoff:
         self._attempts: dict[str, int] = {}
 
     def next_delay(self, name: str, retry_after_s: float | None = None) -> float:
-        policy = self.policies.get(name) or self.policies["network"]
+        policy = self.policies.get(name) or self.policies.get("network")
+        policy = policy or DEFAULT_POLICIES["network"]
         attempt = self._attempts.get(name, 0)
         self._attempts[name] = attempt + 1
         delay = policy.delay(attempt, self._rng)

@@ -18,6 +18,7 @@ _KINDS: dict[str, tuple[str, str, str]] = {
     "bluesky": ("connectors.live.bluesky", "BlueskyOptions", "JetstreamSource"),
     "mastodon": ("connectors.live.mastodon", "MastodonOptions", "MastodonSource"),
     "rss": ("connectors.live.rss", "RssOptions", "RssSource"),
+    "x": ("connectors.live.x", "XOptions", "XSource"),
 }
 
 SOURCE_KINDS = tuple(sorted(_KINDS))

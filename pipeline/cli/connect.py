@@ -113,7 +113,7 @@ def run_source(kind: str, options: dict[str, Any], common: CommonOptions) -> Non
         max_chars=settings.worker.max_post_chars,
         limits=RunLimits(max_posts=common.max_posts, duration_s=common.duration),
         filters=Filters.of(common.keywords, common.languages, common.accounts),
-        backoff=backoff_policies(common),
+        backoff=backoff_policies(common, source),
         checkpoint=common.checkpoint,
     )
     metrics = Metrics()
@@ -230,3 +230,30 @@ def rss(
     if interval is not None:
         options["interval_s"] = interval
     run_source("rss", options, common)
+
+
+@connect.command(name="x")
+@click.option("--bearer-token-file", type=EXISTING_FILE, required=True, help="App bearer token.")
+@click.option("--rules-file", type=EXISTING_FILE, required=True, help="YAML list of rules.")
+@click.option("--api-base", help="API base URL (default https://api.x.com).")
+@click.option(
+    "--backfill-minutes",
+    type=click.IntRange(min=0, max=5),
+    help="On resume, ask X to replay up to N minutes (Pro/Enterprise access only).",
+)
+@live_options
+def x_stream(
+    *,
+    common: CommonOptions,
+    bearer_token_file: Path,
+    rules_file: Path,
+    api_base: str | None,
+    backfill_minutes: int | None,
+) -> None:
+    """X filtered stream v2: rules synced from the file, tweets with author expansions."""
+    options: dict[str, Any] = {"bearer_token_file": bearer_token_file, "rules_file": rules_file}
+    if api_base:
+        options["api_base"] = api_base
+    if backfill_minutes is not None:
+        options["backfill_minutes"] = backfill_minutes
+    run_source("x", options, common)

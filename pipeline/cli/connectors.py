@@ -112,7 +112,7 @@ def run(
             max_chars=settings.worker.max_post_chars,
             limits=RunLimits(duration_s=duration),
             filters=Filters.of(spec.keyword, spec.lang, spec.account),
-            backoff=backoff_policies(common),
+            backoff=backoff_policies(common, source),
         )
         return await run_live(
             source, target, options, stop, delivery_metrics=delivery, live_metrics=live

@@ -79,13 +79,16 @@ def prepare_topics(command: str, settings: Settings, target: KafkaTarget) -> Non
         fail(command, str(exc))
 
 
-def backoff_policies(options: CommonOptions) -> dict[str, BackoffPolicy]:
+def backoff_policies(options: CommonOptions, source: object) -> dict[str, BackoffPolicy]:
+    """The source's own reconnect policies (X documents its own), else the defaults; scaled to
+    ``--reconnect-min``/``--reconnect-max`` when given."""
     from connectors.live.backoff import DEFAULT_POLICIES, scaled
 
+    policies = dict(getattr(source, "backoff_policies", DEFAULT_POLICIES))
     if options.reconnect_min is None and options.reconnect_max is None:
-        return dict(DEFAULT_POLICIES)
+        return policies
     low = options.reconnect_min or 1.0
-    return scaled(DEFAULT_POLICIES, low, options.reconnect_max or max(low, 60.0))
+    return scaled(policies, low, options.reconnect_max or max(low, 60.0))
 
 
 def checkpoint_dir(settings: Settings) -> Path:
