@@ -18,6 +18,7 @@ _KINDS: dict[str, tuple[str, str, str]] = {
     "bluesky": ("connectors.live.bluesky", "BlueskyOptions", "JetstreamSource"),
     "mastodon": ("connectors.live.mastodon", "MastodonOptions", "MastodonSource"),
     "rss": ("connectors.live.rss", "RssOptions", "RssSource"),
+    "telegram": ("connectors.live.telegram", "TelegramOptions", "TelegramSource"),
     "x": ("connectors.live.x", "XOptions", "XSource"),
 }
 

@@ -257,3 +257,35 @@ def x_stream(
     if backfill_minutes is not None:
         options["backfill_minutes"] = backfill_minutes
     run_source("x", options, common)
+
+
+@connect.command()
+@click.option("--channel", "channels", multiple=True, required=True, help="Channel (repeat).")
+@click.option("--session-file", type=EXISTING_FILE, required=True, help="Telethon user session.")
+@click.option("--api-id", type=click.IntRange(min=1), required=True, help="my.telegram.org id.")
+@click.option("--api-hash-file", type=EXISTING_FILE, required=True, help="File with api_hash.")
+@click.option(
+    "--backfill-limit",
+    type=click.IntRange(min=0, max=5000),
+    help="Messages per channel to catch up after a restart (default 200).",
+)
+@live_options
+def telegram(
+    *,
+    common: CommonOptions,
+    channels: tuple[str, ...],
+    session_file: Path,
+    api_id: int,
+    api_hash_file: Path,
+    backfill_limit: int | None,
+) -> None:
+    """Telegram public channels (Telethon, a user session): messages, edits, deletions."""
+    options: dict[str, Any] = {
+        "channels": channels,
+        "session_file": session_file,
+        "api_id": api_id,
+        "api_hash_file": api_hash_file,
+    }
+    if backfill_limit is not None:
+        options["backfill_limit"] = backfill_limit
+    run_source("telegram", options, common)
