@@ -291,3 +291,39 @@ def x_app(script: XScript) -> web.Application:
     app.router.add_route("*", "/2/tweets/search/stream/rules", rules)
     app.router.add_get("/2/tweets/search/stream", stream)
     return app
+
+
+def demo_app(kind: str) -> web.Application:
+    """A server for `kind` (bluesky, mastodon, rss, x) serving the recorded frames of
+    ``tests/live_frames`` (Mastodon and X tokens: ``demo``)."""
+    import json
+
+    from tests.live_frames import FRAMES, lines
+
+    if kind == "bluesky":
+        frames = [(json.loads(f)["time_us"], f) for f in lines("jetstream.jsonl")]
+        return jetstream_app(Script(frames=frames))
+    if kind == "mastodon":
+        return mastodon_app(
+            MastodonScript(token="demo", batches=[(lines("mastodon.jsonl"), False)])
+        )
+    if kind == "rss":
+        bodies = {name: (FRAMES / name).read_bytes() for name in ("feed.rss", "feed.atom")}
+        return feed_app(FeedScript(bodies=bodies))
+    if kind == "x":
+        return x_app(XScript(token="demo", batches=[(lines("x_stream.jsonl"), False)]))
+    raise SystemExit(f"unknown kind {kind!r}: bluesky, mastodon, rss or x")
+
+
+def main() -> None:
+    """``python -m tests.live_servers KIND [PORT]``: serve KIND's recorded frames until Ctrl-C."""
+    import sys
+
+    kind = sys.argv[1] if len(sys.argv) > 1 else ""
+    port = int(sys.argv[2]) if len(sys.argv) > 2 else 8765
+    print(f"serving recorded {kind} frames on http://127.0.0.1:{port}", flush=True)
+    web.run_app(demo_app(kind), host="127.0.0.1", port=port, print=None)
+
+
+if __name__ == "__main__":
+    main()
