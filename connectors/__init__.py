@@ -7,7 +7,8 @@ with a `DeadLetterReason` (the one bad-record signal every parser in narrmon rai
 dead letters to a sink (`connectors.publisher.Publisher` for Kafka).
 
 Sources: `JsonlConnector` (`connectors.jsonl`), `CsvConnector` (`connectors.csv_file`),
-`ArticleConnector` (`connectors.articles`, plain-text and HTML articles).
+`ArticleConnector` (`connectors.articles`, plain-text and HTML articles). Live platform sources
+(Bluesky, Mastodon, RSS/Atom, X, Telegram) live in `connectors.live`.
 
 Oversize rule (``settings.worker.max_post_chars``, default 20,000 characters of normalised text):
 

@@ -23,6 +23,7 @@ from models.records import DeadLetter, Post
 logger = logging.getLogger(__name__)
 
 _COMPRESSION_PREFERENCE = ("zstd", "lz4", "gzip")
+_EVENT = "\x00event"  # the delivery kind of `publish_event` records (never a dead-letter reason)
 
 
 class PublisherError(RuntimeError):
@@ -49,6 +50,8 @@ class DeliveryStats:
     posts_failed: int = 0
     dead_letters_acked: int = 0
     dead_letters_failed: int = 0
+    events_acked: int = 0
+    events_failed: int = 0
     errors: Tally[str] = field(default_factory=Tally)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -132,6 +135,11 @@ class Publisher:
             self.dead_letter_topic, key, letter.model_dump_json().encode("utf-8"), letter.reason
         )
 
+    def publish_event(self, topic: str, key: str, value: bytes) -> None:
+        """Queue one post event (a deletion or an edit, `models.post_events`) on `topic`; counted
+        in `DeliveryStats.events_acked` / `events_failed`, not as a post."""
+        self._send(topic, key.encode("utf-8"), value, _EVENT)
+
     def _send(self, topic: str, key: bytes, value: bytes, reason: str | None) -> None:
         from kafka.errors import KafkaError
 
@@ -144,6 +152,10 @@ class Publisher:
         future.add_errback(self._on_failed, reason, topic, key)
 
     def _on_acked(self, reason: str | None, _metadata: Any) -> None:
+        if reason == _EVENT:
+            with self.stats._lock:
+                self.stats.events_acked += 1
+            return
         with self.stats._lock:
             if reason is None:
                 self.stats.posts_acked += 1
@@ -159,7 +171,9 @@ class Publisher:
 
     def _on_failed(self, reason: str | None, topic: str, key: bytes, exc: BaseException) -> None:
         with self.stats._lock:
-            if reason is None:
+            if reason == _EVENT:
+                self.stats.events_failed += 1
+            elif reason is None:
                 self.stats.posts_failed += 1
             else:
                 self.stats.dead_letters_failed += 1

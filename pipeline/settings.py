@@ -118,6 +118,7 @@ class TopicSettings(_Group):
     dead_letter: str = "posts.dlq"
     spikes: str = "narrative.spikes"
     reviews: str = "reviews"
+    post_events: str = "post.events"  # deletes and edits from live sources (models.post_events)
     partitions: int = 6
     replication: int = 1
 

@@ -24,6 +24,14 @@ _COMMANDS: dict[str, tuple[str, str]] = {
         "pipeline.cli.ingest:ingest",
         "Publish posts from files (JSONL, CSV, articles) to Kafka.",
     ),
+    "connect": (
+        "pipeline.cli.connect:connect",
+        "Run a live source (Bluesky, Mastodon, RSS/Atom, X, Telegram) into Kafka.",
+    ),
+    "connectors": (
+        "pipeline.cli.connectors:connectors",
+        "Run several live sources from one YAML file, supervised.",
+    ),
     "catalog": (
         "pipeline.cli.catalog:catalog",
         "Validate, list, show and import narrative catalogs.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +25,10 @@ def fake_worker() -> Iterator[subprocess.Popen[bytes]]:
     proc = subprocess.Popen(
         [sys.executable, "-c", "import time; time.sleep(60)  # pipeline.cli", "worker"]
     )
+    # Until the child has exec'd, /proc/<pid>/cmdline is still the forked test runner's.
+    deadline = time.monotonic() + 10
+    while not is_demo_worker(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
     yield proc
     if proc.poll() is None:
         proc.kill()
