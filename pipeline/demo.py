@@ -221,6 +221,7 @@ def run_demo(
         settings,
         settings.log_dir / f"demo-worker-{run_id}.log",
         register_with=StackLayout.of(settings).scrape_targets_dir,
+        record_in=StackLayout.of(settings).background_dir,
     )
     started = time.monotonic()
     handoff: Path | None = None

@@ -80,7 +80,7 @@ def _print(s: dict[str, Any]) -> None:
     echo(f"  worker log        {s['worker_log']}")
     if s.get("handoff_env"):
         pid = s["worker_pid"]
-        echo(f"  worker pid        {pid} (still running: kill {pid} to stop it)")
+        echo(f"  worker pid        {pid} (still running: `narrmon stack down` stops it)")
         echo("  explore           the analyst API and UI on this run's index:")
         env = f"NARRMON_ENV_FILE={s['handoff_env']}"
         echo(f"                    {env} NARRMON_API__TOKEN=... narrmon api")
