@@ -177,8 +177,37 @@ class ApiSettings(_Group):
     host: str = LOOPBACK
     port: int = 29080
     token: SecretStr | None = None
-    protect_reads: bool = False
-    export_max_rows: int = Field(default=10_000, ge=1, description="Rows one export may stream.")
+    protect_reads: bool | None = Field(
+        default=None,
+        description="Reads need the bearer token too. Default: only when the API binds an "
+        "address other than loopback (and then it refuses to start without a token).",
+    )
+    export_max_rows: int = Field(
+        default=10_000, ge=1, le=1_000_000, description="Rows one export may stream."
+    )
+    max_body_bytes: int = Field(
+        default=262_144,
+        ge=1024,
+        le=16 * 1024 * 1024,
+        description="Larger request bodies are refused with 413.",
+    )
+
+    @property
+    def binds_loopback(self) -> bool:
+        """Whether `host` is a loopback address (a name other than localhost counts as not)."""
+        import ipaddress
+
+        if self.host.lower() == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host.strip("[]")).is_loopback
+        except ValueError:
+            return False
+
+    @property
+    def reads_protected(self) -> bool:
+        """`protect_reads` when set, else whether the API binds a non-loopback address."""
+        return self.protect_reads if self.protect_reads is not None else not self.binds_loopback
 
 
 class SpikeThresholds(_Group):

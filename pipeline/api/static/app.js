@@ -15,6 +15,14 @@ function authHeaders() {
   return headers;
 }
 
+// A post's url comes from whoever wrote the post: only http(s) URLs may become links
+// (never javascript:, data:, vbscript: or relative ones). Returns the normalised URL or null.
+function httpUrlOrNull(value) {
+  let url;
+  try { url = new URL(String(value)); } catch { return null; }
+  return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+}
+
 async function api(path, options = {}) {
   const response = await fetch(path, { ...options, headers: { ...authHeaders(), ...(options.headers || {}) } });
   const body = await response.json().catch(() => ({}));
@@ -229,8 +237,12 @@ async function openDrawer(id) {
     row(dl, "Model / catalog", `${ex.model_id} / ${ex.catalog_version}`);
     row(dl, "Post", hit.post.text);
     if (hit.post.url) {
-      const link = document.createElement("a");
-      link.href = hit.post.url; link.textContent = hit.post.url; link.rel = "noopener noreferrer"; link.target = "_blank";
+      const href = httpUrlOrNull(hit.post.url);
+      let link = hit.post.url; // any other scheme is shown as text, never linked
+      if (href) {
+        link = document.createElement("a");
+        link.href = href; link.textContent = hit.post.url; link.rel = "noopener noreferrer"; link.target = "_blank";
+      }
       row(dl, "Link", link);
     }
     row(dl, "Review", `${body.review.state}${body.review.reviewer ? " by " + body.review.reviewer : ""}`);
