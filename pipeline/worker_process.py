@@ -33,7 +33,16 @@ Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
 def _reveal(value: Any) -> Any:
-    return value.get_secret_value() if isinstance(value, SecretStr) else value
+    """`value` with every secret in clear, nested groups (e.g. ``kafka.security``) included."""
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, BaseModel):
+        return {
+            name: _reveal(getattr(value, name))
+            for name in type(value).model_fields
+            if getattr(value, name) is not None
+        }
+    return value
 
 
 def settings_env(settings: Settings) -> dict[str, str]:

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from connectors.publisher import DeliveryStats
 from models.records import Post
 from pipeline.dlq.letters import Decoded, decode_letters
+from pipeline.kafka_security import kafka_python_options
 from pipeline.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ def read_letters(settings: Settings, *, timeout_s: float = 30.0) -> Decoded:
         settings.topics.dead_letter,
         timeout_s=timeout_s,
         client_id="narrmon-dlq",
+        **kafka_python_options(settings.kafka.security),
     )
     return decode_letters((r.partition, r.offset, r.value) for r in records)
 
@@ -47,7 +49,11 @@ def find_delivered(
     found: dict[str, str] = {}
     topic = settings.topics.posts
     for record in read_topic(
-        settings.kafka.bootstrap, topic, timeout_s=timeout_s, client_id="narrmon-dlq"
+        settings.kafka.bootstrap,
+        topic,
+        timeout_s=timeout_s,
+        client_id="narrmon-dlq",
+        **kafka_python_options(settings.kafka.security),
     ):
         if record.key is None or (record.partition, record.offset) in refused:
             continue
@@ -67,6 +73,7 @@ def publish(settings: Settings, posts: Iterable[Post]) -> DeliveryStats:
         dead_letter_topic=settings.topics.dead_letter,
         source=REPLAY_SOURCE,
         client_id="narrmon-dlq-replay",
+        **kafka_python_options(settings.kafka.security),
     ) as publisher:
         for post in posts:
             publisher.publish_post(post)
