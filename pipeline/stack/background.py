@@ -13,7 +13,8 @@ Contracts:
 - `record` returns at once (it waits at most 2 s for a fresh child's command line to appear);
   `running` drops records whose process is gone; `stop_all` sends SIGTERM to every recorded
   process (its process group when it leads one), waits up to ``grace_s`` for all of them together,
-  SIGKILLs the rest and waits up to 5 s more. Records are written atomically (unique temp name).
+  SIGKILLs the rest and waits up to 5 s more. Records are written atomically
+  (`models.files.write_atomic`).
 """
 
 from __future__ import annotations
@@ -23,11 +24,11 @@ import logging
 import os
 import signal
 import time
-import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from models.files import write_atomic
 from pipeline.stack.process import cmdline
 
 logger = logging.getLogger(__name__)
@@ -100,11 +101,7 @@ def record(
         log=None if log is None else str(log),
         url=url,
     )
-    directory.mkdir(parents=True, exist_ok=True)
-    path = record_path(directory, proc)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-    tmp.write_text(json.dumps(asdict(proc)) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(record_path(directory, proc), json.dumps(asdict(proc)) + "\n")
     return proc
 
 
