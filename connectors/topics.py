@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -21,12 +22,14 @@ def ensure_topics(
     replication: int,
     *,
     timeout_s: float = 30.0,
+    **admin_config: Any,
 ) -> list[str]:
     """Make sure every topic in `names` exists; create the missing ones with `partitions` and
     `replication` and wait until they have leaders. Idempotent and safe against concurrent
     creators (an "already exists" answer is success). Existing topics are left as they are.
 
     Blocks up to about `timeout_s`. Returns the names it created. Raises `TopicSetupError`.
+    `admin_config` is passed to `KafkaAdminClient` (e.g. security options).
     """
     from kafka.admin import KafkaAdminClient
     from kafka.errors import KafkaError
@@ -37,6 +40,7 @@ def ensure_topics(
             bootstrap_servers=bootstrap.split(","),
             client_id="narrmon-topics",
             request_timeout_ms=int(timeout_s * 1000),
+            **admin_config,
         )
     except KafkaError as exc:
         raise TopicSetupError(f"cannot reach Kafka at {bootstrap}: {exc}") from exc

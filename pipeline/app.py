@@ -32,9 +32,13 @@ def broker_urls(bootstrap: str) -> list[str]:
 
 
 def faust_config(settings: Settings) -> dict[str, Any]:
-    """Keyword arguments for `faust.App` (pure, so tests can check them)."""
+    """Keyword arguments for `faust.App` (pure but for reading TLS files when the broker uses
+    SSL, so tests can check them); ``broker_credentials`` holds secrets: never log it."""
+    from pipeline.kafka_security import faust_options
+
     w = settings.worker
     return {
+        **faust_options(settings.kafka.security),
         "broker": broker_urls(settings.kafka.bootstrap),
         "value_serializer": "raw",
         "key_serializer": "raw",

@@ -122,6 +122,7 @@ def replay_demo_stream(settings: Settings, speed: str = "max") -> Published:
     from connectors.pacing import Pacer, parse_speed
     from connectors.publisher import Publisher
     from connectors.replay import replay
+    from pipeline.kafka_security import kafka_python_options
 
     pace = parse_speed(speed)
     connectors = demo_connectors(demo_data_dir())
@@ -132,6 +133,7 @@ def replay_demo_stream(settings: Settings, speed: str = "max") -> Published:
             topic=settings.topics.posts,
             dead_letter_topic=settings.topics.dead_letter,
             source=connector.source,
+            **kafka_python_options(settings.kafka.security),
         ) as publisher:
             pacer = Pacer(pace) if connector.source == "demo:posts" else None
             summary = replay(
@@ -221,6 +223,7 @@ def run_demo(
         settings,
         settings.log_dir / f"demo-worker-{run_id}.log",
         register_with=StackLayout.of(settings).scrape_targets_dir,
+        record_in=StackLayout.of(settings).background_dir,
     )
     started = time.monotonic()
     handoff: Path | None = None

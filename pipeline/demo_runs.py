@@ -34,8 +34,12 @@ def prune_previous_runs(settings: Settings, run_id: str) -> tuple[list[str], lis
     try:
         from kafka.admin import KafkaAdminClient
 
+        from pipeline.kafka_security import kafka_python_options
+
         admin = KafkaAdminClient(
-            bootstrap_servers=settings.kafka.bootstrap.split(","), client_id="narrmon-demo"
+            bootstrap_servers=settings.kafka.bootstrap.split(","),
+            client_id="narrmon-demo",
+            **kafka_python_options(settings.kafka.security),
         )
         try:
             topics = stale_names(list(admin.list_topics()), TOPIC_PREFIXES, run_id)

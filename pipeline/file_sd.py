@@ -38,6 +38,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from models.files import write_atomic
+
 logger = logging.getLogger(__name__)
 
 JOBS: tuple[str, ...] = ("narrmon-worker", "narrmon-connector", "narrmon-test")
@@ -246,10 +248,9 @@ HEARTBEAT = _Heartbeat()
 
 
 def _write_atomic(path: Path, content: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(content, encoding="utf-8")
-    tmp.replace(path)
+    # A temp name unique to each call: the heartbeat thread and a registration may write the
+    # same target file at once, within one process.
+    write_atomic(path, content)
 
 
 def write_target_file(

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOOPBACK = "127.0.0.1"
@@ -30,6 +31,52 @@ class _Group(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+KafkaProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+
+
+class KafkaSecurity(_Group):
+    """How every Kafka client authenticates and encrypts (``NARRMON_KAFKA__SECURITY__*``).
+
+    Turned into each client library's options by `pipeline.kafka_security`; the local stack's
+    broker is PLAINTEXT. Invalid combinations fail at load time, naming the field."""
+
+    security_protocol: KafkaProtocol = "PLAINTEXT"
+    sasl_mechanism: SaslMechanism | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: Path | None = Field(default=None, description="CA bundle for the brokers' certs.")
+    ssl_certfile: Path | None = Field(default=None, description="Client certificate (mTLS).")
+    ssl_keyfile: Path | None = Field(default=None, description="Client private key (mTLS).")
+    ssl_password: SecretStr | None = Field(default=None, description="Password of the key.")
+    ssl_check_hostname: bool = True
+
+    @property
+    def uses_ssl(self) -> bool:
+        return self.security_protocol in ("SSL", "SASL_SSL")
+
+    @property
+    def uses_sasl(self) -> bool:
+        return self.security_protocol.startswith("SASL_")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> KafkaSecurity:
+        sasl = (self.sasl_mechanism, self.sasl_username, self.sasl_password)
+        if self.uses_sasl and any(value is None for value in sasl):
+            raise ValueError(
+                f"security_protocol {self.security_protocol} needs sasl_mechanism, "
+                "sasl_username and sasl_password"
+            )
+        if not self.uses_sasl and any(value is not None for value in sasl):
+            raise ValueError("sasl_* is set but security_protocol is not SASL_PLAINTEXT/SASL_SSL")
+        files = (self.ssl_cafile, self.ssl_certfile, self.ssl_keyfile, self.ssl_password)
+        if not self.uses_ssl and any(value is not None for value in files):
+            raise ValueError("ssl_* is set but security_protocol is not SSL/SASL_SSL")
+        if (self.ssl_certfile is None) != (self.ssl_keyfile is None):
+            raise ValueError("ssl_certfile and ssl_keyfile go together")
+        return self
+
+
 class KafkaSettings(_Group):
     """Apache Kafka (KRaft, single node for the local stack)."""
 
@@ -42,6 +89,7 @@ class KafkaSettings(_Group):
         default=None,
         description="Use an external cluster instead of the local one (host:port,...).",
     )
+    security: KafkaSecurity = KafkaSecurity()
 
     @property
     def bootstrap(self) -> str:
@@ -178,8 +226,37 @@ class ApiSettings(_Group):
     host: str = LOOPBACK
     port: int = 29080
     token: SecretStr | None = None
-    protect_reads: bool = False
-    export_max_rows: int = Field(default=10_000, ge=1, description="Rows one export may stream.")
+    protect_reads: bool | None = Field(
+        default=None,
+        description="Reads need the bearer token too. Default: only when the API binds an "
+        "address other than loopback (and then it refuses to start without a token).",
+    )
+    export_max_rows: int = Field(
+        default=10_000, ge=1, le=1_000_000, description="Rows one export may stream."
+    )
+    max_body_bytes: int = Field(
+        default=262_144,
+        ge=1024,
+        le=16 * 1024 * 1024,
+        description="Larger request bodies are refused with 413.",
+    )
+
+    @property
+    def binds_loopback(self) -> bool:
+        """Whether `host` is a loopback address (a name other than localhost counts as not)."""
+        import ipaddress
+
+        if self.host.lower() == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host.strip("[]")).is_loopback
+        except ValueError:
+            return False
+
+    @property
+    def reads_protected(self) -> bool:
+        """`protect_reads` when set, else whether the API binds a non-loopback address."""
+        return self.protect_reads if self.protect_reads is not None else not self.binds_loopback
 
 
 class SpikeThresholds(_Group):

@@ -22,6 +22,7 @@ def ensure_pipeline_topics(settings: Settings, *, timeout_s: float = 30.0) -> li
     """Create the missing pipeline topics with the configured partitions and replication; return
     the names created. Blocking; raises `connectors.topics.TopicSetupError`."""
     from connectors.topics import ensure_topics
+    from pipeline.kafka_security import kafka_python_options
 
     t = settings.topics
     return ensure_topics(
@@ -30,4 +31,5 @@ def ensure_pipeline_topics(settings: Settings, *, timeout_s: float = 30.0) -> li
         t.partitions,
         t.replication,
         timeout_s=timeout_s,
+        **kafka_python_options(settings.kafka.security),
     )

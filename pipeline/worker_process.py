@@ -17,12 +17,15 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from pydantic import BaseModel, SecretStr
 
 from pipeline import metrics as m
 from pipeline.settings import Settings
+
+if TYPE_CHECKING:
+    from pipeline.stack.background import BackgroundProcess
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +33,16 @@ Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
 def _reveal(value: Any) -> Any:
-    return value.get_secret_value() if isinstance(value, SecretStr) else value
+    """`value` with every secret in clear, nested groups (e.g. ``kafka.security``) included."""
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, BaseModel):
+        return {
+            name: _reveal(getattr(value, name))
+            for name in type(value).model_fields
+            if getattr(value, name) is not None
+        }
+    return value
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -101,15 +113,24 @@ class WorkerProcess:
     """One `narrmon worker` child. Not thread-safe; one owner."""
 
     def __init__(
-        self, settings: Settings, log_path: Path, *, register_with: Path | None = None
+        self,
+        settings: Settings,
+        log_path: Path,
+        *,
+        register_with: Path | None = None,
+        record_in: Path | None = None,
     ) -> None:
         """``register_with``: a Prometheus file_sd directory the child registers its /metrics
-        in (``narrmon worker --register-with``); None: it does not register."""
+        in (``narrmon worker --register-with``); None: it does not register. ``record_in``: a
+        background-process directory (`pipeline.stack.background`) the child is recorded in
+        while it runs, so `narrmon stack down` stops it even after this object is gone."""
         self.settings = settings
         self.log_path = log_path
         self.register_with = register_with
+        self.record_in = record_in
         self.proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
+        self._record: BackgroundProcess | None = None
 
     @property
     def metrics_url(self) -> str:
@@ -135,6 +156,17 @@ class WorkerProcess:
             start_new_session=True,
         )
         logger.info("worker pid %d, log %s", self.proc.pid, self.log_path)
+        if self.record_in is not None:
+            from pipeline.stack import background
+
+            self._record = background.record(
+                self.record_in,
+                "worker",
+                self.proc.pid,
+                command,
+                log=self.log_path,
+                url=self.metrics_url,
+            )
 
     def scrape(self, timeout_s: float = 2.0) -> Samples | None:
         """The child's current metrics, or None when it does not answer. Metrics served by any
@@ -197,6 +229,11 @@ class WorkerProcess:
         self._close_log()
 
     def _close_log(self) -> None:
+        if self._record is not None and self.record_in is not None:
+            from pipeline.stack import background
+
+            background.forget(self.record_in, self._record)
+            self._record = None
         if self._log is not None:
             self._log.close()
             self._log = None

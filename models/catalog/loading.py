@@ -9,26 +9,47 @@ Contracts:
   tree) when validation fails, so valid catalogs pay nothing for them.
 - Large files (10^4-10^6 narratives) are first-class: CheckThat! JSONL is built without per-item
   pydantic validation (its shape is fixed and checked cheaply, `models.catalog.vclaims`), and big
-  YAML files are cached as a pickle keyed by the file's SHA-256 when a ``cache_dir`` is given.
+  YAML files are cached as JSON keyed by the SHA-256 of a schema tag and the file's bytes when a
+  ``cache_dir`` is given (``<cache_dir>/catalogs/<sha256>.json``). A cache entry is validated like
+  any input when read (JSON, never pickle: a cache file cannot run code), and one that does not
+  validate is ignored and rewritten. Editing the file, or changing `Narrative` (bump
+  `_CACHE_SCHEMA`), changes the key, so a stale entry is never read.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import pickle
+import logging
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from models.catalog.schema import Catalog, CatalogError, CatalogFile, Narrative
 from models.catalog.vclaims import vclaim_narrative
+from models.files import write_atomic
+
+logger = logging.getLogger(__name__)
 
 _YAML_SUFFIXES = (".yaml", ".yml")
-_PICKLE_MIN_BYTES = 1_000_000
-_PICKLE_SCHEMA = b"narrative-v2:"
+_CACHE_MIN_BYTES = 1_000_000
+_CACHE_SCHEMA = b"narrative-v3-json:"
+
+
+class _CachedCatalog(BaseModel):
+    """The JSON form of a cached `Catalog`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    description: str
+    sources: tuple[str, ...]
+    version: str
+    narratives: tuple[Narrative, ...]
+
+
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -60,27 +81,51 @@ def _load_file(path: Path, cache_dir: Path | None) -> Catalog:
         return load_jsonl(path, raw)
     if path.suffix not in _YAML_SUFFIXES:
         raise CatalogError([f"{path}: unsupported catalog file type (want .yaml, .yml, .jsonl)"])
-    cached = _cache_path(cache_dir, raw) if len(raw) >= _PICKLE_MIN_BYTES else None
-    if cached is not None and cached.exists():
-        with cached.open("rb") as handle:
-            catalog: Catalog = pickle.load(handle)
-        return catalog
+    cached = _cache_path(cache_dir, raw) if len(raw) >= _CACHE_MIN_BYTES else None
+    if cached is not None:
+        hit = _read_cache(cached)
+        if hit is not None:
+            return hit
     catalog = _load_yaml(path, raw)
     if cached is not None:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(".tmp")
-        with tmp.open("wb") as handle:
-            pickle.dump(catalog, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(cached)
+        entry = _CachedCatalog(
+            name=catalog.name,
+            description=catalog.description,
+            sources=catalog.sources,
+            version=catalog.version,
+            narratives=catalog.narratives,
+        )
+        try:
+            write_atomic(cached, entry.model_dump_json())
+        except OSError as exc:  # a cache that cannot be written only costs time
+            logger.warning("could not cache catalog %s at %s: %s", path, cached, exc)
     return catalog
 
 
 def _cache_path(cache_dir: Path | None, raw: bytes) -> Path | None:
     if cache_dir is None:
         return None
-    # the schema tag changes when `Narrative` gains a field, so stale pickles are never loaded
-    digest = hashlib.sha256(_PICKLE_SCHEMA + raw).hexdigest()
-    return Path(cache_dir) / "catalogs" / f"{digest}.pickle"
+    # the schema tag changes when `Narrative` gains a field, so stale entries are never loaded
+    digest = hashlib.sha256(_CACHE_SCHEMA + raw).hexdigest()
+    return Path(cache_dir) / "catalogs" / f"{digest}.json"
+
+
+def _read_cache(cached: Path) -> Catalog | None:
+    """The catalog in `cached`, or None when it is missing or does not validate."""
+    try:
+        entry = _CachedCatalog.model_validate_json(cached.read_bytes())
+        return Catalog(
+            name=entry.name,
+            narratives=entry.narratives,
+            description=entry.description,
+            sources=entry.sources,
+            version=entry.version,
+        )
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:  # ValidationError and CatalogError are ValueErrors
+        logger.warning("ignoring unreadable catalog cache %s: %s", cached, exc)
+        return None
 
 
 def _load_yaml(path: Path, raw: bytes) -> Catalog:

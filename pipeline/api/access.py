@@ -1,4 +1,5 @@
-"""Bearer-token access: reviews always need `api.token`; reads only with `api.protect_reads`.
+"""Bearer-token access: reviews always need `api.token`; reads when `api.reads_protected` (set
+``api.protect_reads``, or by default when the API binds a non-loopback address).
 
 Without a configured token every review is refused (401 without a token, 403 with one), which is
 how ``narrmon api`` runs when ``NARRMON_API__TOKEN`` is unset (it logs that at start-up).
@@ -40,7 +41,7 @@ def access_dependencies(settings: Settings) -> tuple[Any, Any]:
     def read_access(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> None:
-        if settings.api.protect_reads:
+        if settings.api.reads_protected:
             check_token(settings, credentials)
 
     def write_access(

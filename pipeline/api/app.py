@@ -18,6 +18,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from pipeline.api.access import access_dependencies
+from pipeline.api.hardening import install_hardening
 from pipeline.api.http_errors import install_error_handlers
 from pipeline.api.routes.hits import hits_router
 from pipeline.api.routes.narratives import narratives_router
@@ -38,6 +39,7 @@ def create_app(settings: Settings, service: HitService) -> FastAPI:
         description="Search, explain and review narrative hits.",
     )
     install_error_handlers(app)
+    install_hardening(app, settings.api.max_body_bytes)
     reads, writes = access_dependencies(settings)
     app.include_router(hits_router(settings, service, reads))
     app.include_router(narratives_router(service, reads))

@@ -1,4 +1,10 @@
-"""Pure rendering of exported hits as CSV or JSON lines (one string per row, streamed)."""
+"""Pure rendering of exported hits as CSV or JSON lines (one string per row, streamed).
+
+CSV cells are neutralised against formula injection (OWASP "CSV Injection"): a text cell that
+starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return would be evaluated by a
+spreadsheet, so it is prefixed with a single quote and shows as the text it is. Post texts,
+handles and URLs come from anyone on the internet. Numbers are left as they are.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,14 @@ from typing import Any
 from pipeline.api.results import LIST_FIELDS, flatten
 
 CSV_COLUMNS = (*LIST_FIELDS, "explanation.summary")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(value: Any) -> Any:
+    """`value`, with a leading ``'`` when it is text a spreadsheet would run as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
 
 
 def csv_lines(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
@@ -27,7 +41,7 @@ def csv_lines(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
     yield line(CSV_COLUMNS)
     for row in rows:
         flat = flatten(row, CSV_COLUMNS)
-        yield line("" if flat[c] is None else flat[c] for c in CSV_COLUMNS)
+        yield line("" if flat[c] is None else neutralise_cell(flat[c]) for c in CSV_COLUMNS)
 
 
 def jsonl_lines(rows: Iterable[dict[str, Any]]) -> Iterator[str]:

@@ -1,7 +1,8 @@
 """The API's error responses: one JSON shape (`ErrorBody`) and the mapping from our exceptions
 to status codes. 400 invalid parameter, 401 missing token, 403 wrong token, 404 unknown hit,
-409 review raced another write, 503 (with ``Retry-After``) when Elasticsearch is unavailable.
-FastAPI's default 422 for invalid input is replaced by a 400 naming the parameter."""
+409 review raced another write, 413 request body too large (`pipeline.api.hardening`), 503 (with
+``Retry-After``) when Elasticsearch is unavailable. FastAPI's default 422 for invalid input is
+replaced by a 400 naming the parameter."""
 
 from __future__ import annotations
 
@@ -52,6 +53,15 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "No bearer token."},
     403: {"model": ErrorBody, "description": "Wrong bearer token (or none configured)."},
+}
+# Reads answer these only when they are protected (see `pipeline.api.access`).
+READ_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    401: {"model": ErrorBody, "description": "No bearer token (protected reads only)."},
+    403: {"model": ErrorBody, "description": "Wrong bearer token (protected reads only)."},
+}
+BODY_ERRORS: dict[int | str, dict[str, Any]] = {
+    413: {"model": ErrorBody, "description": "Request body over `api.max_body_bytes`."},
 }
 
 

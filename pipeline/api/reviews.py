@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal, Protocol, get_args
 
@@ -83,10 +84,18 @@ class KafkaReviewPublisher:
     each publish waits for the broker's acknowledgement (reviews are rare, losing one is not ok).
     """
 
-    def __init__(self, bootstrap: str, topic: str, timeout_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        topic: str,
+        timeout_s: float = 10.0,
+        client_config: Mapping[str, Any] | None = None,
+    ) -> None:
+        """`client_config`: more `KafkaProducer` options (e.g. security; holds secrets)."""
         self.bootstrap = bootstrap
         self.topic = topic
         self.timeout_s = timeout_s
+        self._client_config = dict(client_config or {})
         self._producer: Any = None
         self._lock = threading.Lock()
 
@@ -99,6 +108,7 @@ class KafkaReviewPublisher:
                     bootstrap_servers=self.bootstrap,
                     acks="all",
                     max_block_ms=int(self.timeout_s * 1000),
+                    **self._client_config,
                 )
             return self._producer
 

@@ -22,9 +22,14 @@ def build_service(settings: Settings, publish_reviews: bool = True) -> HitServic
     from pipeline.api.reviews import KafkaReviewPublisher
     from pipeline.api.service import HitService
     from pipeline.elastic.client import INTERACTIVE, make_client
+    from pipeline.kafka_security import kafka_python_options
 
     publisher = (
-        KafkaReviewPublisher(settings.kafka.bootstrap, settings.topics.reviews)
+        KafkaReviewPublisher(
+            settings.kafka.bootstrap,
+            settings.topics.reviews,
+            client_config=kafka_python_options(settings.kafka.security),
+        )
         if publish_reviews
         else None
     )

@@ -31,13 +31,35 @@ class Finding:
 
 
 def check_token(settings: Settings) -> Finding:
-    if settings.api.token is None or not settings.api.token.get_secret_value():
+    """Reads protected without a token is an error (nothing could be served): the case of an API
+    bound to a non-loopback address with no token, unless reads were opened explicitly."""
+    api = settings.api
+    has_token = api.token is not None and bool(api.token.get_secret_value())
+    if api.reads_protected and not has_token:
+        why = (
+            "NARRMON_API__PROTECT_READS is true"
+            if api.protect_reads
+            else f"the API binds {api.host}, not a loopback address"
+        )
+        return Finding(
+            "error",
+            f"reads need a bearer token because {why}, but NARRMON_API__TOKEN is unset or empty: "
+            "set a token, bind 127.0.0.1, or set NARRMON_API__PROTECT_READS=false to let anyone "
+            "who can reach it read the hits",
+        )
+    if not api.binds_loopback and not api.reads_protected:
+        return Finding(
+            "warning",
+            f"reads are open to anyone who can reach {api.host}:{api.port} "
+            "(NARRMON_API__PROTECT_READS=false)",
+        )
+    if not has_token:
         return Finding(
             "warning",
             "reviews disabled: NARRMON_API__TOKEN is unset or empty, so every review is refused "
             "(401 without a bearer token, 403 with one)",
         )
-    reads = "reads and reviews" if settings.api.protect_reads else "reviews"
+    reads = "reads and reviews" if api.reads_protected else "reviews"
     return Finding("info", f"{reads} need the bearer token (NARRMON_API__TOKEN)")
 
 

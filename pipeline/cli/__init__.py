@@ -43,6 +43,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "search": ("pipeline.cli.search:search", "Search hits from the terminal."),
     "hits": ("pipeline.cli.search:hits", "Show and review single hits."),
     "alerts": ("pipeline.cli.alerts:alerts", "Receive and print the local Alertmanager's alerts."),
+    "dlq": ("pipeline.cli.dlq:dlq", "List, show and replay dead letters."),
 }
 
 

@@ -2,7 +2,8 @@
 
 Before serving it runs `pipeline.api.startup.preflight` and prints what it found: the catalog,
 the review token, the model, the hits index and the reviews topic. An unusable catalog stops it
-(exit 1); a missing token only disables reviews (refused with 401/403).
+(exit 1), and so does a missing token when reads are protected (by default when it binds a
+non-loopback address); otherwise a missing token only disables reviews (refused with 401/403).
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ def api(host: str | None, port: int | None, write_openapi: bool) -> None:
     from pipeline.cli.context import load_settings
 
     settings = load_settings()
+    # One source of truth for the bind address: whether reads are protected depends on it.
+    bind = {"host": host or settings.api.host, "port": port or settings.api.port}
+    settings = settings.model_copy(update={"api": settings.api.model_copy(update=bind)})
     service = build_service(settings)
     findings = preflight(settings, service)
     for finding in findings:
@@ -45,6 +49,6 @@ def api(host: str | None, port: int | None, write_openapi: bool) -> None:
         click.echo(f"{label}  {finding.message}", err=True)
     if any(f.level == "error" for f in findings):
         raise click.ClickException("not serving: fix the error(s) above")
-    host, port = host or settings.api.host, port or settings.api.port
+    host, port = settings.api.host, settings.api.port
     click.echo(f"analyst UI and API on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
     serve(settings, host, port, service)

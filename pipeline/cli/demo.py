@@ -104,6 +104,6 @@ def _print(s: dict[str, Any]) -> None:
     echo(f"  worker log        {s['worker_log']}")
     if s.get("handoff_env"):
         pid = s["worker_pid"]
-        echo(f"  worker pid        {pid} (still running: narrmon demo --stop stops it)")
+        echo(f"  worker pid        {pid} (narrmon demo --stop or stack down stops it)")
         echo("  explore           narrmon search, narrmon api (UI) use this run's data now;")
         echo(f"                    other shells: NARRMON_ENV_FILE={s['handoff_env']}")

@@ -119,6 +119,7 @@ def ingest(
     """Publish posts from KIND files (jsonl, csv or articles: .txt/.html files or folders)."""
     from connectors.mapping import MappingError
     from connectors.pacing import Pacer, parse_speed
+    from pipeline.kafka_security import kafka_python_options
     from pipeline.settings import Settings
 
     try:
@@ -155,6 +156,7 @@ def ingest(
                 [posts_topic, dlq_topic],
                 settings.topics.partitions,
                 settings.topics.replication,
+                **kafka_python_options(settings.kafka.security),
             )
         except TopicSetupError as exc:
             _fail(str(exc))
@@ -172,6 +174,7 @@ def ingest(
             max_chars=settings.worker.max_post_chars,
             pacer=Pacer(pace, max_wait_s=max_wait),
             progress=progress and not as_json,
+            client_config=kafka_python_options(settings.kafka.security),
         )
     result.update(speed=str(pace))
     if as_json:
@@ -269,7 +272,9 @@ def _publish(
     max_chars: int,
     pacer: Any,
     progress: bool,
+    client_config: dict[str, Any],
 ) -> dict[str, Any]:
+    """`client_config`: more producer options (security; holds secrets)."""
     from tqdm import tqdm
 
     from connectors.publisher import DeliveryMetrics, Publisher, PublisherError
@@ -295,6 +300,7 @@ def _publish(
             dead_letter_topic=dead_letter_topic,
             source=connector.source,
             metrics=delivery,
+            **client_config,
         ) as publisher:
             summary = replay(
                 connector,

@@ -64,7 +64,8 @@ def up(timeout_scale: float) -> None:
 
 @stack.command()
 def down() -> None:
-    """Stop the services narrmon stack up started (and nothing else)."""
+    """Stop what narrmon started: background processes it recorded (demo workers, a demo API),
+    then the services narrmon stack up started; nothing else."""
     from pipeline.stack import StackError
     from pipeline.stack import down as stack_down
 

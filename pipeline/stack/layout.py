@@ -4,8 +4,10 @@
   ``m2/`` (the Maven local repository), ``kafka-<v>/libs/`` (broker jars),
   ``downloads/`` (the Elasticsearch zip) and ``elasticsearch-<v>/`` (the unpacked distribution).
 - State (`settings.state_dir`, default ``~/.local/state/narrmon``): what a running stack writes:
-  ``run/<service>.pid``, ``logs/<service>.log``, and one folder per service with its rendered
-  configuration and data (``kafka/``, ``elasticsearch/``, ``prometheus/``, ``alertmanager/``).
+  ``run/<service>.pid``, ``run/background/`` (demo workers and other processes narrmon left
+  running, see `background.py`), ``logs/<service>.log``, and one folder per service with its
+  rendered configuration and data (``kafka/``, ``elasticsearch/``, ``prometheus/``,
+  ``alertmanager/``).
 - Templates live in the repository's ``deploy/`` folder (`DEPLOY_DIR`).
 """
 
@@ -56,6 +58,10 @@ class StackLayout:
     @property
     def run_dir(self) -> Path:
         return self.state_dir / "run"
+
+    @property
+    def background_dir(self) -> Path:
+        return self.run_dir / "background"
 
     def log_file(self, service: str) -> Path:
         return self.log_dir / f"{service}.log"

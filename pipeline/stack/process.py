@@ -23,6 +23,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from models.files import write_atomic
+
 logger = logging.getLogger(__name__)
 
 # Popen objects of services this process started, kept so they are reaped (no zombies, no
@@ -38,12 +40,9 @@ class PidRecord:
 
 
 def write_pid_file(path: Path, record: PidRecord) -> None:
-    """Write `record` atomically (temp file + rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
+    """Write `record` atomically (a temp file unique to this call, then rename)."""
     payload = {"pid": record.pid, "marker": record.marker, "started_at": record.started_at}
-    tmp.write_text(json.dumps(payload) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(path, json.dumps(payload) + "\n")
 
 
 def read_pid_file(path: Path) -> PidRecord | None:

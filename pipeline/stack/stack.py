@@ -8,8 +8,11 @@
   network); later calls are offline. Raises `StackError` subclasses:
   `MissingToolError`, `ProvisionError`, `ServiceStartError` (names the service and its log).
   Services that did start are left running on failure, so their logs and state can be inspected.
-- `down(settings)` stops exactly the processes recorded in the pid files (after checking each one's
-  command line still carries our marker), SIGTERM then SIGKILL after a grace period.
+- `down(settings)` first stops every background process narrmon recorded (demo workers, a demo API:
+  see `background.py`), then exactly the services recorded in the pid files (after checking each
+  one's command line still carries our marker), each SIGTERM then SIGKILL after a grace period.
+  It stops every service that has a live pid file, the alert receiver included, whatever the
+  settings say now.
 - `status(settings)` reports each service's state, pid, address and log path without side effects.
 Concurrent `up`/`down` calls (several test sessions) serialise on ``<state>/run/stack.lock``.
 """
@@ -25,10 +28,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.settings import Settings
-from pipeline.stack import alert_receiver, elasticsearch, kafka, process, prometheus, readiness
+from pipeline.stack import (
+    alert_receiver,
+    background,
+    elasticsearch,
+    kafka,
+    process,
+    prometheus,
+    readiness,
+)
 from pipeline.stack.errors import ServiceStartError
 from pipeline.stack.launch import Launch
-from pipeline.stack.layout import StackLayout
+from pipeline.stack.layout import SERVICES, StackLayout
 from pipeline.stack.provision import require_tool
 from pipeline.stack.targets import sweep_expired_targets
 
@@ -159,7 +170,8 @@ def _stack_lock(layout: StackLayout) -> Iterator[None]:
 
 
 def status(settings: Settings) -> list[ServiceStatus]:
-    """Each service's state from its pid file (no probes, no side effects)."""
+    """Each service's state from its pid file, then every live background process narrmon
+    recorded (no probes; only records of processes that are gone are dropped)."""
     layout = StackLayout.of(settings)
     result = []
     for spec in service_specs(settings):
@@ -171,6 +183,16 @@ def status(settings: Settings) -> list[ServiceStatus]:
                 pid=pid,
                 url=spec.address,
                 log=layout.log_file(spec.name),
+            )
+        )
+    for proc in background.running(layout.background_dir):
+        result.append(
+            ServiceStatus(
+                name=f"{proc.name} (background)",
+                state="running",
+                pid=proc.pid,
+                url=proc.url or "-",
+                log=Path(proc.log) if proc.log else layout.log_dir,
             )
         )
     return result
@@ -268,14 +290,21 @@ def up(settings: Settings, *, timeout_scale: float = 1.0) -> UpReport:
 def down(
     settings: Settings, *, only: Collection[str] | None = None, grace_s: float = 20.0
 ) -> list[str]:
-    """Stop the services `up` started (reverse order), or just those named in `only`; return the
-    names actually stopped."""
+    """Stop the background processes narrmon recorded, then the services `up` started (reverse
+    order); with `only`, just the services named there. Return what was stopped: service names
+    and ``<name> (pid N)`` for background processes. Blocks for at most about 25 s per step."""
     layout = StackLayout.of(settings)
     stopped = []
     with _stack_lock(layout):
-        for spec in reversed(service_specs(settings)):
-            if only is not None and spec.name not in only:
+        if only is None:
+            # Workers first: they hold the broker and Elasticsearch, not the other way round.
+            for proc in background.stop_all(layout.background_dir, grace_s=grace_s):
+                stopped.append(f"{proc.name} (pid {proc.pid})")
+        # Every known service, not only the configured ones: the alert receiver may have been
+        # started under settings that no longer enable it.
+        for name in reversed(SERVICES):
+            if only is not None and name not in only:
                 continue
-            if process.stop(layout.pid_file(spec.name), grace_s=grace_s):
-                stopped.append(spec.name)
+            if process.stop(layout.pid_file(name), grace_s=grace_s):
+                stopped.append(name)
     return stopped

@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from pipeline.api import export
-from pipeline.api.http_errors import ERRORS, ErrorBody
+from pipeline.api.http_errors import BODY_ERRORS, READ_ERRORS, ErrorBody
 from pipeline.api.params import (
     MAX_SCORE,
     SEVERITIES,
@@ -76,7 +76,7 @@ def hit_filters(
 
 def hits_router(settings: Settings, service: HitService, reads: Any) -> APIRouter:
     """The hit routes on `service`; `reads` is the read-access dependency."""
-    router = APIRouter(tags=["hits"], dependencies=[reads], responses=ERRORS)
+    router = APIRouter(tags=["hits"], dependencies=[reads], responses=READ_ERRORS)
 
     def checked(filters: HitFilters) -> HitFilters:
         """`filters` once its narrative ids are in the catalog (when the catalog loads)."""
@@ -108,7 +108,7 @@ def hits_router(settings: Settings, service: HitService, reads: Any) -> APIRoute
         """Counts per narrative, platform, stance, severity, author, domain and over time."""
         return service.aggregations(checked(filters), interval, top)
 
-    @router.post("/api/similar")
+    @router.post("/api/similar", responses=BODY_ERRORS)
     def similar(request: SimilarRequest) -> dict[str, Any]:
         """Hits whose posts are closest in meaning to `text` (kNN on the post embeddings)."""
         return service.similar(request.text, request.size)

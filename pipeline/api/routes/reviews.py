@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header
 from pydantic import BaseModel, Field
 
-from pipeline.api.http_errors import AUTH_ERRORS, ERRORS, ApiError, ErrorBody
+from pipeline.api.http_errors import AUTH_ERRORS, BODY_ERRORS, ERRORS, ApiError, ErrorBody
 from pipeline.api.reviews import ReviewLabel
 from pipeline.api.service import HitService
 
@@ -27,7 +27,13 @@ def reviews_router(service: HitService, writes: Any) -> APIRouter:
     @router.post(
         "/api/hits/{hit_id:path}/review",
         dependencies=[writes],
-        responses={**ERRORS, **AUTH_ERRORS, 404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
+        responses={
+            **ERRORS,
+            **AUTH_ERRORS,
+            **BODY_ERRORS,
+            404: {"model": ErrorBody},
+            409: {"model": ErrorBody},
+        },
     )
     def review(
         hit_id: str,

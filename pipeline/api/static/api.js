@@ -14,6 +14,14 @@ export function el(tag, props = {}, ...children) {
   return node;
 }
 
+// A post's url comes from whoever wrote the post: only http(s) URLs may become links
+// (never javascript:, data:, vbscript: or relative ones). Returns the normalised URL or null.
+export function httpUrlOrNull(value) {
+  let url;
+  try { url = new URL(String(value)); } catch { return null; }
+  return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+}
+
 export function token() { return $("#token").value.trim(); }
 export function reviewer() { return $("#reviewer").value.trim(); }
 

@@ -1,7 +1,7 @@
 // The side drawer: "why was this flagged?" for one hit (with its review history), or the posts
 // most similar in meaning to a card's post (/api/similar).
 
-import { $, api, el, reach } from "./api.js";
+import { $, api, el, httpUrlOrNull, reach } from "./api.js";
 
 function row(dl, label, value) {
   dl.append(el("dt", { textContent: label }),
@@ -59,7 +59,10 @@ export async function explain(id) {
       "post.engagement.likes": (hit.post.engagement || {}).likes, "post.engagement.views": (hit.post.engagement || {}).views });
     row(dl, "Reach", figures || "–");
     if (hit.post.url) {
-      row(dl, "Link", el("a", { href: hit.post.url, textContent: hit.post.url, rel: "noopener noreferrer", target: "_blank" }));
+      const href = httpUrlOrNull(hit.post.url);
+      row(dl, "Link", href
+        ? el("a", { href, textContent: hit.post.url, rel: "noopener noreferrer", target: "_blank" })
+        : hit.post.url);
     }
     row(dl, "Review", `${body.review.state}${body.review.reviewer ? " by " + body.review.reviewer : ""}`);
     $("#drawer-body").replaceChildren(dl);
