@@ -105,6 +105,7 @@ def claims(  # noqa: PLR0917 (click passes options positionally)
     from models.claims_eval import run_claims_eval
     from models.evaluation import read_qrels, read_queries
     from models.service import MatcherConfig, load_matcher
+    from pipeline.embedding import embedder_from_settings
     from pipeline.settings import Settings
 
     settings = Settings.load()
@@ -124,10 +125,9 @@ def claims(  # noqa: PLR0917 (click passes options positionally)
         config = dataclasses.replace(config, lexical_weight=lexical_weight)
     matcher = load_matcher(
         catalog_path,
-        model_path=model_path,
         cache_dir=settings.cache_dir,
-        device=settings.model.device,
         config=config,
+        embedder=embedder_from_settings(settings, model_path),
     )
     if (rerank_queries is None) != (rerank_qrels is None):
         raise click.UsageError("--rerank-queries and --rerank-qrels go together")
@@ -186,6 +186,7 @@ def posts(  # noqa: PLR0917 (click passes options positionally)
     from models.rerank import Reranker
     from models.service import load_matcher
     from pipeline.app import matcher_config
+    from pipeline.embedding import embedder_from_settings
     from pipeline.settings import Settings
 
     settings = Settings.load()
@@ -201,10 +202,9 @@ def posts(  # noqa: PLR0917 (click passes options positionally)
         config = dataclasses.replace(config, reranker=Reranker.load(reranker_path))
     matcher = load_matcher(
         catalog_path,
-        model_path=settings.model.path,
         cache_dir=settings.cache_dir,
-        device=settings.model.device,
         config=config,
+        embedder=embedder_from_settings(settings),
     )
     report = score_posts(labelled, predict(matcher, labelled))
     if as_json:
