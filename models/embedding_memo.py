@@ -5,7 +5,8 @@ Contracts:
   whitespace collapsed, ends stripped), which the tokenizer cannot tell apart anyway.
 - `EmbeddingMemo(max_entries)` keeps the `max_entries` most recently used vectors (LRU);
   ``max_entries=0`` disables it (every lookup misses, nothing is stored). Thread-safe.
-- `hits` / `misses` count lookups since construction, for metrics; `len()` is the entry count.
+- `hits` / `misses` count lookups since construction, for metrics (a text repeated within one
+  `Embedder.encode` call is a miss each time but embedded once); `len()` is the entry count.
   384 float32 dims cost ~1.6 kB per entry: 20,000 entries ~ 32 MB.
 """
 
