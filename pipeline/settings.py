@@ -175,8 +175,11 @@ class WorkerSettings(_Group):
     app_id: str = "narrmon"
     metrics_host: str = LOOPBACK
     metrics_port: int = 29100
-    batch_size: int = 32
-    batch_within_s: float = 0.5
+    # Posts buffered for one matcher call: up to `batch_size`, or what arrived within
+    # `batch_within_s`. The embedder sorts them by length and encodes micro-batches of
+    # `model.batch_size`; a few hundred per call is what makes that pay.
+    batch_size: int = Field(default=256, ge=1)
+    batch_within_s: float = Field(default=0.5, gt=0)
     max_post_chars: int = 20_000
     log_level: str = "info"
     # Consumer group timing: tests shorten these so group joins and restarts are quick.
@@ -197,8 +200,21 @@ class ModelSettings(_Group):
 
     path: str | None = None
     device: str = "cpu"
-    batch_size: int = 16
-    threads: int | None = None
+    backend: Literal["onnx-int8", "torch"] = Field(
+        default="onnx-int8",
+        description="onnx-int8: ONNX Runtime with int8 weights, exported once per model into the "
+        "cache dir (CPU only; falls back to torch with a log line when export fails). torch: "
+        "sentence-transformers fp32.",
+    )
+    batch_size: int = Field(
+        default=16, ge=1, le=256, description="Texts per encoder call, after sorting by length."
+    )
+    threads: int | None = Field(
+        default=None, ge=1, description="Inference threads (default and cap: the cores)."
+    )
+    memo_size: int = Field(
+        default=20_000, ge=0, description="Post embeddings kept in memory (LRU); 0 disables."
+    )
 
 
 class MatcherSettings(_Group):

@@ -19,6 +19,10 @@ fi
 # One resolver run for everything: faust-streaming and sentence-transformers disagree about click
 # unless they are resolved together (see README, "Dependencies").
 .venv/bin/python -m pip install --quiet -e '.[dev]'
+# The onnx-int8 encoder backend's model, exported once per model into the cache dir (~30 s the
+# first time, a no-op after): the worker would otherwise export it on its first start.
+HF_HUB_OFFLINE=1 .venv/bin/narrmon model export >/dev/null \
+  || echo "narrmon: ONNX export failed; the worker will fall back to torch (see above)." >&2
 
 apt_install() {
   if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null; then

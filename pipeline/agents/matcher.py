@@ -19,20 +19,17 @@ def load_matcher(settings: Settings) -> Matcher:
     """The matcher for ``settings.catalog.path`` / ``settings.model`` (not warmed up). Raises
     ValueError without a catalog, OSError / ValueError for missing or mismatched files."""
     from models.matching.matcher import load_matcher as load
+    from pipeline.embedding import embedder_from_settings
 
     if settings.catalog.path is None:
         raise ValueError("no catalog: set NARRMON_CATALOG__PATH or pass --catalog")
-    if settings.model.threads:
-        import torch
-
-        # More intra-op threads than cores is much slower; Faust needs a core too.
-        torch.set_num_threads(settings.model.threads)
+    # The embedder picks its backend (ONNX int8 by default on CPU, no torch import) and caps its
+    # threads at the cores; a torch fallback gets the same thread cap.
     return load(
         settings.catalog.path,
-        model_path=settings.model.path,
         cache_dir=settings.cache_dir,
-        device=settings.model.device,
         config=matcher_config(settings),
+        embedder=embedder_from_settings(settings),
     )
 
 

@@ -99,10 +99,9 @@ class HitService:
     def _embed(self, text: str) -> list[float]:
         with self._lock:
             if self._encoder is None:
-                from models.matching.embedder import Embedder
+                from pipeline.embedding import embedder_from_settings
 
-                model = self.settings.model
-                self._encoder = Embedder(model.path, device=model.device)
+                self._encoder = embedder_from_settings(self.settings)
             encoder = self._encoder
         row = encoder.encode([text])[0]
         return [float(x) for x in row]

@@ -106,6 +106,7 @@ def claims(  # noqa: PLR0917 (click passes options positionally)
     from models.evaluation.claims_eval import run_claims_eval
     from models.evaluation.metrics import read_qrels, read_queries
     from models.matching.matcher import MatcherConfig, load_matcher
+    from pipeline.embedding import embedder_from_settings
     from pipeline.settings import Settings
 
     settings = Settings.load()
@@ -125,10 +126,9 @@ def claims(  # noqa: PLR0917 (click passes options positionally)
         config = dataclasses.replace(config, lexical_weight=lexical_weight)
     matcher = load_matcher(
         catalog_path,
-        model_path=model_path,
         cache_dir=settings.cache_dir,
-        device=settings.model.device,
         config=config,
+        embedder=embedder_from_settings(settings, model_path),
     )
     if (rerank_queries is None) != (rerank_qrels is None):
         raise click.UsageError("--rerank-queries and --rerank-qrels go together")
@@ -187,6 +187,7 @@ def posts(  # noqa: PLR0917 (click passes options positionally)
     from models.matching.matcher import load_matcher
     from models.matching.rerank import Reranker
     from pipeline.agents.matcher import matcher_config
+    from pipeline.embedding import embedder_from_settings
     from pipeline.settings import Settings
 
     settings = Settings.load()
@@ -202,10 +203,9 @@ def posts(  # noqa: PLR0917 (click passes options positionally)
         config = dataclasses.replace(config, reranker=Reranker.load(reranker_path))
     matcher = load_matcher(
         catalog_path,
-        model_path=settings.model.path,
         cache_dir=settings.cache_dir,
-        device=settings.model.device,
         config=config,
+        embedder=embedder_from_settings(settings),
     )
     report = score_posts(labelled, predict(matcher, labelled))
     if as_json:

@@ -1,4 +1,4 @@
-"""`narrmon model`: embedding model utilities (fine-tuning on a labelled training split)."""
+"""`narrmon model`: embedding model utilities (ONNX export, fine-tuning on a training split)."""
 
 from __future__ import annotations
 
@@ -59,4 +59,29 @@ def finetune(catalog_path: Path, queries: Path, qrels: Path, output: Path | None
         path = ensure_finetuned(settings.cache_dir, pairs, settings.model.path)
     else:
         path = train(pairs, output, settings.model.path, epochs=1, batch_size=32, seed=13)
+    click.echo(str(path))
+
+
+@model.command("export")
+def export_model() -> None:
+    """Export the configured model to ONNX int8 for the onnx-int8 backend (cached; a no-op when
+    the export for these weights exists). Prints the artifact folder.
+
+    The worker does this itself on first use; running it at set-up keeps that out of start-up.
+    """
+    import logging
+    from pathlib import Path
+
+    from models.matching.embedder import packaged_model_path
+    from models.matching.onnx_export import ExportError, ensure_artifact
+    from models.matching.onnx_spec import UnsupportedModelError
+    from pipeline.settings import Settings
+
+    logging.getLogger("models").setLevel(logging.INFO)
+    settings = Settings.load()
+    folder = Path(settings.model.path or packaged_model_path())
+    try:
+        path = ensure_artifact(folder, settings.cache_dir)
+    except (ExportError, UnsupportedModelError) as exc:
+        raise click.ClickException(f"{exc} (the torch backend still works)") from exc
     click.echo(str(path))

@@ -31,7 +31,7 @@ class BagOfWordsEmbedder(Embedder):
     def dims(self) -> int:
         return self._dims
 
-    def encode(self, texts: Sequence[str], show_progress: bool = False) -> Vectors:
+    def encode_uncached(self, texts: Sequence[str], show_progress: bool = False) -> Vectors:
         out = np.zeros((len(texts), self._dims), dtype=np.float32)
         for i, text in enumerate(texts):
             for word in re.findall(r"\w+", text.lower()):

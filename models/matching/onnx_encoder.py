@@ -1,0 +1,107 @@
+"""Sentence embeddings with ONNX Runtime: an exported transformer plus numpy pooling.
+
+Contracts:
+- `OnnxEncoder(artifact_dir, threads)` loads what `models.matching.onnx_export.export` wrote
+  (``model.onnx``, ``tokenizer.json``, ``spec.json``); it imports neither torch nor
+  transformers, which is what keeps a worker's memory down. Raises `OSError` / `ValueError` for
+  a missing or broken artifact.
+- `encode_batch(texts)` tokenises one batch exactly as sentence-transformers does (its max length,
+  not the raw tokenizer.json's; padding to the longest text in the batch), runs the graph once and
+  pools like the model's Pooling module (`pool`), then L2-normalises when the model ends in
+  Normalize. Blocking, CPU-bound; call it with small batches (16-64): ONNX Runtime's memory grows
+  with batch x length. Thread-safe (an InferenceSession may be run from several threads).
+- ONNX Runtime uses `threads` intra-op threads (one inter-op thread) and does not spin between
+  runs, so it never holds more cores than it was given.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from models.matching.onnx_spec import EncoderSpec
+
+logger = logging.getLogger(__name__)
+
+Vectors = npt.NDArray[np.float32]
+MODEL_FILE = "model.onnx"
+TOKENIZER_FILE = "tokenizer.json"
+SPEC_FILE = "spec.json"
+
+
+def pool(hidden: Vectors, mask: npt.NDArray[np.int64], modes: Sequence[str]) -> Vectors:
+    """Sentence vectors from token vectors ``(batch, tokens, dims)`` and the attention mask, one
+    block per mode, concatenated in order (as sentence-transformers' Pooling does). Pure."""
+    weights = mask[:, :, None].astype(np.float32)
+    out: list[Vectors] = []
+    for mode in modes:
+        if mode == "cls":
+            first = mask.argmax(axis=1)
+            out.append(np.asarray(hidden[np.arange(len(hidden)), first], dtype=np.float32))
+        elif mode == "max":
+            out.append(np.where(weights > 0, hidden, -np.inf).max(axis=1))
+        elif mode in ("mean", "mean_sqrt_len_tokens"):
+            counts = np.clip(weights.sum(axis=1), 1e-9, None)
+            summed = (hidden * weights).sum(axis=1)
+            out.append(summed / (counts if mode == "mean" else np.sqrt(counts)))
+        else:
+            raise ValueError(f"unsupported pooling mode {mode!r}")
+    return np.concatenate(out, axis=1).astype(np.float32, copy=False)
+
+
+def l2_normalise(rows: Vectors) -> Vectors:
+    """Rows scaled to unit length (zero rows stay zero, as torch's normalize leaves them). Pure."""
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return np.asarray(rows / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
+class OnnxEncoder:
+    """One exported sentence-transformers model run by ONNX Runtime on the CPU."""
+
+    def __init__(self, artifact_dir: Path, threads: int) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.artifact_dir = artifact_dir
+        self.spec = EncoderSpec.from_json((artifact_dir / SPEC_FILE).read_text(encoding="utf-8"))
+        if self.spec.max_seq_length is None:
+            raise ValueError(f"{artifact_dir / SPEC_FILE}: field 'max_seq_length' missing")
+        tokenizer = Tokenizer.from_file(str(artifact_dir / TOKENIZER_FILE))
+        tokenizer.enable_truncation(max_length=self.spec.max_seq_length)
+        tokenizer.enable_padding(pad_id=self.spec.pad_id)
+        self._tokenizer = tokenizer
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = max(1, threads)
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        # Spinning workers would keep the cores busy between batches, starving Faust and Kafka.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self._session = ort.InferenceSession(
+            str(artifact_dir / MODEL_FILE), options, providers=["CPUExecutionProvider"]
+        )
+        self.dims = 0
+        self.dims = int(self.encode_batch(["warm up"]).shape[1])  # also warms the session up
+        logger.info(
+            "ONNX encoder %s: %d threads, max %d tokens, pooling %s",
+            artifact_dir, threads, self.spec.max_seq_length, "+".join(self.spec.pooling),
+        )  # fmt: skip
+
+    def encode_batch(self, texts: Sequence[str]) -> Vectors:
+        """Embeddings of `texts` as one padded batch, shape ``(len(texts), dims)``."""
+        if not texts:
+            return np.zeros((0, self.dims), dtype=np.float32)
+        if self.spec.do_lower_case:
+            texts = [t.lower() for t in texts]
+        encodings = self._tokenizer.encode_batch(list(texts))
+        ids = np.asarray([e.ids for e in encodings], dtype=np.int64)
+        mask = np.asarray([e.attention_mask for e in encodings], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self.spec.input_names:
+            feeds["token_type_ids"] = np.asarray([e.type_ids for e in encodings], dtype=np.int64)
+        hidden = self._session.run(None, feeds)[0]
+        vectors = pool(np.asarray(hidden, dtype=np.float32), mask, self.spec.pooling)
+        return l2_normalise(vectors) if self.spec.normalize else vectors
