@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from benchmarks.bench_rebalance import Change, stalls, usual_gap
+from benchmarks.bench_rebalance import Change, stalls, steady_max_gap
 
 
 def test_the_stall_is_the_longest_gap_after_a_change() -> None:
@@ -10,7 +10,8 @@ def test_the_stall_is_the_longest_gap_after_a_change() -> None:
     changes = [Change(1.2, "join"), Change(8.0, "leave")]
     found = stalls(matched, changes, dwell_s=5.0)
     assert [(s.change.what, s.stall_s) for s in found] == [("join", 5.0), ("leave", 12.5)]
-    assert usual_gap(matched) == 0.5
+    assert steady_max_gap(matched, [Change(1.2, "join")], dwell_s=5.0) == 12.5
+    assert steady_max_gap(matched, changes, dwell_s=5.0) == 0.5
 
 
 def test_a_change_with_no_gap_after_it_reports_the_rhythm() -> None:
