@@ -100,7 +100,7 @@ def install_agents(app: Any, deps: WorkerDeps, extensions: Iterable[Extension] =
     register_indexer_agent(app, deps)
 
     t = deps.settings.topics
-    lag = LagReporter(deps.metrics, frozenset({t.posts, t.hits}))
+    lag = LagReporter(deps.metrics, frozenset({t.posts, t.hits, t.by_narrative}))
 
     @app.timer(deps.settings.worker.lag_interval_s)  # type: ignore[untyped-decorator]
     async def refresh_lag() -> None:

@@ -34,6 +34,7 @@ NARRATIVE_RATE = "narrmon_narrative_rate_per_minute"  # gauge, by narrative, sev
 NARRATIVE_BASELINE = "narrmon_narrative_baseline_per_minute"  # gauge, by narrative, severity
 NARRATIVE_ZSCORE = "narrmon_narrative_spike_zscore"  # gauge, by narrative, severity
 SPIKES = "narrmon_narrative_spikes"  # counter, by narrative, severity
+SPIKE_HITS = "narrmon_spike_hits"  # counter, by outcome (counted | duplicate)
 HIT_SCORE = "narrmon_hit_score"  # histogram, by narrative, severity, stance (fused score of a hit)
 INDEX_LAST_SUCCESS = "narrmon_index_last_success_timestamp_seconds"  # gauge
 PRODUCER_CONNECTED = "narrmon_producer_connected"  # gauge, by source (1 connected, 0 not)
@@ -129,6 +130,12 @@ class Metrics:
         )
         self.spikes = Counter(
             SPIKES, "Narrative spikes detected.", ["narrative", "severity"], registry=r
+        )
+        self.spike_hits = Counter(
+            SPIKE_HITS,
+            "Hits read by the spike agent: counted, or skipped as already counted.",
+            ["outcome"],
+            registry=r,
         )
         self.hit_score = Histogram(
             HIT_SCORE,

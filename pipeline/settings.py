@@ -167,8 +167,17 @@ class TopicSettings(_Group):
     spikes: str = "narrative.spikes"
     reviews: str = "reviews"
     post_events: str = "post.events"  # deletes and edits from live sources (models.post_events)
+    hits_by_narrative: str | None = Field(
+        default=None,
+        description="Hits keyed by narrative id, for spikes (default: <hits>.by-narrative).",
+    )
     partitions: int = 6
     replication: int = 1
+
+    @property
+    def by_narrative(self) -> str:
+        """The narrative-keyed hits topic (`pipeline.spikes.repartition`)."""
+        return self.hits_by_narrative or f"{self.hits}.by-narrative"
 
 
 class WorkerSettings(_Group):
@@ -303,6 +312,13 @@ class SpikeSettings(_Group):
     grace_s: float = Field(
         default=5.0, ge=0, description="Wait this long after a minute ends before closing it."
     )
+    dedupe_hits: int = Field(
+        default=2000,
+        ge=0,
+        description="Hit ids remembered per narrative so a redelivered hit is counted once.",
+    )
+    batch_size: int = Field(default=500, ge=1, description="Hits per batch of the spike agent.")
+    batch_within_s: float = Field(default=0.5, gt=0)
     low: SpikeThresholds = SpikeThresholds(min_volume=20, min_authors=8, min_z=4.0)
     medium: SpikeThresholds = SpikeThresholds(min_volume=15, min_authors=6, min_z=4.0)
     high: SpikeThresholds = SpikeThresholds(min_volume=10, min_authors=4, min_z=3.5)

@@ -30,69 +30,34 @@ half-life), and the rate gauges are scaled to hits per minute (`per_minute`).
 
 **Time.** Callers pass timestamps (the agent uses the hit's ``matched_at``). A window closes when
 `close_due` is called with ``now >= window_end + grace_s``. A hit for a minute that has already
-closed for its key is counted in the key's earliest open minute instead of being dropped.
+closed for its narrative is counted in the narrative's earliest open minute instead of being
+dropped.
 
-Baseline state is a JSON-able dict per key kept in any ``MutableMapping[str, dict]`` (a Faust
-table in the worker, a dict in tests), so it survives restarts through the table's changelog.
+**State and duplicates.** All state of a narrative is one `pipeline.spikes.state.NarrativeState`
+kept in any ``MutableMapping[str, dict]`` keyed by narrative id (a Faust table in the worker, a
+dict in tests): `observe` and `close_due` change cached copies, `flush` writes the changed ones
+back. A hit is counted once: a record read again from the same partition at or below the last
+applied offset is skipped (exact, whatever the volume: the restart of the spike agent's own
+consumer), and so is a hit whose id is among the narrative's last ``dedupe_hits`` ids (a hit
+produced twice upstream, e.g. after the matching or repartition step was redelivered; bounded).
 """
 
 from __future__ import annotations
 
-import heapq
-import logging
-import math
-from collections import Counter
 from collections.abc import MutableMapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from models.records import Hit, Severity
-from pipeline.settings import SpikeSettings, SpikeThresholds
-from pipeline.spikes.baseline import (
-    Baseline,
-    Verdict,
-    ewma_alpha,
-    judge,
-)
-from pipeline.spikes.records import AuthorCount, Spike, SpikeExample
+from models.records import Hit
+from pipeline.settings import SpikeSettings
+from pipeline.spikes.baseline import Baseline
+from pipeline.spikes.closing import WindowResult, WindowRule
+from pipeline.spikes.records import SpikeExample
+from pipeline.spikes.state import KeyState, NarrativeState, Window, may_close
 
-logger = logging.getLogger(__name__)
+__all__ = ["SpikeDetector", "WindowResult", "narrative_key"]
 
 UNKNOWN_AUTHOR = "(unknown)"
-
-_MAX_FOLD_S = 24 * 3600
-"""Empty windows are folded one by one for at most a day; beyond that the baseline is zero."""
-
-
-@dataclass
-class _Window:
-    """Hits of one key in one open minute."""
-
-    narrative_id: str
-    title: str
-    severity: Severity
-    platform: str | None
-    minute: int
-    count: int = 0
-    authors: Counter[str] = field(default_factory=Counter)
-    examples: list[tuple[float, int, SpikeExample]] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class WindowResult:
-    """One closed minute of one key: what the gauges show, and the spike if it was one."""
-
-    key: str
-    narrative_id: str
-    severity: Severity
-    platform: str | None
-    minute: int
-    count: int
-    distinct_authors: int
-    baseline: float
-    z: float
-    spike: Spike | None
 
 
 def _author_of(hit: Hit) -> str:
@@ -105,29 +70,22 @@ def narrative_key(narrative_id: str, platform: str | None = None) -> str:
 
 
 class SpikeDetector:
-    """Counts hits per key and minute and judges each minute when it closes.
+    """Counts hits per key and window and judges each window when it closes.
 
-    Not thread-safe; one detector per worker, driven by one agent. `baselines` is the store for
-    per-key EWMA state (written each time a key's minute closes).
+    Not thread-safe; one detector per worker, driven by one agent. `states` is the store of
+    `NarrativeState` dicts by narrative id; changes stay in a cache until `flush`.
     """
 
     def __init__(
         self,
         settings: SpikeSettings,
-        baselines: MutableMapping[str, dict[str, Any]] | None = None,
+        states: MutableMapping[str, dict[str, Any]] | None = None,
     ) -> None:
         self.settings = settings
-        self.baselines: MutableMapping[str, dict[str, Any]] = (
-            baselines if baselines is not None else {}
-        )
-        per_minute = 60.0 / settings.window_s
-        # The EWMA folds one window at a time; its half-life and the warm-up are in minutes.
-        self._alpha = ewma_alpha(settings.baseline_half_life_min * per_minute)
-        self._warmup_windows = math.ceil(settings.warmup_min * per_minute)
-        self._max_fold = max(1, _MAX_FOLD_S // settings.window_s)
-        self._open: dict[tuple[str, int], _Window] = {}
-        self._known: dict[str, tuple[str, Severity, str | None]] = {}
-        self._closed_through: int | None = None
+        self.states: MutableMapping[str, dict[str, Any]] = states if states is not None else {}
+        self._rule = WindowRule(settings)
+        self._cache: dict[str, NarrativeState] = {}
+        self._dirty: set[str] = set()
         self._start_minute: int | None = None
 
     def minute_of(self, at: datetime) -> int:
@@ -144,50 +102,63 @@ class SpikeDetector:
             self._start_minute = minute
         return self._start_minute
 
-    def _baseline(self, key: str) -> Baseline:
-        """Stored state of `key`, or a zero baseline running since the detector started."""
-        stored = self.baselines.get(key)
-        if stored:
-            return Baseline.from_dict(stored)
-        start = self._start_minute if self._start_minute is not None else 0
-        return Baseline(last_minute=start - 1)
+    def state(self, narrative_id: str) -> NarrativeState | None:
+        """The narrative's current state (changes not yet flushed included), or None."""
+        cached = self._cache.get(narrative_id)
+        if cached is None:
+            stored = self.states.get(narrative_id)
+            if not stored:
+                return None
+            cached = self._cache[narrative_id] = NarrativeState.from_dict(stored)
+        return cached
 
-    def observe(self, hit: Hit, at: datetime | None = None) -> None:
-        """Count `hit` (at `at`, default its ``matched_at``) in its key(s)' open minute."""
+    def baseline(self, key: str) -> Baseline | None:
+        """The stored baseline of `key` (a narrative id, or ``narrative|platform``), if any."""
+        state = self.state(key.split("|", 1)[0])
+        keyed = state.keys.get(key) if state is not None else None
+        return keyed.baseline if keyed is not None else None
+
+    def flush(self) -> list[str]:
+        """Write every changed state back to the store and empty the cache (the store is the
+        truth between batches: after a rebalance it holds what the changelog restored). Returns
+        the narrative ids written."""
+        written = sorted(self._dirty)
+        for narrative_id in written:
+            self.states[narrative_id] = self._cache[narrative_id].to_dict()
+        self._dirty.clear()
+        self._cache.clear()
+        return written
+
+    def observe(
+        self,
+        hit: Hit,
+        at: datetime | None = None,
+        *,
+        partition: int | None = None,
+        offset: int | None = None,
+    ) -> bool:
+        """Count `hit` (at `at`, default its ``matched_at``) in its keys' open window; `partition`
+        and `offset` say where its record was read. Returns False, counting nothing, for a hit
+        already counted (see the module docstring)."""
         minute = self.minute_of(at or hit.matched_at)
-        self._started(minute)
+        since = self._started(minute)
+        narrative = hit.narrative
+        state = self.state(narrative.id)
+        if state is None:
+            state = NarrativeState(narrative.id, narrative.title, narrative.severity, since)
+            self._cache[narrative.id] = state
+        if partition is not None and offset is not None:
+            if partition == state.partition and offset <= state.offset:
+                return False
+            state.partition, state.offset = partition, offset
+        if state.seen(hit.id):
+            self._dirty.add(narrative.id)  # the offset moved on
+            return False
+        state.remember(hit.id, self.settings.dedupe_hits)
+        state.title, state.severity = narrative.title, narrative.severity
         platforms: list[str | None] = [None]
         if self.settings.by_platform:
             platforms.append(hit.post.platform)
-        for platform in platforms:
-            key = narrative_key(hit.narrative.id, platform)
-            self._known[key] = (hit.narrative.id, hit.narrative.severity, platform)
-            window_minute = self._open_minute_for(key, minute)
-            window = self._open.get((key, window_minute))
-            if window is None:
-                window = _Window(
-                    hit.narrative.id,
-                    hit.narrative.title,
-                    hit.narrative.severity,
-                    platform,
-                    window_minute,
-                )
-                self._open[(key, window_minute)] = window
-            self._add(window, hit)
-
-    def _open_minute_for(self, key: str, minute: int) -> int:
-        """The minute a hit at `minute` counts in: itself, or the first still-open one if late."""
-        last = self._baseline(key).last_minute
-        closed = [x for x in (last, self._closed_through) if x is not None]
-        if closed and minute <= max(closed):
-            return max(closed) + 1
-        return minute
-
-    def _add(self, window: _Window, hit: Hit) -> None:
-        window.count += 1
-        window.authors[_author_of(hit)] += 1
-        if self.settings.max_examples <= 0:
-            return
         example = SpikeExample(
             post_id=hit.post.id,
             platform=hit.post.platform,
@@ -196,134 +167,44 @@ class SpikeDetector:
             url=hit.post.url,
             score=hit.scores.combined,
         )
-        entry = (hit.scores.combined, -window.count, example)
-        if len(window.examples) < self.settings.max_examples:
-            heapq.heappush(window.examples, entry)
-        else:
-            heapq.heappushpop(window.examples, entry)
+        for platform in platforms:
+            keyed = state.keys.setdefault(narrative_key(narrative.id, platform), KeyState(platform))
+            window_minute = self._open_minute_for(state, keyed, minute)
+            window = keyed.open.setdefault(window_minute, Window(window_minute))
+            window.add(example.author, example, self.settings.max_examples)
+        self._dirty.add(narrative.id)
+        return True
 
-    def close_due(self, now: datetime) -> list[WindowResult]:
-        """Close every minute that ended at least ``grace_s`` before `now`.
+    def _open_minute_for(self, state: NarrativeState, keyed: KeyState, minute: int) -> int:
+        """The minute a hit at `minute` counts in: itself, or the first still-open one if late."""
+        last = keyed.baseline.last_minute if keyed.baseline is not None else None
+        closed = [x for x in (last, state.closed_through) if x is not None]
+        if closed and minute <= max(closed):
+            return max(closed) + 1
+        return minute
 
-        Returns one result per known key and closed minute (zero-count minutes included, so gauges
-        fall back to 0), in minute order. Spikes are the results whose ``spike`` is set.
+    def close_due(self, now: datetime, *, partition: int | None = None) -> list[WindowResult]:
+        """Close every window that ended at least ``grace_s`` before `now`, of the narratives
+        whose records come from `partition` (None: all).
+
+        Returns one result per known key and closed window (zero-count windows included, so
+        gauges fall back to 0), in window order per narrative. Spikes are the results whose
+        ``spike`` is set.
         """
         last_complete = (int(now.timestamp() - self.settings.grace_s) // self.settings.window_s) - 1
         self._started(last_complete + 1)
-        if self._closed_through is not None and last_complete <= self._closed_through:
-            return []
         results: list[WindowResult] = []
-        due = sorted((m, k) for (k, m) in self._open if m <= last_complete)
-        for minute, key in due:
-            results.append(self._close(self._open.pop((key, minute))))
-        closed_keys = {r.key for r in results}
-        for key, (narrative_id, severity, platform) in self._known.items():
-            if key in closed_keys or key not in self.baselines:
+        candidates = set(self._cache) | {
+            narrative_id
+            for narrative_id, value in self.states.items()
+            if value and may_close(value, partition, last_complete)
+        }
+        for narrative_id in sorted(candidates):
+            state = self.state(narrative_id)
+            if state is None or (partition is not None and state.partition != partition):
                 continue
-            results.append(self._close_empty(key, narrative_id, severity, platform, last_complete))
-        self._closed_through = last_complete
+            if state.closed_through is not None and last_complete <= state.closed_through:
+                continue
+            results += self._rule.close_narrative(state, last_complete)
+            self._dirty.add(narrative_id)
         return results
-
-    def _close(self, window: _Window) -> WindowResult:
-        key = narrative_key(window.narrative_id, window.platform)
-        baseline = self._baseline(key)
-        baseline.advance_to(window.minute, self._alpha, self._max_fold)
-        warm = baseline.minutes >= self._warmup_windows
-        thresholds = self.settings.thresholds(window.severity)
-        verdict = judge(
-            window.count, len(window.authors), baseline, thresholds, self.settings.variance_floor
-        )
-        in_cooldown = (
-            baseline.last_spike_minute is not None
-            and (window.minute - baseline.last_spike_minute) * self.settings.window_s
-            < self.settings.cooldown_min * 60
-        )
-        spike = None
-        if verdict.is_spike and warm and not in_cooldown:
-            spike = self._spike(window, key, baseline, verdict, thresholds)
-            baseline.last_spike_minute = window.minute
-            logger.info(
-                "spike narrative=%s platform=%s minute=%d count=%d authors=%d z=%.1f",
-                window.narrative_id,
-                window.platform,
-                window.minute,
-                window.count,
-                len(window.authors),
-                verdict.z,
-            )
-        before = baseline.mean
-        baseline.fold(float(window.count), self._alpha)
-        baseline.last_minute = window.minute
-        self.baselines[key] = baseline.to_dict()
-        return WindowResult(
-            key,
-            window.narrative_id,
-            window.severity,
-            window.platform,
-            window.minute,
-            window.count,
-            len(window.authors),
-            before,
-            verdict.z,
-            spike,
-        )
-
-    def _close_empty(
-        self,
-        key: str,
-        narrative_id: str,
-        severity: Severity,
-        platform: str | None,
-        minute: int,
-    ) -> WindowResult:
-        baseline = self._baseline(key)
-        if baseline.last_minute is not None and baseline.last_minute < minute:
-            baseline.advance_to(minute + 1, self._alpha, self._max_fold)
-            baseline.last_minute = minute
-            self.baselines[key] = baseline.to_dict()
-        sd = math.sqrt(max(baseline.var, baseline.mean, self.settings.variance_floor))
-        return WindowResult(
-            key,
-            narrative_id,
-            severity,
-            platform,
-            minute,
-            0,
-            0,
-            baseline.mean,
-            -baseline.mean / sd,
-            None,
-        )
-
-    def _spike(
-        self,
-        window: _Window,
-        key: str,
-        baseline: Baseline,
-        verdict: Verdict,
-        thresholds: SpikeThresholds,
-    ) -> Spike:
-        start = datetime.fromtimestamp(window.minute * self.settings.window_s, UTC)
-        end = datetime.fromtimestamp((window.minute + 1) * self.settings.window_s, UTC)
-        examples = [e for _, _, e in sorted(window.examples, key=lambda x: (-x[0], -x[1]))]
-        return Spike(
-            id=Spike.make_id(key, start),
-            narrative_id=window.narrative_id,
-            narrative_title=window.title,
-            severity=window.severity,
-            platform=window.platform,
-            window_start=start,
-            window_end=end,
-            count=window.count,
-            distinct_authors=len(window.authors),
-            baseline=baseline.mean,
-            baseline_sd=verdict.sd,
-            z=verdict.z,
-            min_volume=thresholds.min_volume,
-            min_authors=thresholds.min_authors,
-            min_z=thresholds.min_z,
-            top_authors=tuple(
-                AuthorCount(author=a, posts=n) for a, n in window.authors.most_common(5)
-            ),
-            examples=tuple(examples),
-        )

@@ -13,8 +13,10 @@ from pipeline.agents.deps import WorkerDeps
 
 
 def spike_extension(app: Any, deps: WorkerDeps) -> None:
-    """Register the spike agent, tables and timer on `app` (no I/O until the worker starts);
-    nothing when ``settings.spikes.enabled`` is false."""
+    """Register the spike agents, table and timer on `app` (no I/O until the worker starts);
+    nothing when ``settings.spikes.enabled`` is false. The narrative-keyed hits topic and the
+    spikes topic are raw bytes, with the pipeline's partition count (the narrative-keyed topic
+    must be co-partitioned with the spike table)."""
     from pipeline.elastic.alerts import make_index_writer
     from pipeline.elastic.client import BACKGROUND, make_async_client
     from pipeline.elastic.schema.names import alerts_index
@@ -23,22 +25,27 @@ def spike_extension(app: Any, deps: WorkerDeps) -> None:
     settings = deps.settings
     if not settings.spikes.enabled:
         return
-    spikes_topic = app.topic(
-        settings.topics.spikes,
-        key_type=bytes,
-        value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
-        partitions=settings.topics.partitions,
-        replicas=settings.topics.replication,
-    )
+
+    def topic(name: str) -> Any:
+        return app.topic(
+            name,
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=settings.topics.partitions,
+            replicas=settings.topics.replication,
+        )
+
     client = make_async_client(settings, BACKGROUND)
     register(
         app,
-        deps.topics.hits,
-        spikes_topic,
-        settings,
-        deps.metrics,
-        make_index_writer(client, alerts_index(settings)),
+        hits_topic=deps.topics.hits,
+        by_narrative_topic=topic(settings.topics.by_narrative),
+        spikes_topic=topic(settings.topics.spikes),
+        settings=settings,
+        metrics=deps.metrics,
+        index_writer=make_index_writer(client, alerts_index(settings)),
         dead_letters=deps.dead_letters,
+        retry=deps.retry,
     )

@@ -1,6 +1,7 @@
 """The `Spike` event: what the spike detector publishes to ``narrative.spikes`` and indexes.
 
-JSON on the wire (``Spike.model_dump_json()``). `id` is deterministic, ``{key}:{window_start}``
+JSON on the wire (``Spike.model_dump_json()``); `Tick` is the clock event on the narrative-keyed
+hits topic. `id` is deterministic, ``{key}:{window_start}``
 (key is the narrative id, or ``narrative|platform``), so a replayed minute overwrites rather than
 duplicates its alert document.
 """
@@ -65,3 +66,13 @@ class Spike(_Record):
     @staticmethod
     def make_id(key: str, window_start: datetime) -> str:
         return f"{key}:{window_start.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+
+
+class Tick(_Record):
+    """A clock event on ``hits.by-narrative``: the worker that owns the partition closes the
+    windows of its narratives that ended ``spikes.grace_s`` before `at` when it reads it, so
+    closing happens inside the stream (state written to the right changelog partition, offsets
+    acknowledged after it). Every worker sends one to each partition it owns every few seconds."""
+
+    kind: Literal["tick"] = "tick"
+    at: UtcDatetime

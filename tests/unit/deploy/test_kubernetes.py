@@ -132,10 +132,21 @@ def test_topics_have_partitions_and_retention(overlay: str) -> None:
     topics = {
         d["spec"]["topicName"]: d["spec"] for d in rendered(overlay) if d["kind"] == "KafkaTopic"
     }
-    assert set(topics) == {"posts", "hits", "posts.dlq", "narrative.spikes", "reviews"}
+    assert set(topics) == {
+        "posts",
+        "hits",
+        "hits.by-narrative",
+        "posts.dlq",
+        "narrative.spikes",
+        "reviews",
+    }
     for spec in topics.values():
         assert spec["partitions"] >= 1
         assert int(spec["config"]["retention.ms"]) > 0
+    # Faust co-partitions the spike table with hits.by-narrative and assigns equal partition
+    # numbers of posts, hits and hits.by-narrative to one worker: the counts must agree.
+    assert topics["posts"]["partitions"] == topics["hits"]["partitions"]
+    assert topics["hits.by-narrative"]["partitions"] == topics["posts"]["partitions"]
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

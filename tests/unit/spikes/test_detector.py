@@ -41,6 +41,12 @@ def spikes(results: list[WindowResult]) -> list[Spike]:
     return [r.spike for r in results if r.spike is not None]
 
 
+def mean(detector: SpikeDetector, key: str = "n-vaccine-chips") -> float:
+    baseline = detector.baseline(key)
+    assert baseline is not None
+    return baseline.mean
+
+
 def test_variance_floor_keeps_z_finite_on_zero_baseline() -> None:
     verdict = judge(5, 5, Baseline(), SETTINGS.critical, variance_floor=1.0)
     assert math.isfinite(verdict.z)
@@ -143,10 +149,10 @@ def test_new_key_is_judged_against_zeros_since_start(make_hit: HitFactory) -> No
 def test_quiet_minutes_close_with_zero_and_decay_the_baseline(make_hit: HitFactory) -> None:
     detector = SpikeDetector(SETTINGS)
     run(detector, make_hit, [10] * 30)
-    before = detector.baselines["n-vaccine-chips"]["mean"]
+    before = mean(detector)
     results = detector.close_due(at_minute(40))
     assert [(r.count, r.minute - results[0].minute) for r in results] == [(0, 0)]
-    after = detector.baselines["n-vaccine-chips"]["mean"]
+    after = mean(detector)
     assert after < before
     assert math.isclose(after, before * (1 - ewma_alpha(60)) ** 10)
 
@@ -172,8 +178,10 @@ def test_late_hit_counts_in_the_next_open_minute(make_hit: HitFactory) -> None:
 
 def test_baselines_round_trip_through_a_store(make_hit: HitFactory) -> None:
     store: dict[str, dict[str, Any]] = {}
-    run(SpikeDetector(SETTINGS, store), make_hit, [5] * 20)
-    restored = Baseline.from_dict(store["n-vaccine-chips"])
+    first = SpikeDetector(SETTINGS, store)
+    run(first, make_hit, [5] * 20)
+    assert first.flush() == ["n-vaccine-chips"]
+    restored = Baseline.from_dict(store["n-vaccine-chips"]["keys"]["n-vaccine-chips"]["baseline"])
     assert restored.minutes == 20
     assert restored.mean == 5.0
     # A restarted detector with the same store keeps judging against the learnt level.

@@ -11,7 +11,7 @@ from models.errors import InvalidRecord
 from pipeline.elastic.alerts import spike_document
 from pipeline.metrics import NARRATIVE_BASELINE, NARRATIVE_RATE, SPIKES, Metrics
 from pipeline.settings import SpikeSettings
-from pipeline.spikes.processor import SpikeProcessor
+from pipeline.spikes.processor import SpikeProcessor, parse_spike_input
 from pipeline.spikes.records import Spike
 from tests.unit.spikes.conftest import HitFactory, at_minute
 
@@ -35,13 +35,13 @@ def test_burst_is_published_indexed_and_counted(make_hit: HitFactory) -> None:
     async def scenario() -> list[Spike]:
         found: list[Spike] = []
         for minute in range(3):
-            processor.on_hit(make_hit(minute + 0.5, severity="critical").model_dump_json().encode())
+            processor.on_hit(make_hit(minute + 0.5, severity="critical"))
             found += await processor.tick(at_minute(minute + 1))
         # the counter series exists at 0 before the spike, so Prometheus sees it move
         assert metrics.registry.get_sample_value(f"{SPIKES}_total", labels) == 0
         for j in range(12):
             hit = make_hit(3.5, author=f"u{j}", severity="critical")
-            processor.on_hit(hit.model_dump_json().encode())
+            processor.on_hit(hit)
         found += await processor.tick(at_minute(4))
         return found
 
@@ -57,16 +57,11 @@ def test_burst_is_published_indexed_and_counted(make_hit: HitFactory) -> None:
     assert document["window_start"].startswith("2025-03-01T12:03:00")
 
 
-def test_unparseable_records_are_refused_and_not_counted(make_hit: HitFactory) -> None:
-    async def publish(spike: Spike) -> None:
-        raise AssertionError("nothing to publish")
-
-    processor = SpikeProcessor(SETTINGS, Metrics(CollectorRegistry()), publish, None)
-    for raw in (b"{not json", b'{"id": "x"}'):
+def test_records_that_are_neither_hits_nor_ticks_are_refused() -> None:
+    for raw in (b"{not json", b'{"id": "x"}', b'{"kind":"tick","at":"yesterday"}'):
         with pytest.raises(InvalidRecord) as caught:
-            processor.on_hit(raw)
+            parse_spike_input(raw)
         assert caught.value.reason == "schema_error"
-    assert asyncio.run(processor.tick(at_minute(5))) == []
 
 
 def test_index_failure_does_not_stop_publishing(make_hit: HitFactory) -> None:
@@ -85,8 +80,6 @@ def test_index_failure_does_not_stop_publishing(make_hit: HitFactory) -> None:
         broken_index,
     )
     for j in range(10):
-        processor.on_hit(
-            make_hit(0.5, author=f"u{j}", severity="critical").model_dump_json().encode()
-        )
+        processor.on_hit(make_hit(0.5, author=f"u{j}", severity="critical"))
     assert len(asyncio.run(processor.tick(at_minute(1)))) == 1
     assert len(published) == 1

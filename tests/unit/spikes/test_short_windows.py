@@ -43,6 +43,12 @@ def spikes(results: list[WindowResult]) -> list[Spike]:
     return [r.spike for r in results if r.spike is not None]
 
 
+def mean(detector: SpikeDetector) -> float:
+    baseline = detector.baseline("n-vaccine-chips")
+    assert baseline is not None
+    return baseline.mean
+
+
 def test_warmup_is_counted_in_minutes_not_windows(make_hit: HitFactory) -> None:
     # warmup_min=1 with 5 s windows: 12 windows of baseline are needed.
     early = feed(SpikeDetector(SHORT), make_hit, [1] * (PER_MINUTE - 1) + [40])
@@ -63,10 +69,10 @@ def test_zero_warmup_lets_the_first_window_spike(make_hit: HitFactory) -> None:
 def test_half_life_is_in_minutes(make_hit: HitFactory) -> None:
     detector = SpikeDetector(SHORT.model_copy(update={"baseline_half_life_min": 1.0}))
     feed(detector, make_hit, [6] * 3)
-    assert detector.baselines["n-vaccine-chips"]["mean"] == 6.0
+    assert mean(detector) == 6.0
     # One minute (12 windows) of silence halves the baseline.
     detector.close_due(at_window(3 + PER_MINUTE))
-    assert math.isclose(detector.baselines["n-vaccine-chips"]["mean"], 3.0)
+    assert math.isclose(mean(detector), 3.0)
 
 
 def test_cooldown_is_in_minutes(make_hit: HitFactory) -> None:
