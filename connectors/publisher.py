@@ -34,12 +34,16 @@ class PublisherError(RuntimeError):
 class DeliveryMetrics:
     """Prometheus metrics to update on delivery; each optional, all labelled by ``source``
     (`dead_lettered` also by ``reason``). Names: `pipeline.metrics.PRODUCER_SENT`,
-    `PRODUCER_DELIVERY_FAILURES`, `CONNECTOR_LAST_POST`, `DEAD_LETTERED`."""
+    `PRODUCER_DELIVERY_FAILURES`, `CONNECTOR_LAST_POST`, `DEAD_LETTERED`, `PRODUCER_CONNECTED`
+    (`connected`: 1 once the producer has bootstrapped and after every acknowledged record, 0 after
+    a record failed for good, i.e. the brokers stayed unreachable for the whole delivery
+    timeout)."""
 
     sent: Counter | None = None
     failures: Counter | None = None
     last_post: Gauge | None = None
     dead_lettered: Counter | None = None
+    connected: Gauge | None = None
 
 
 @dataclass
@@ -114,6 +118,8 @@ class Publisher:
         except KafkaError as exc:
             raise PublisherError(f"cannot connect a producer to {bootstrap}: {exc}") from exc
         self._closed = False
+        # The constructor only returns once it has talked to a bootstrap broker.
+        self._set_connected(True)
         logger.info(
             "producer ready bootstrap=%s topic=%s dlq=%s compression=%s",
             bootstrap,
@@ -152,6 +158,7 @@ class Publisher:
         future.add_errback(self._on_failed, reason, topic, key)
 
     def _on_acked(self, reason: str | None, _metadata: Any) -> None:
+        self._set_connected(True)
         if reason == _EVENT:
             with self.stats._lock:
                 self.stats.events_acked += 1
@@ -180,6 +187,7 @@ class Publisher:
             self.stats.errors[type(exc).__name__] += 1
         if self.metrics.failures is not None:
             self.metrics.failures.labels(source=self.source).inc()
+        self._set_connected(False)
         logger.error(
             "delivery failed topic=%s key=%s: %s", topic, key.decode("utf-8", "replace"), exc
         )
@@ -192,6 +200,13 @@ class Publisher:
             self._producer.flush(timeout=timeout_s)
         except KafkaError as exc:
             raise PublisherError(f"flush did not complete: {exc}") from exc
+
+    def _set_connected(self, connected: bool) -> None:
+        """`DeliveryMetrics.connected` (``ConnectorBrokerUnreachable`` reads it). kafka-python's
+        own ``bootstrap_connected()`` is no use here: it drops the bootstrap connection once it
+        knows the brokers, so it reads False while records are delivered."""
+        if self.metrics.connected is not None:
+            self.metrics.connected.labels(source=self.source).set(1 if connected else 0)
 
     def close(self, timeout_s: float | None = 30.0) -> None:
         """Flush and close the producer. Idempotent."""

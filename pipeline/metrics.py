@@ -157,7 +157,7 @@ class Metrics:
             PRODUCER_CONNECTED,
             "1 while the connector's Kafka producer is connected to a bootstrap broker, else 0. "
             "The connector's publisher sets it when it starts and after every flush or delivery "
-            "report (kafka-python KafkaProducer.bootstrap_connected()).",
+            "report (1 after bootstrapping and every acknowledged record, 0 after a record failed for good).",
             ["source"],
             registry=r,
         )

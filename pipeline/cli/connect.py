@@ -87,7 +87,6 @@ def run_source(kind: str, options: dict[str, Any], common: CommonOptions) -> Non
     from connectors.live.service import RunOptions, run_live
     from connectors.live.source import Filters, SourceError
     from connectors.publisher import DeliveryMetrics, PublisherError
-    from pipeline.cli.ingest import _metrics_endpoint
     from pipeline.cli.live import (
         backoff_policies,
         checkpoint_dir,
@@ -97,6 +96,7 @@ def run_source(kind: str, options: dict[str, Any], common: CommonOptions) -> Non
         print_summary,
         run_until_stopped,
     )
+    from pipeline.cli.metrics_endpoint import serve_metrics
     from pipeline.metrics import Metrics
     from pipeline.settings import Settings
 
@@ -130,8 +130,11 @@ def run_source(kind: str, options: dict[str, Any], common: CommonOptions) -> Non
         failures=metrics.producer_delivery_failures,
         last_post=metrics.connector_last_post,
         dead_lettered=metrics.dead_lettered,
+        connected=metrics.producer_connected,
     )
-    with _metrics_endpoint(settings, metrics, common.metrics_port, name, common.register_with):
+    with serve_metrics(
+        settings, metrics, common.metrics_port, name, common.register_with, command="connect"
+    ):
         try:
             result = run_until_stopped(
                 lambda stop: run_live(

@@ -66,7 +66,6 @@ def run(
     from connectors.live.source import Filters
     from connectors.live.supervisor import supervise
     from connectors.publisher import DeliveryMetrics
-    from pipeline.cli.ingest import _metrics_endpoint
     from pipeline.cli.live import (
         CommonOptions,
         backoff_policies,
@@ -75,6 +74,7 @@ def run(
         prepare_topics,
         run_until_stopped,
     )
+    from pipeline.cli.metrics_endpoint import serve_metrics
     from pipeline.metrics import Metrics
     from pipeline.settings import Settings
 
@@ -110,6 +110,7 @@ def run(
         failures=metrics.producer_delivery_failures,
         last_post=metrics.connector_last_post,
         dead_lettered=metrics.dead_lettered,
+        connected=metrics.producer_connected,
     )
 
     async def run_one(spec: SourceSpec, stop: asyncio.Event) -> dict[str, Any]:
@@ -126,7 +127,9 @@ def run(
         )
 
     restart = BackoffPolicy(initial_s=restart_min, max_s=max(restart_max, restart_min))
-    with _metrics_endpoint(settings, metrics, metrics_port, "connectors", register_with):
+    with serve_metrics(
+        settings, metrics, metrics_port, "connectors", register_with, command="connectors run"
+    ):
         results = run_until_stopped(
             lambda stop: supervise(
                 specs,

@@ -17,12 +17,8 @@ from __future__ import annotations
 
 import json
 import logging
-import signal
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -31,7 +27,6 @@ import click
 if TYPE_CHECKING:
     from connectors.base import Connector
     from pipeline.metrics import Metrics
-    from pipeline.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -161,10 +156,13 @@ def ingest(
         except TopicSetupError as exc:
             _fail(str(exc))
 
+    from pipeline.cli.metrics_endpoint import serve_metrics
     from pipeline.metrics import Metrics
 
     metrics = Metrics()
-    with _metrics_endpoint(settings, metrics, metrics_port, connector.source, register_with):
+    with serve_metrics(
+        settings, metrics, metrics_port, connector.source, register_with, command="ingest"
+    ):
         result = _publish(
             connector,
             metrics,
@@ -214,54 +212,6 @@ def _connector(
     return JsonlConnector(list(paths), source=source, mapping=mapping, platform=platform)
 
 
-@contextmanager
-def _metrics_endpoint(
-    settings: Settings,
-    metrics: Metrics,
-    port: int | None,
-    source: str,
-    register_with: Path | None,
-) -> Iterator[int | None]:
-    """Serve ``metrics`` on /metrics for the duration of the block, registered in the file_sd
-    directory `register_with` if given; yields the bound port (None when `port` is None: nothing
-    is served). Registration is best effort (an ingest runs fine without a Prometheus). SIGTERM
-    inside the block exits through it, so the scrape target is removed."""
-    if port is None:
-        yield None
-        return
-    from prometheus_client import start_http_server
-
-    from pipeline.file_sd import scrape_target_hook
-
-    host = settings.worker.metrics_host
-    try:
-        server, thread = start_http_server(port, addr=host, registry=metrics.registry)
-    except OSError as exc:
-        _fail(f"cannot serve metrics on {host}:{port}: {exc}")
-    bound = int(server.server_address[1])
-    unregister = None
-    if register_with is not None:
-        unregister = scrape_target_hook(register_with, "narrmon-connector", source)(host, bound)
-    click.echo(f"narrmon ingest: metrics on http://{host}:{bound}/metrics", err=True)
-    # Signal handlers can only be set from the main thread (not so under some test runners).
-    on_main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm) if on_main else None
-    try:
-        yield bound
-    finally:
-        if on_main:
-            signal.signal(signal.SIGTERM, previous)
-        if unregister is not None:
-            unregister()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
-def _exit_on_sigterm(signum: int, _frame: Any) -> None:
-    raise SystemExit(128 + signum)
-
-
 def _publish(
     connector: Connector,
     metrics: Metrics,
@@ -285,6 +235,7 @@ def _publish(
         failures=metrics.producer_delivery_failures,
         last_post=metrics.connector_last_post,
         dead_lettered=metrics.dead_lettered,
+        connected=metrics.producer_connected,
     )
     started = time.monotonic()
     bar = tqdm(

@@ -25,7 +25,7 @@ from connectors.publisher import DeliveryMetrics, Publisher
 from connectors.replay import replay
 from connectors.topics import ensure_topics
 from models.records import DeadLetter, Post
-from pipeline.metrics import DEAD_LETTERED, PRODUCER_SENT, Metrics
+from pipeline.metrics import DEAD_LETTERED, PRODUCER_CONNECTED, PRODUCER_SENT, Metrics
 from pipeline.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -103,6 +103,7 @@ def test_good_lines_go_to_posts_and_bad_lines_to_the_dead_letter_topic(
         failures=metrics.producer_delivery_failures,
         last_post=metrics.connector_last_post,
         dead_lettered=metrics.dead_lettered,
+        connected=metrics.producer_connected,
     )
     connector = JsonlConnector([path], source="it")
     with Publisher(
@@ -136,6 +137,8 @@ def test_good_lines_go_to_posts_and_bad_lines_to_the_dead_letter_topic(
 
     registry = metrics.registry
     assert registry.get_sample_value(f"{PRODUCER_SENT}_total", {"source": "it"}) == 3
+    # ConnectorBrokerUnreachable reads this: the producer reached its bootstrap broker
+    assert registry.get_sample_value(PRODUCER_CONNECTED, {"source": "it"}) == 1
     for reason in BAD_REASONS:
         labels = {"reason": reason, "source": "it"}
         assert registry.get_sample_value(f"{DEAD_LETTERED}_total", labels) == 1
