@@ -19,6 +19,7 @@ from models.records import Post
 from pipeline.agents.deps import WorkerDeps
 from pipeline.agents.hits import build_hits, stance_label
 from pipeline.agents.intake import UNKNOWN_SOURCE, parse_post
+from pipeline.errors import WorkerFatalError
 from pipeline.metrics import Metrics
 from pipeline.runner import BatchRunner, Output, Record, StepResult
 
@@ -64,13 +65,18 @@ class MatchStep:
     async def match(self, posts: Sequence[Post]) -> Sequence[MatchResult]:
         """Match `posts` on the model thread, passing each post's `created_at` date so the
         re-ranker's date features (`models.matching.rerank`) work in the live path. Does not
-        block the event loop."""
+        block the event loop. Raises `WorkerFatalError` when the model thread is gone (nothing any
+        record did), else what the matcher raises."""
         texts = [post.text for post in posts]
         dates = [post.created_at.date() for post in posts]
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self.executor, lambda: self.matcher.match(texts, dates=dates)
-        )
+        try:
+            pending = loop.run_in_executor(
+                self.executor, lambda: self.matcher.match(texts, dates=dates)
+            )
+        except RuntimeError as exc:  # "cannot schedule new futures after shutdown"
+            raise WorkerFatalError(f"the model thread cannot take work: {exc}") from exc
+        return await pending
 
     def _observe_timings(self, results: Sequence[MatchResult], elapsed_s: float, size: int) -> None:
         self.metrics.batch_size.observe(size)
