@@ -57,6 +57,8 @@ class DeliveryStats:
     events_acked: int = 0
     events_failed: int = 0
     errors: Tally[str] = field(default_factory=Tally)
+    failed_keys: list[str] = field(default_factory=list)
+    """The key (post id, or dead-letter key) of every record whose delivery failed."""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
 
@@ -185,6 +187,7 @@ class Publisher:
             else:
                 self.stats.dead_letters_failed += 1
             self.stats.errors[type(exc).__name__] += 1
+            self.stats.failed_keys.append(key.decode("utf-8", "replace"))
         if self.metrics.failures is not None:
             self.metrics.failures.labels(source=self.source).inc()
         self._set_connected(False)

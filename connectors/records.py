@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from connectors.mapping import is_missing, lookup
 from models.errors import InvalidRecord
+from models.limits import MAX_JSON_DEPTH, json_depth
 from models.records import RAW_MAX_BYTES, Post
 from models.text import detect_language
 
@@ -116,9 +117,13 @@ def post_from_record(
 
 
 def _raw(record: Mapping[str, Any]) -> tuple[dict[str, Any] | None, bool]:
+    """The record to keep as ``raw``: only when it can be written back out (UTF-8, not nested
+    deeper than `MAX_JSON_DEPTH` minus the post around it) and is small enough."""
+    if json_depth(record) > MAX_JSON_DEPTH - 8:
+        return None, True
     try:
         size = len(json.dumps(record, ensure_ascii=False).encode("utf-8"))
-    except (TypeError, ValueError, UnicodeEncodeError):
+    except (TypeError, ValueError, UnicodeEncodeError, RecursionError):
         return None, True
     if size > RAW_MAX_BYTES:
         return None, True

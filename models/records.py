@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
+from models.limits import MAX_COUNT, encodable
 from models.text import normalise_text
 
 if TYPE_CHECKING:
@@ -48,14 +49,14 @@ class Author(_Record):
     id: str | None = None
     handle: str | None = None
     display_name: str | None = None
-    followers: int | None = Field(default=None, ge=0)
+    followers: int | None = Field(default=None, ge=0, le=MAX_COUNT)
 
 
 class Engagement(_Record):
-    likes: int | None = Field(default=None, ge=0)
-    reposts: int | None = Field(default=None, ge=0)
-    replies: int | None = Field(default=None, ge=0)
-    views: int | None = Field(default=None, ge=0)
+    likes: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    reposts: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    replies: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    views: int | None = Field(default=None, ge=0, le=MAX_COUNT)
 
 
 class References(_Record):
@@ -70,8 +71,8 @@ class Part(_Record):
     """Set when a long article was split into several posts (see `connectors` split rule)."""
 
     parent_id: str
-    index: int = Field(ge=0)
-    count: int = Field(ge=1)
+    index: int = Field(ge=0, le=MAX_COUNT)
+    count: int = Field(ge=1, le=MAX_COUNT)
 
 
 class Post(_Record):
@@ -208,6 +209,7 @@ DeadLetterReason = Literal[
     "index_rejected",
     "normalisation_error",
     "unexpected_error",
+    "step_failed",
 ]
 
 
@@ -228,13 +230,27 @@ class DeadLetter(_Record):
     """What goes to the dead-letter topic: the original bytes (base64) and why they were refused.
 
     A dead-lettered record is never retried automatically; an operator can replay `original`.
+    A dead letter always fits on the topic (Kafka refuses messages over about 1 MB by default,
+    producer and broker alike): an original larger than `ORIGINAL_MAX_BYTES` keeps only its first
+    `ORIGINAL_MAX_BYTES` bytes, with ``original_truncated`` true; ``original_size`` and
+    ``original_sha256`` always describe the whole original. Texts (error, source, key) are cut
+    and made UTF-8-encodable (`models.limits.encodable`), so building and encoding one never
+    fails whatever the record was.
     """
+
+    ORIGINAL_MAX_BYTES: ClassVar[int] = 256 * 1024
+    ERROR_MAX_CHARS: ClassVar[int] = 2000
+    LABEL_MAX_CHARS: ClassVar[int] = 256
+    KEY_MAX_CHARS: ClassVar[int] = 1024
 
     schema_version: Literal[1] = 1
     reason: DeadLetterReason
     error: str
     source: str
     original_b64: str
+    original_size: int | None = None
+    original_sha256: str | None = None
+    original_truncated: bool = False
     original_topic: str | None = None
     original_partition: int | None = None
     original_offset: int | None = None
@@ -243,15 +259,28 @@ class DeadLetter(_Record):
 
     @classmethod
     def of(
-        cls, original: bytes, reason: DeadLetterReason, error: str, source: str, **kw: Any
+        cls,
+        original: bytes,
+        reason: DeadLetterReason,
+        error: str,
+        source: str,
+        *,
+        key: str | None = None,
+        **kw: Any,
     ) -> DeadLetter:
         import base64
+        import hashlib
 
+        kept = original[: cls.ORIGINAL_MAX_BYTES]
         return cls(
             reason=reason,
-            error=error[:2000],
-            source=source,
-            original_b64=base64.b64encode(original).decode("ascii"),
+            error=encodable(error, cls.ERROR_MAX_CHARS),
+            source=encodable(source, cls.LABEL_MAX_CHARS) or "unknown",
+            original_b64=base64.b64encode(kept).decode("ascii"),
+            original_size=len(original),
+            original_sha256=hashlib.sha256(original).hexdigest(),
+            original_truncated=len(kept) < len(original),
+            key=encodable(key, cls.KEY_MAX_CHARS) if key is not None else None,
             **kw,
         )
 

@@ -155,9 +155,9 @@ class Metrics:
         )
         self.producer_connected = Gauge(
             PRODUCER_CONNECTED,
-            "1 while the connector's Kafka producer is connected to a bootstrap broker, else 0. "
-            "The connector's publisher sets it when it starts and after every flush or delivery "
-            "report (1 after bootstrapping and every acknowledged record, 0 after a record failed for good).",
+            "1 while the connector's Kafka producer reaches the brokers, else 0: the publisher "
+            "sets 1 once it has bootstrapped and after every acknowledged record, 0 after a record "
+            "failed for good (brokers unreachable for the whole delivery timeout).",
             ["source"],
             registry=r,
         )

@@ -202,6 +202,9 @@ class WorkerSettings(_Group):
     index_backoff_base_s: float = 0.5
     index_backoff_cap_s: float = 30.0
     lag_interval_s: float = 5.0
+    # SIGTERM/SIGINT end the process within this many seconds, broker or Elasticsearch gone or
+    # not (pipeline.shutdown); what was not committed is delivered again.
+    shutdown_grace_s: float = Field(default=20.0, gt=0)
 
 
 class ModelSettings(_Group):

@@ -4,8 +4,10 @@ Order matters: topics exist, the model is loaded and warmed up, the hits index e
 ``/metrics`` endpoint answers BEFORE the Faust worker joins the consumer group, so the first
 batch is never delayed by a model load (which would stall heartbeats' neighbours: commits and
 rebalances) and Prometheus sees the worker from its first second. SIGTERM/SIGINT stop it
-gracefully (Faust finishes the batches in flight, acks them and commits); SIGKILL is safe too,
-see `pipeline.runner` and, for the restart's recovery seek, `pipeline.runner.seek_guard`.
+gracefully (Faust finishes the batches in flight, acks them and commits), within
+``worker.shutdown_grace_s`` even when the broker or Elasticsearch is gone (`pipeline.shutdown`);
+SIGKILL is safe too, see `pipeline.runner` and, for the restart's recovery seek,
+`pipeline.runner.seek_guard`.
 
 Everything the agents share is built ONCE here, before the Faust worker starts, into a frozen
 `pipeline.agents.deps.WorkerDeps`. Announcing ``/metrics`` to a Prometheus is opt-in: pass a
@@ -38,6 +40,7 @@ from pipeline.app import Extension, create_app, declare_topics, install_agents
 from pipeline.file_sd import ScrapeHook
 from pipeline.metrics import Metrics
 from pipeline.settings import Settings
+from pipeline.shutdown import ShutdownDeadline
 from pipeline.spikes.extension import spike_extension
 
 logger = logging.getLogger(__name__)
@@ -156,6 +159,22 @@ def start_metrics_server(settings: Settings, metrics: Metrics) -> Any:
     return server
 
 
+def bound_stop(worker: Any, deadline: ShutdownDeadline) -> None:
+    """Make mode's SIGTERM/SIGINT handlers of `worker` start `deadline` before the graceful
+    stop they schedule (set before the handlers are installed, i.e. before it runs)."""
+    on_sigterm, on_sigint = worker._on_sigterm, worker._on_sigint
+
+    def sigterm() -> None:
+        deadline.start()
+        on_sigterm()
+
+    def sigint() -> None:
+        deadline.start()
+        on_sigint()
+
+    worker._on_sigterm, worker._on_sigint = sigterm, sigint
+
+
 def run_worker(
     settings: Settings,
     *,
@@ -208,9 +227,12 @@ def run_worker(
     worker = faust.Worker(app, loglevel=faust_loglevel(w.log_level), redirect_stdouts=False)
     # mode's Worker maps SIGUSR1 to its own dump (locals included, to stderr); ours is readable.
     worker._on_sigusr1 = lambda: log_stacks(worker.loop)
+    deadline = ShutdownDeadline(w.shutdown_grace_s, cleanups=[unregister] if unregister else [])
+    bound_stop(worker, deadline)
     try:
         worker.execute_from_commandline()
     finally:
+        deadline.cancel()
         if unregister is not None:
             unregister()
         server.shutdown()

@@ -119,15 +119,19 @@ class WorkerProcess:
         *,
         register_with: Path | None = None,
         record_in: Path | None = None,
+        entry: str | None = None,
     ) -> None:
         """``register_with``: a Prometheus file_sd directory the child registers its /metrics
         in (``narrmon worker --register-with``); None: it does not register. ``record_in``: a
         background-process directory (`pipeline.stack.background`) the child is recorded in
-        while it runs, so `narrmon stack down` stops it even after this object is gone."""
+        while it runs, so `narrmon stack down` stops it even after this object is gone.
+        ``entry``: Python code the child runs instead of ``narrmon worker`` (tests: a worker with
+        a test matcher; it gets the same environment and no arguments)."""
         self.settings = settings
         self.log_path = log_path
         self.register_with = register_with
         self.record_in = record_in
+        self.entry = entry
         self.proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
         self._record: BackgroundProcess | None = None
@@ -146,7 +150,9 @@ class WorkerProcess:
         )
         env.setdefault("HF_HUB_OFFLINE", "1")
         command = [sys.executable, "-c", "from pipeline.cli import main; main()", "worker"]
-        if self.register_with is not None:
+        if self.entry is not None:
+            command = [sys.executable, "-c", self.entry]
+        elif self.register_with is not None:
             command += ["--register-with", str(self.register_with)]
         self.proc = subprocess.Popen(
             command,

@@ -52,12 +52,18 @@ def build_hits(
 
 def parse_hit(raw: bytes) -> Hit:
     """The `Hit` in a `hits` record. Raises `InvalidRecord` (``schema_error``) for anything else:
-    we wrote the topic, so that is a bug or a foreign producer; never retried."""
+    we wrote the topic, so that is a bug or a foreign producer; never retried. Total: whatever
+    the bytes, it returns a hit or raises `InvalidRecord` (``unexpected_error`` for an exception
+    nobody anticipated), so the spike agent, which calls it outside the batch runner, can rely
+    on it too."""
     try:
         return Hit.model_validate_json(raw)
     except ValidationError as exc:
-        detail = f"not a hit: {exc.error_count()} errors: {exc.errors(include_url=False)[:3]!r}"
+        errors = exc.errors(include_url=False, include_input=False)[:3]
+        detail = f"not a hit: {exc.error_count()} errors: {errors!r}"
         raise InvalidRecord("schema_error", detail) from exc
+    except Exception as exc:
+        raise InvalidRecord("unexpected_error", f"{type(exc).__name__}: {exc}") from exc
 
 
 def stance_label(hit: Hit) -> str:

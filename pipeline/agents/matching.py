@@ -19,6 +19,8 @@ from models.records import Post
 from pipeline.agents.deps import WorkerDeps
 from pipeline.agents.hits import build_hits, stance_label
 from pipeline.agents.intake import UNKNOWN_SOURCE, parse_post
+from pipeline.agents.recent_ids import RecentIds
+from pipeline.errors import WorkerFatalError
 from pipeline.metrics import Metrics
 from pipeline.runner import BatchRunner, Output, Record, StepResult
 
@@ -27,12 +29,21 @@ class MatchStep:
     """Embed and match a batch of posts; one `Output` (a JSON `Hit` keyed by hit id) per hit.
 
     Counts ``narrmon_posts_processed``, ``narrmon_hits``, ``narrmon_hit_score``, the batch size
-    and the matcher's embed / match seconds. Raises what the matcher raises."""
+    and the matcher's embed / match seconds; a hit id among the `counted` recent ones (a
+    redelivered post) is sent again but not counted again in ``narrmon_hits`` /
+    ``narrmon_hit_score``. Raises what the matcher raises."""
 
-    def __init__(self, matcher: Matcher, metrics: Metrics, executor: Executor) -> None:
+    def __init__(
+        self,
+        matcher: Matcher,
+        metrics: Metrics,
+        executor: Executor,
+        counted: RecentIds | None = None,
+    ) -> None:
         self.matcher = matcher
         self.metrics = metrics
         self.executor = executor
+        self.counted = counted if counted is not None else RecentIds()
 
     async def __call__(self, batch: Sequence[Record[Post]]) -> StepResult[Post]:
         posts = [record.value for record in batch]
@@ -45,6 +56,8 @@ class MatchStep:
                 outputs.append(
                     Output(hit.id.encode("utf-8"), hit.model_dump_json().encode("utf-8"))
                 )
+                if not self.counted.first_time(hit.id):
+                    continue
                 self.metrics.hits.labels(
                     narrative=hit.narrative.id,
                     severity=hit.narrative.severity,
@@ -64,13 +77,18 @@ class MatchStep:
     async def match(self, posts: Sequence[Post]) -> Sequence[MatchResult]:
         """Match `posts` on the model thread, passing each post's `created_at` date so the
         re-ranker's date features (`models.matching.rerank`) work in the live path. Does not
-        block the event loop."""
+        block the event loop. Raises `WorkerFatalError` when the model thread is gone (nothing any
+        record did), else what the matcher raises."""
         texts = [post.text for post in posts]
         dates = [post.created_at.date() for post in posts]
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self.executor, lambda: self.matcher.match(texts, dates=dates)
-        )
+        try:
+            pending = loop.run_in_executor(
+                self.executor, lambda: self.matcher.match(texts, dates=dates)
+            )
+        except RuntimeError as exc:  # "cannot schedule new futures after shutdown"
+            raise WorkerFatalError(f"the model thread cannot take work: {exc}") from exc
+        return await pending
 
     def _observe_timings(self, results: Sequence[MatchResult], elapsed_s: float, size: int) -> None:
         self.metrics.batch_size.observe(size)

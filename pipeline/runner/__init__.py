@@ -30,9 +30,16 @@ faust-streaming 0.15.3's source):
   (`pipeline.retry.backoff_delay`) on the same batch, acknowledging nothing meanwhile: the worker
   stops making progress (visible as consumer lag) until the outage ends. Steps must therefore be
   idempotent (hit ids are deterministic; the index upserts).
-- Anything else (the matcher raised, Kafka refused a send after its own retries) stops the worker
-  with an error (`fail_worker` -> ``app.crash``), nothing of the batch acked: the supervisor
-  restarts it and the records are redelivered.
+- A step that raises anything else is taken to be choking on some record(s): the runner re-runs
+  it on halves of the batch, recursively, down to single records, each of which gets a bounded
+  number of attempts (`IsolationPolicy`); the records that still fail are dead-lettered as
+  ``step_failed`` (with the exception type) and the rest of the batch is delivered and acked.
+  So no record can crash-loop the worker. Steps must therefore tolerate being re-run on a
+  subset of a batch (they are idempotent anyway).
+- `pipeline.errors.WorkerFatalError` or `MemoryError` from a step (not about any record: the model
+  thread is gone), or a failed delivery (Kafka refused a send after its own retries), stops the
+  worker with an error (`fail_worker` -> ``app.crash``), nothing of the batch acked: the
+  supervisor restarts it and the records are redelivered.
 
 Modules: `step` (the records a step sees and returns), `batch` (`BatchRunner`), `dead_letters`
 (the dead-letter topic writer), `seek_guard` (the consumer's post-recovery seek, see there).
@@ -40,13 +47,20 @@ Modules: `step` (the records a step sees and returns), `batch` (`BatchRunner`), 
 
 from __future__ import annotations
 
-from pipeline.runner.batch import BatchRunner, RetryPolicy, fail_worker, origin_of
+from pipeline.runner.batch import (
+    BatchRunner,
+    IsolationPolicy,
+    RetryPolicy,
+    fail_worker,
+    origin_of,
+)
 from pipeline.runner.dead_letters import DeadLetterWriter
 from pipeline.runner.step import Output, Parser, Record, Step, StepResult
 
 __all__ = [
     "BatchRunner",
     "DeadLetterWriter",
+    "IsolationPolicy",
     "Output",
     "Parser",
     "Record",

@@ -11,7 +11,7 @@ from typing import Any, Generic, TypeVar
 
 from models.errors import InvalidRecord
 from models.records import RecordOrigin
-from pipeline.errors import TransientError
+from pipeline.errors import TransientError, WorkerFatalError
 from pipeline.retry import backoff_delay
 from pipeline.runner.dead_letters import DeadLetterWriter
 from pipeline.runner.step import Parser, Record, Step, StepResult
@@ -32,6 +32,20 @@ class RetryPolicy:
 
     def delay(self, attempt: int) -> float:
         return backoff_delay(attempt, base_s=self.base_s, cap_s=self.cap_s)
+
+
+FATAL: tuple[type[BaseException], ...] = (WorkerFatalError, MemoryError)
+"""Step errors that stop the worker at once: they are not about any record."""
+
+
+@dataclass(frozen=True)
+class IsolationPolicy:
+    """How a batch whose step failed (not transiently, not fatally) is searched for culprits:
+    the step runs on halves, recursively, down to single records; a single record is tried
+    `attempts` times in all before it is dead-lettered as ``step_failed``. A batch of n records
+    with one culprit costs about 2·log2(n) + `attempts` step calls."""
+
+    attempts: int = 2
 
 
 def origin_of(event: Any) -> RecordOrigin:
@@ -72,6 +86,7 @@ class BatchRunner(Generic[T]):
         source: str,
         output: Any = None,
         retry: RetryPolicy | None = None,
+        isolation: IsolationPolicy | None = None,
         on_consumed: Callable[[T | None], None] | None = None,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
@@ -82,6 +97,7 @@ class BatchRunner(Generic[T]):
         self._source = source
         self._output = output
         self._retry = retry or RetryPolicy()
+        self._isolation = isolation or IsolationPolicy()
         self._on_consumed = on_consumed
         self._sleep = sleep
 
@@ -101,8 +117,9 @@ class BatchRunner(Generic[T]):
 
     async def process(self, events: Sequence[Any]) -> None:
         """Handle one batch of Faust events; returns once every output and dead letter is
-        delivered, so the caller may ack. Retries the step on `TransientError`; raises anything
-        else (the caller must then NOT ack)."""
+        delivered, so the caller may ack. Retries the step on `TransientError` and isolates the
+        records a failing step chokes on (`run_step`); raises a `FATAL` step error or what the
+        producer raises (the caller must then NOT ack)."""
         batch: list[Record[T]] = []
         refused: list[tuple[bytes, InvalidRecord, RecordOrigin]] = []
         for event in events:
@@ -141,7 +158,53 @@ class BatchRunner(Generic[T]):
             raise InvalidRecord("unexpected_error", f"{type(exc).__name__}: {exc}") from exc
 
     async def run_step(self, batch: Sequence[Record[T]]) -> StepResult[T]:
-        """`step(batch)`, retried with backoff for as long as it raises `TransientError`."""
+        """`step(batch)`: retried with backoff for as long as it raises `TransientError`; when it
+        raises anything else, the records responsible are isolated (`IsolationPolicy`) and
+        refused as ``step_failed``, the others' results kept. Raises only `FATAL` errors."""
+        try:
+            return await self._step_until_not_transient(batch)
+        except FATAL:
+            raise
+        except Exception as exc:
+            if len(batch) == 1:
+                return await self._retry_single(batch[0], exc)
+            logger.warning(
+                "%s: step failed on a batch of %d (%s: %s); isolating the record(s) responsible",
+                self.name,
+                len(batch),
+                type(exc).__name__,
+                exc,
+            )
+        middle = len(batch) // 2
+        first = await self.run_step(batch[:middle])
+        second = await self.run_step(batch[middle:])
+        return StepResult(
+            outputs=[*first.outputs, *second.outputs],
+            refused=[*first.refused, *second.refused],
+        )
+
+    async def _retry_single(self, record: Record[T], error: Exception) -> StepResult[T]:
+        for _ in range(self._isolation.attempts - 1):
+            try:
+                return await self._step_until_not_transient([record])
+            except FATAL:
+                raise
+            except Exception as exc:
+                error = exc
+        origin = record.origin
+        logger.error(
+            "%s: step failed %d times on the record at %s[%s]@%s, dead-lettering it",
+            self.name,
+            self._isolation.attempts,
+            origin.topic,
+            origin.partition,
+            origin.offset,
+            exc_info=error,
+        )
+        why = InvalidRecord("step_failed", f"{type(error).__name__}: {error}")
+        return StepResult(refused=[(record, why)])
+
+    async def _step_until_not_transient(self, batch: Sequence[Record[T]]) -> StepResult[T]:
         attempt = 0
         while True:
             try:

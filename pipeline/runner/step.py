@@ -4,8 +4,10 @@ A step is an async callable ``step(batch) -> StepResult`` over the records of on
 parsed (`Record`: the parsed value, its raw bytes, its origin). It returns the messages to send
 to the runner's output topic (`Output`) and the records it refuses (with an
 `models.errors.InvalidRecord`, dead-lettered by the runner). It raises
-`pipeline.errors.TransientError` to have the whole batch retried later; anything else it raises
-stops the worker. Steps can be called from a REPL with a list of `Record`s.
+`pipeline.errors.TransientError` to have the whole batch retried later and
+`pipeline.errors.WorkerFatalError` to stop the worker; anything else it raises makes the runner look
+for the record(s) responsible by re-running it on parts of the batch (so a step must tolerate
+being called again on a subset). Steps can be called from a REPL with a list of `Record`s.
 """
 
 from __future__ import annotations

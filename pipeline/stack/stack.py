@@ -253,23 +253,29 @@ def _wait_ready(
             time.sleep(0.5)
 
 
-def up(settings: Settings, *, timeout_scale: float = 1.0) -> UpReport:
-    """Start what is not running and wait until all four services answer. See the module doc."""
+def up(
+    settings: Settings,
+    *,
+    timeout_scale: float = 1.0,
+    only: Collection[str] | None = None,
+    layout: StackLayout | None = None,
+) -> UpReport:
+    """Start what is not running and wait until all four services answer, or just those named
+    in `only` (e.g. a private Elasticsearch for a fault test: other ports and state dir in
+    `settings`). `layout` overrides where templates are read from. See the module doc."""
     begin = time.monotonic()
-    layout = StackLayout.of(settings)
+    layout = layout or StackLayout.of(settings)
     require_tool("java")
     report = UpReport()
+    specs = [s for s in service_specs(settings) if only is None or s.name in only]
     with _stack_lock(layout):
-        running = {
-            spec.name: process.running_pid(layout.pid_file(spec.name))
-            for spec in service_specs(settings)
-        }
+        running = {spec.name: process.running_pid(layout.pid_file(spec.name)) for spec in specs}
         # Refuse before starting anything, so a port clash leaves no half-started stack behind.
-        for spec in service_specs(settings):
+        for spec in specs:
             if running[spec.name] is None:
                 _check_port_free(spec, layout)
         waiting: list[tuple[ServiceSpec, int, float]] = []
-        for spec in service_specs(settings):
+        for spec in specs:
             pid = running[spec.name]
             if pid is not None:
                 report.already_running.append(spec.name)

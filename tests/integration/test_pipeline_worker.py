@@ -305,6 +305,22 @@ def test_sigkill_mid_stream_loses_nothing_and_duplicates_nothing(
         assert sorted(ids) == sorted(expected)
         # every post processed: the group's committed offsets reach the end of the posts topic
         wait_for(restarted, lambda s: _posts_lag(s, settings) == 0, timeout_s=60)
+        # Redelivery after the kill re-sends some hits to the hits topic (the index upserts
+        # them): count hit records against distinct hits and report the duplicate rate.
+        from tests.integration.faults import record_figure, topic_keys
+
+        keys = topic_keys(bootstrap, settings.topics.hits)
+        distinct = {key.decode() for key in keys if key is not None}
+        assert distinct == expected
+        duplicates = len(keys) - len(distinct)
+        record_figure(
+            "duplicate_rate_after_sigkill",
+            value=round(duplicates / len(distinct), 4),
+            hit_records=len(keys),
+            distinct_hits=len(distinct),
+            posts=len(posts),
+            processed_before_kill=total(at_kill, "narrmon_posts_processed_total"),
+        )
     finally:
         worker.stop()
         cleanup(es, settings, bootstrap)

@@ -58,7 +58,10 @@ def test_bad_records_are_dead_lettered_with_their_reason(raw: bytes, reason: str
     dead = _dead_letter(raw, origin)
     assert isinstance(dead, DeadLetter)
     assert dead.reason == reason
-    assert dead.original() == raw
+    assert dead.original_size == len(raw)
+    # Originals over DeadLetter.ORIGINAL_MAX_BYTES keep a prefix (the 500 kB one here).
+    assert dead.original() == raw[: DeadLetter.ORIGINAL_MAX_BYTES]
+    assert dead.original_truncated == (len(raw) > DeadLetter.ORIGINAL_MAX_BYTES)
     assert (dead.original_topic, dead.original_partition, dead.original_offset, dead.key) == (
         "posts",
         3,

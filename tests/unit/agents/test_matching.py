@@ -93,3 +93,29 @@ def test_reranker_setting_is_opt_in_and_reaches_the_matcher_config(tmp_path: Pat
     config = matcher_config(settings)
     assert config.reranker is not None and config.reranker.depth > 0
     assert config.threshold == 0.7
+
+
+def test_a_redelivered_hit_is_sent_again_but_counted_once() -> None:
+    from pipeline.agents.recent_ids import RecentIds
+
+    metrics = Metrics(CollectorRegistry())
+    posts = [make_post(1, text="bad"), make_post(2, text="bad")]
+    matcher = RecordingMatcher({"bad": [make_match("a")]})
+    step = MatchStep(matcher, metrics, ThreadPoolExecutor(1), counted=RecentIds(capacity=1))
+    first = asyncio.run(step(_records(posts)))
+    again = asyncio.run(step(_records(posts[1:])))  # x:1:a was pushed out, x:2:a is recent
+    third = asyncio.run(step(_records(posts[:1])))  # x:1:a is no longer recent: counted again
+    assert [len(r.outputs) for r in (first, again, third)] == [2, 1, 1]
+    labels = {"narrative": "a", "severity": "high", "stance": "promotes"}
+    get = metrics.registry.get_sample_value
+    assert get("narrmon_hits_total", {**labels, "platform": "x"}) == 3
+    assert get("narrmon_hit_score_count", labels) == 3
+
+
+def test_recent_ids_forget_the_least_recently_seen_first() -> None:
+    from pipeline.agents.recent_ids import RecentIds
+
+    recent = RecentIds(capacity=2)
+    seen = [recent.first_time(i) for i in ("a", "b", "a", "c", "a", "b")]
+    assert seen == [True, True, False, True, False, True]
+    assert len(recent) == 2

@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry
 
 from models.errors import InvalidRecord
 from models.records import DeadLetter
-from pipeline.errors import TransientError
+from pipeline.errors import TransientError, WorkerFatalError
 from pipeline.metrics import Metrics
 from pipeline.runner import (
     BatchRunner,
@@ -148,15 +148,16 @@ def test_a_transient_failure_is_retried_with_backoff_without_acking() -> None:
     assert h.journal[-2:] == ["ack 0", "ack 1"]
 
 
-def test_an_unexpected_step_error_stops_the_worker_unacknowledged() -> None:
+@pytest.mark.parametrize("fatal", [WorkerFatalError("model thread gone"), MemoryError()])
+def test_a_fatal_step_error_stops_the_worker_unacknowledged(fatal: BaseException) -> None:
     async def broken(batch: Sequence[Record[int]]) -> StepResult[int]:
-        raise ValueError("matcher exploded")
+        raise fatal
 
     h = Harness(broken)
     second = events("numbers", [b"3"])
     stream, app = FakeStream([events("numbers", [b"1", b"x"]), second], h.journal), FakeApp()
     asyncio.run(h.runner.run(app, stream, batch_size=10, within_s=0.1))
-    assert [repr(e) for e in app.crashed] == ["ValueError('matcher exploded')"]
+    assert app.crashed == [fatal]
     assert not any(line.startswith("ack") for line in h.journal)
     assert h.out.sent == [] and h.dlq.sent == []  # dead letters go out only with the batch
 
