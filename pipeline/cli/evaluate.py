@@ -281,7 +281,7 @@ def _set_threads(threads: int | None) -> None:
 def _register_signal_commands() -> None:
     from pipeline.cli import signals_eval
 
-    for command in (signals_eval.targeting,):
+    for command in (signals_eval.targeting, signals_eval.coordination, signals_eval.emerging):
         evaluate.add_command(command)
 
 
