@@ -277,3 +277,13 @@ def _set_threads(threads: int | None) -> None:
         import torch
 
         torch.set_num_threads(threads)
+
+
+def _register_signal_commands() -> None:
+    from pipeline.cli import signals_eval
+
+    for command in (signals_eval.targeting, signals_eval.coordination, signals_eval.emerging):
+        evaluate.add_command(command)
+
+
+_register_signal_commands()

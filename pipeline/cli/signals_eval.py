@@ -1,0 +1,163 @@
+"""`narrmon eval targeting|coordination|emerging`: figures for the signal detectors on the
+labelled splits in `models/evalsets/` (registered on the `eval` group by `pipeline.cli.evaluate`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from pipeline.cli.params import EXISTING_FILE
+
+EVALSETS = Path(__file__).resolve().parents[2] / "models" / "evalsets"
+SPLIT = click.Choice(["tuning", "reporting"])
+
+
+def _split_path(kind: str, split: str, override: Path | None) -> Path:
+    path = override or EVALSETS / f"{kind}-{split}.jsonl"
+    if not path.exists():
+        raise click.UsageError(f"{path} does not exist")
+    return path
+
+
+@click.command()
+@click.option("--split", type=SPLIT, default="tuning", show_default=True)
+@click.option("--posts", "posts_path", type=EXISTING_FILE, default=None, help="Another JSONL.")
+@click.option(
+    "--method",
+    type=click.Choice(["patterns", "embedding", "combined"]),
+    default="patterns",
+    show_default=True,
+    help="patterns (shipped), exemplar similarity alone, or patterns + similarity.",
+)
+@click.option("--threshold", type=float, default=None, help="Embedding margin threshold.")
+@click.option("--errors", "show_errors", is_flag=True, help="List every wrong post.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def targeting(  # noqa: PLR0917 (click passes options positionally)
+    split: str, posts_path: Path | None, method: str, threshold: float | None,
+    show_errors: bool, as_json: bool,
+) -> None:  # fmt: skip
+    """Precision / recall of the targeting flag on a labelled split."""
+    from models.evaluation.targeting_eval import (
+        EMBEDDING_THRESHOLD,
+        evaluate,
+        predict,
+        read_labelled,
+    )
+
+    try:
+        posts = read_labelled(_split_path("targeting", split, posts_path))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    chosen = EMBEDDING_THRESHOLD if threshold is None else threshold
+    report = evaluate(posts, predict(posts, method, chosen), method)  # type: ignore[arg-type]
+    data = report.as_dict()
+    if method != "patterns":
+        data["threshold"] = chosen
+    if as_json:
+        if show_errors:
+            data["errors"] = report.errors
+        click.echo(json.dumps(data))
+        return
+    click.echo(f"targeting  split {posts_path or split}  method {method}  posts {report.posts} "
+               f"({report.positives} targeting)")  # fmt: skip
+    click.echo(f"precision {report.precision:.3f}  recall {report.recall:.3f}  "
+               f"(tp {report.true_positives}, fp {report.false_positives})")  # fmt: skip
+    click.echo(f"recall by kind {json.dumps(report.recall_by_kind)}")
+    click.echo(f"false positives by kind {json.dumps(report.false_positives_by_kind)}")
+    if show_errors:
+        for err in report.errors:
+            click.echo(f"  {'missed' if err['label'] else 'false'} [{err['kind']}] {err['text']}")
+
+
+@click.command()
+@click.option("--split", type=SPLIT, default="tuning", show_default=True)
+@click.option("--posts", "posts_path", type=EXISTING_FILE, default=None, help="Another JSONL.")
+@click.option(
+    "--method",
+    type=click.Choice(["minhash", "embedding"]),
+    default="minhash",
+    show_default=True,
+    help="MinHash LSH (shipped) or exact embedding cosine.",
+)
+@click.option("--threshold", type=float, default=None, help="Link similarity threshold.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def coordination(
+    split: str, posts_path: Path | None, method: str, threshold: float | None, as_json: bool
+) -> None:
+    """Group-membership precision / recall of coordinated-posting detection."""
+    from models.evaluation.coordination_eval import evaluate, read_stream
+
+    try:
+        rows = read_stream(_split_path("coordination", split, posts_path))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    report = evaluate(rows, method, threshold)
+    if as_json:
+        click.echo(json.dumps(report))
+        return
+    click.echo(f"coordination  split {posts_path or split}  method {method}  "
+               f"threshold {report['threshold']}  posts {report['posts']} "
+               f"({report['campaign_posts']} in {report['campaigns']} campaigns)")  # fmt: skip
+    click.echo(f"precision {report['precision']:.3f}  recall {report['recall']:.3f}  "
+               f"groups {report['groups']} (campaigns found {report['campaigns_found']}, "
+               f"groups without a campaign {report['groups_without_campaign']}, "
+               f"with platform reposts {report['groups_with_platform_reposts']})")  # fmt: skip
+    click.echo(f"groups per campaign {json.dumps(report['groups_per_campaign'])}")
+
+
+@click.command()
+@click.option("--split", type=SPLIT, default="tuning", show_default=True)
+@click.option("--posts", "posts_path", type=EXISTING_FILE, default=None, help="Another JSONL.")
+@click.option(
+    "--algorithm",
+    type=click.Choice(["agglomerative", "hdbscan"]),
+    default="agglomerative",
+    show_default=True,
+)
+@click.option("--interval", type=int, default=10, show_default=True, help="Minutes per round.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def emerging(
+    split: str, posts_path: Path | None, algorithm: str, interval: int, as_json: bool
+) -> None:
+    """Replay a labelled stream through the unmatched-post store and clustering rounds; print
+    when the injected narrative surfaced, with cluster precision / recall."""
+    import dataclasses
+    from datetime import timedelta
+
+    from models.evaluation.emerging_eval import embed, read_stream, replay
+    from models.signals.emerging import EmergingConfig
+    from pipeline.settings import Settings
+
+    settings = Settings.load()
+    try:
+        rows = read_stream(_split_path("emerging", split, posts_path))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    vectors = embed(rows, settings.model.path, settings.cache_dir)
+    config = dataclasses.replace(EmergingConfig(), algorithm=algorithm)  # type: ignore[arg-type]
+    report = replay(rows, vectors, config, timedelta(minutes=interval))
+    if as_json:
+        click.echo(json.dumps(report))
+        return
+    click.echo(f"emerging  split {posts_path or split}  {algorithm}  posts {len(rows)} "
+               f"(injected {report['injected_posts']})  rounds {report['rounds_run']} "
+               f"every {interval} min")  # fmt: skip
+    if "surfaced_at" in report:
+        click.echo(
+            f"surfaced at {report['surfaced_at']}: round "
+            f"{report['rounds_after_last_injected_post']} after the last injected post, "
+            f"{report['minutes_from_first_injected_post']} min after the first; cluster "
+            f"precision {report['precision']:.3f} recall {report['recall']:.3f}"
+        )
+        click.echo(f"top terms {report['candidate']['top_terms']}")
+    else:
+        click.echo(f"NOT surfaced with >= {report['target_recall']:.0%} of its posts "
+                   f"(best recall {report['best_recall']})")  # fmt: skip
+    if "first_detection_minutes" in report:
+        click.echo(f"first detection {report['first_detection_minutes']} min after the first "
+                   f"injected post (recall {report['first_detection_recall']}, precision "
+                   f"{report['first_detection_precision']})")  # fmt: skip
+    click.echo(f"false candidates over the stream {report['false_candidates']}")

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from models.records import Post
+from models.signals.coordination import (
+    CoordinationConfig,
+    CoordinationDetector,
+    normalise_for_similarity,
+)
+
+T0 = datetime(2024, 11, 5, 12, tzinfo=UTC)
+CAMPAIGN = (
+    "Mail ballots in Bucks County were rejected without notice. Call the election office now!"
+)
+
+
+def _post(pid: str, author: str, text: str, minutes: float, repost_of: str | None = None) -> Post:
+    return Post.model_validate({
+        "id": pid, "platform": "x", "source": "test", "author": {"id": author}, "text": text,
+        "created_at": T0 + timedelta(minutes=minutes),
+        "references": {"repost_of": repost_of},
+    })  # fmt: skip
+
+
+def test_normalisation_drops_links_mentions_and_punctuation() -> None:
+    assert (
+        normalise_for_similarity("RT @abc: Hello, WORLD! https://t.co/x #Vote")
+        == "hello world vote"
+    )
+
+
+def test_paraphrased_copies_from_three_accounts_form_one_group() -> None:
+    detector = CoordinationDetector()
+    texts = [CAMPAIGN, "🚨 " + CAMPAIGN + " #PA", CAMPAIGN.replace("now", "today") + " @someone"]
+    results = [detector.observe(_post(f"p{i}", f"a{i}", t, i)) for i, t in enumerate(texts)]
+    assert results[0] is None and results[1] is None  # two accounts are below min_accounts
+    group = results[2]
+    assert group is not None
+    assert group.size == 3
+    assert sorted(group.post_ids) == ["p0", "p1", "p2"]
+    assert group.similarity >= 0.55
+    assert group.span_seconds() == 120
+    assert detector.group_of("p0") is group
+
+
+def test_platform_reposts_never_form_a_group() -> None:
+    detector = CoordinationDetector()
+    detector.observe(_post("orig", "a0", CAMPAIGN, 0))
+    for i in range(5):
+        assert detector.observe(_post(f"r{i}", f"b{i}", CAMPAIGN, i + 1, repost_of="orig")) is None
+    assert detector.reposts_skipped == 5
+    assert detector.groups() == []
+
+
+def test_one_account_repeating_itself_is_not_coordination() -> None:
+    detector = CoordinationDetector()
+    for i in range(5):
+        detector.observe(_post(f"s{i}", "same", CAMPAIGN, i))
+    assert detector.groups() == []
+
+
+def test_copies_further_apart_than_the_window_are_not_linked_and_expire() -> None:
+    detector = CoordinationDetector(CoordinationConfig(window=timedelta(minutes=10)))
+    for i in range(3):
+        detector.observe(_post(f"p{i}", f"a{i}", CAMPAIGN, i * 15))
+    assert detector.groups() == []
+    assert len(detector._indexed) == 1  # the two older posts left the index
+
+
+def test_unrelated_posts_are_not_grouped() -> None:
+    detector = CoordinationDetector()
+    texts = [
+        "Line at the library is about 20 minutes right now, bring water and snacks",
+        "Making lasagna tonight for the whole family, any tips for a first-timer?",
+        "The Bucks looked terrible last night, that block in the fourth was unreal",
+    ]
+    assert all(detector.observe(_post(f"p{i}", f"a{i}", t, i)) is None for i, t in enumerate(texts))

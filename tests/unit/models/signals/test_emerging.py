@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from models.catalog.loading import load_catalog
+from models.signals.drafts import to_draft_narrative
+from models.signals.emerging import (
+    EmergingConfig,
+    StoredPost,
+    UnmatchedStore,
+    find_candidates,
+    top_terms,
+)
+
+T0 = datetime(2024, 11, 5, 12, tzinfo=UTC)
+DIMS = 64
+
+
+def _vector(rng: np.random.Generator, centre: int | None) -> np.ndarray:
+    v = rng.normal(0, 0.05 if centre is not None else 1.0, DIMS)
+    if centre is not None:
+        v[centre] += 1.0
+    return (v / np.linalg.norm(v)).astype(np.float32)
+
+
+def _stream(rng: np.random.Generator) -> list[StoredPost]:
+    """Three hours of diffuse chatter plus a steady topic, and a new tight topic in the last 20
+    minutes from 12 accounts."""
+    posts = []
+    for i in range(300):
+        at = T0 + timedelta(seconds=float(rng.uniform(0, 3 * 3600)))
+        posts.append(StoredPost(f"c{i}", at, f"u{i}", "x", f"chatter {i}", _vector(rng, None)))
+    for i in range(30):
+        at = T0 + timedelta(seconds=float(rng.uniform(0, 3 * 3600)))
+        posts.append(
+            StoredPost(f"s{i}", at, f"s{i}", "x", "weather is sunny today", _vector(rng, 1))
+        )
+    for i in range(20):
+        at = T0 + timedelta(hours=3, minutes=-20 + i)
+        text = f"the mail plant is holding ballots number {i}"
+        posts.append(StoredPost(f"n{i}", at, f"n{i % 12}", ["x", "bluesky"][i % 2], text,
+                                _vector(rng, 5)))  # fmt: skip
+    return sorted(posts, key=lambda p: p.created_at)
+
+
+def test_a_new_tight_topic_is_one_candidate_and_a_steady_topic_is_not() -> None:
+    store = UnmatchedStore(EmergingConfig())
+    for post in _stream(np.random.default_rng(7)):
+        store.add(post)
+    candidates = find_candidates(store, T0 + timedelta(hours=3))
+    assert len(candidates) == 1
+    candidate = candidates[0]
+    new = {f"n{i}" for i in range(20)}
+    # HDBSCAN may attach a few isolated chatter points to the nearest cluster
+    assert new <= set(candidate.post_ids)
+    assert len(new) / candidate.size >= 0.8
+    assert candidate.authors >= 12
+    assert candidate.platforms == ("bluesky", "x")
+    assert candidate.growth >= 3.0
+    assert "mail" in candidate.top_terms and "ballots" in candidate.top_terms
+    assert len(candidate.representatives) == 5
+
+
+def test_store_is_bounded_and_expires() -> None:
+    store = UnmatchedStore(EmergingConfig(max_posts=10, retention=timedelta(hours=1)))
+    rng = np.random.default_rng(1)
+    for i in range(30):
+        store.add(StoredPost(f"p{i}", T0 + timedelta(minutes=i), "a", "x", "t", _vector(rng, 0)))
+    assert len(store) == 10
+    store.expire(T0 + timedelta(hours=2))
+    assert len(store) == 0
+
+
+def test_sampling_is_deterministic_by_post_id() -> None:
+    a = UnmatchedStore(EmergingConfig(sample_rate=0.3))
+    b = UnmatchedStore(EmergingConfig(sample_rate=0.3))
+    ids = [f"post-{i}" for i in range(1000)]
+    kept = [a.sampled(i) for i in ids]
+    assert kept == [b.sampled(i) for i in ids]
+    assert 200 < sum(kept) < 400
+
+
+def test_top_terms_prefer_words_distinctive_of_the_cluster() -> None:
+    terms = top_terms([["ballots held at the mail plant", "mail plant ballots"],
+                       ["sunny weather today", "weather sunny"]], 2)  # fmt: skip
+    assert set(terms[0]) <= {"mail", "plant", "ballots", "mail plant", "plant ballots"}
+    assert "weather" in terms[1] or "sunny" in terms[1]
+
+
+def test_draft_narrative_is_a_valid_catalog_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    store = UnmatchedStore(EmergingConfig())
+    for post in _stream(np.random.default_rng(7)):
+        store.add(post)
+    (candidate,) = find_candidates(store, T0 + timedelta(hours=3))
+    path = tmp_path / "draft.yaml"
+    path.write_text(to_draft_narrative(candidate), encoding="utf-8")
+    catalog = load_catalog(path)
+    (narrative,) = catalog.narratives
+    assert narrative.id.startswith("draft-20241105-")
+    assert narrative.status == "retired" and narrative.verdict == "unproven"
+    assert narrative.exemplars == tuple(dict.fromkeys(p.text for p in candidate.representatives))
+    assert "draft" in narrative.tags
