@@ -167,6 +167,11 @@ class TopicSettings(_Group):
     spikes: str = "narrative.spikes"
     reviews: str = "reviews"
     post_events: str = "post.events"  # deletes and edits from live sources (models.post_events)
+    catalog: str = Field(
+        default="catalog",
+        description="The published narrative catalog (one partition, cleanup.policy=compact): "
+        "`narrmon catalog publish` writes it, every worker and API follows it.",
+    )
     hits_by_narrative: str | None = Field(
         default=None,
         description="Hits keyed by narrative id, for spikes (default: <hits>.by-narrative).",
@@ -245,6 +250,17 @@ class CatalogSettings(_Group):
     path: Path | None = Field(
         default=None, description="Narrative catalog: a YAML file or a folder of them."
     )
+    follow: bool = Field(
+        default=True,
+        description="Workers and the API follow the catalog topic (`topics.catalog`): a catalog "
+        "published there replaces the one read from `path`, without a restart.",
+    )
+    watch: bool = Field(
+        default=False,
+        description="Also re-read `path` when the file changes (polled every `watch_interval_s`); "
+        "an invalid edit is logged and the catalog in use is kept.",
+    )
+    watch_interval_s: float = Field(default=2.0, gt=0)
 
 
 class ApiSettings(_Group):

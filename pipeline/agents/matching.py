@@ -19,6 +19,7 @@ from models.records import Post
 from pipeline.agents.deps import WorkerDeps
 from pipeline.agents.hits import build_hits, stance_label
 from pipeline.agents.intake import UNKNOWN_SOURCE, parse_post
+from pipeline.live_catalog.holder import MatcherHolder
 from pipeline.metrics import Metrics
 from pipeline.runner import BatchRunner, Output, Record, StepResult
 
@@ -27,17 +28,25 @@ class MatchStep:
     """Embed and match a batch of posts; one `Output` (a JSON `Hit` keyed by hit id) per hit.
 
     Counts ``narrmon_posts_processed``, ``narrmon_hits``, ``narrmon_hit_score``, the batch size
-    and the matcher's embed / match seconds. Raises what the matcher raises."""
+    and the matcher's embed / match seconds. Raises what the matcher raises. With a
+    `MatcherHolder`, the matcher in use is read once per batch (a catalog switch lands between
+    batches, `pipeline.live_catalog`)."""
 
-    def __init__(self, matcher: Matcher, metrics: Metrics, executor: Executor) -> None:
-        self.matcher = matcher
+    def __init__(
+        self, matcher: Matcher | MatcherHolder, metrics: Metrics, executor: Executor
+    ) -> None:
+        self.matchers = matcher if isinstance(matcher, MatcherHolder) else MatcherHolder(matcher)
         self.metrics = metrics
         self.executor = executor
+
+    @property
+    def matcher(self) -> Matcher:
+        return self.matchers.current
 
     async def __call__(self, batch: Sequence[Record[Post]]) -> StepResult[Post]:
         posts = [record.value for record in batch]
         started = time.perf_counter()
-        results = await self.match(posts)
+        results = await self.match(posts, self.matchers.current)
         self._observe_timings(results, time.perf_counter() - started, len(posts))
         outputs: list[Output] = []
         for matched in build_hits(posts, results):
@@ -61,16 +70,17 @@ class MatchStep:
             ).inc()
         return StepResult(outputs=outputs)
 
-    async def match(self, posts: Sequence[Post]) -> Sequence[MatchResult]:
-        """Match `posts` on the model thread, passing each post's `created_at` date so the
-        re-ranker's date features (`models.matching.rerank`) work in the live path. Does not
-        block the event loop."""
+    async def match(
+        self, posts: Sequence[Post], matcher: Matcher | None = None
+    ) -> Sequence[MatchResult]:
+        """Match `posts` on the model thread with `matcher` (default: the one in use), passing
+        each post's `created_at` date so the re-ranker's date features (`models.matching.rerank`)
+        work in the live path. Does not block the event loop."""
         texts = [post.text for post in posts]
         dates = [post.created_at.date() for post in posts]
+        use = matcher or self.matchers.current
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self.executor, lambda: self.matcher.match(texts, dates=dates)
-        )
+        return await loop.run_in_executor(self.executor, lambda: use.match(texts, dates=dates))
 
     def _observe_timings(self, results: Sequence[MatchResult], elapsed_s: float, size: int) -> None:
         self.metrics.batch_size.observe(size)
@@ -97,7 +107,7 @@ def register_matching_agent(app: Any, deps: WorkerDeps) -> Any:
     runner = BatchRunner(
         name="matching",
         parse=partial(parse_post, max_post_chars=worker.max_post_chars),
-        step=MatchStep(deps.matcher, deps.metrics, deps.model_executor),
+        step=MatchStep(deps.matchers, deps.metrics, deps.model_executor),
         dead_letters=deps.dead_letters,
         source=UNKNOWN_SOURCE,
         output=deps.topics.hits,

@@ -113,6 +113,13 @@ class HitService:
         response = elastic.search(self.client, self.read_index, **body)
         return {"hits": [results.read_hit(h) for h in response["hits"]["hits"]]}
 
+    def set_catalog(self, catalog: Catalog) -> None:
+        """Serve `catalog` from now on (the live catalog: `pipeline.live_catalog`)."""
+        with self._lock:
+            previous = self._catalog.version if self._catalog is not None else None
+            self._catalog = catalog
+        logger.info("API catalog: %s -> %s", previous, catalog.version)
+
     def catalog(self) -> Catalog:
         with self._lock:
             if self._catalog is None:

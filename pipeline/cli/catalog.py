@@ -1,4 +1,4 @@
-"""`narrmon catalog`: validate, list, show and import narrative catalogs.
+"""`narrmon catalog`: validate, list, show, import, publish narrative catalogs and suggest edits.
 
 Every reading command takes the catalog the same way: ``--catalog PATH`` (or a trailing PATH
 argument), else ``NARRMON_CATALOG__PATH``, else the running demo's catalog, else the bundled
@@ -67,7 +67,7 @@ def _summary(n: Narrative) -> dict[str, Any]:
 
 @click.group()
 def catalog() -> None:
-    """Validate, list, show and import narrative catalogs."""
+    """Validate, list, show, import and publish catalogs; suggest edits from reviews."""
 
 
 @catalog.command()
@@ -167,3 +167,25 @@ def import_(source: Path, output: Path, name: str | None) -> None:
     output.write_text(text, encoding="utf-8")
     written = load_catalog(output)
     click.echo(f"wrote {output}: {len(written.narratives)} narratives, version {written.version}")
+
+
+@catalog.command()
+@click.argument("path", type=_PATH, required=False)
+@_CATALOG
+def publish(path: Path | None, catalog_option: Path | None) -> None:
+    """Validate a catalog and publish it to the catalog topic: every running worker and API
+    switches to it without a restart. An invalid catalog is refused (file:line: field: problem)
+    and nothing is published, so the catalog in use stays."""
+    from pipeline.cli.context import load_settings
+    from pipeline.live_catalog.topic import publish_catalog
+
+    loaded = _load(path, catalog_option)
+    settings = load_settings()
+    try:
+        done = publish_catalog(settings, loaded)
+    except Exception as exc:  # Kafka unreachable or refusing: say so, exit non-zero
+        raise click.ClickException(f"not published to {settings.topics.catalog}: {exc}") from exc
+    click.echo(
+        f"published {loaded.name} version {done.version} ({len(loaded.active)} active narratives) "
+        f"to {done.topic}@{done.offset} on {settings.kafka.bootstrap}"
+    )
