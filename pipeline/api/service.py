@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from models.catalog import Catalog
 from pipeline.api import queries, results
-from pipeline.api.narratives import narrative_rows
+from pipeline.api.narratives import narrative_rows, with_review_stats
 from pipeline.api.params import HitFilters, Interval, decode_cursor, encode_cursor
 from pipeline.api.review_service import ReviewService
 from pipeline.api.reviews import ReviewPublisher
 from pipeline.elastic import search as elastic
 from pipeline.elastic.hits import review_of
+from pipeline.elastic.review_stats import read_review_stats
 from pipeline.elastic.schema.names import hits_read_alias
 from pipeline.settings import Settings
 
@@ -134,11 +135,12 @@ class HitService:
 
     def narratives(self, days: int = 14, now: datetime | None = None) -> dict[str, Any]:
         """Every catalog narrative (plus any seen in hits but no longer in the catalog) with its
-        hit count and per-day counts over the last `days` days."""
+        hit count, per-day counts over the last `days` days and review-based precision."""
         now = now or datetime.now(UTC)
         body = queries.narratives_body(days, now)
         counts = results.read_narrative_counts(elastic.search(self.client, self.read_index, **body))
-        return narrative_rows(self.catalog(), counts, days, now)
+        rows = narrative_rows(self.catalog(), counts, days, now)
+        return with_review_stats(rows, read_review_stats(self.client, self.settings))
 
     def history(self, hit_id: str) -> list[dict[str, Any]]:
         """The audit entries of `hit_id`, oldest first."""
