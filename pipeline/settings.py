@@ -266,7 +266,14 @@ class CatalogSettings(_Group):
 class ApiSettings(_Group):
     host: str = LOOPBACK
     port: int = 29080
-    token: SecretStr | None = None
+    token: SecretStr | None = Field(
+        default=None, description="One admin token (user api-token); kept for older set-ups."
+    )
+    tokens_file: Path | None = Field(
+        default=None,
+        description="Per-person hashed tokens with roles (viewer, reviewer, admin, ingest), YAML "
+        "or JSON; see pipeline.api.tokens. `narrmon api token USER --role ROLE` makes one.",
+    )
     protect_reads: bool | None = Field(
         default=None,
         description="Reads need the bearer token too. Default: only when the API binds an "

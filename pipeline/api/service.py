@@ -143,7 +143,7 @@ class HitService:
         return with_review_stats(rows, read_review_stats(self.client, self.settings))
 
     def history(self, hit_id: str) -> list[dict[str, Any]]:
-        """The audit entries of `hit_id`, oldest first."""
+        """The audit trail of `hit_id`, oldest first (reconciled, see `pipeline.elastic.audit`)."""
         return self.reviews.history(hit_id)
 
     def get_hit(self, hit_id: str) -> dict[str, Any]:
@@ -157,7 +157,7 @@ class HitService:
             "hit": source,
             "has_embedding": embedding is not None,
             "review": review_of(source),
-            "history": self.history(hit_id),
+            "history": self.reviews.history(hit_id, review_of(source)),
         }
 
     def review(
