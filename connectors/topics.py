@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -22,12 +22,14 @@ def ensure_topics(
     replication: int,
     *,
     timeout_s: float = 30.0,
+    configs: Mapping[str, str] | None = None,
     **admin_config: Any,
 ) -> list[str]:
     """Make sure every topic in `names` exists; create the missing ones with `partitions` and
     `replication` and wait until they have leaders. Idempotent and safe against concurrent
     creators (an "already exists" answer is success). Existing topics are left as they are.
 
+    `configs` (e.g. ``{"cleanup.policy": "compact"}``) are set on the topics it creates.
     Blocks up to about `timeout_s`. Returns the names it created. Raises `TopicSetupError`.
     `admin_config` is passed to `KafkaAdminClient` (e.g. security options).
     """
@@ -51,7 +53,11 @@ def ensure_topics(
             return []
         result = admin.create_topics(
             {
-                name: {"num_partitions": partitions, "replication_factor": replication}
+                name: {
+                    "num_partitions": partitions,
+                    "replication_factor": replication,
+                    **({"configs": dict(configs)} if configs else {}),
+                }
                 for name in missing
             },
             timeout_ms=int(timeout_s * 1000),

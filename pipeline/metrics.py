@@ -30,6 +30,7 @@ CATALOG_INFO = "narrmon_catalog"  # info: version, narratives, exemplars
 MODEL_INFO = "narrmon_model"  # info: id, dims
 WORKER_INFO = "narrmon_worker"  # info: app_id, pid (who answers on this /metrics port)
 CATALOG_NARRATIVES = "narrmon_catalog_narratives"  # gauge
+CATALOG_UPDATES = "narrmon_catalog_updates"  # counter, by outcome (switched|unchanged|refused|...)
 NARRATIVE_RATE = "narrmon_narrative_rate_per_minute"  # gauge, by narrative, severity
 NARRATIVE_BASELINE = "narrmon_narrative_baseline_per_minute"  # gauge, by narrative, severity
 NARRATIVE_ZSCORE = "narrmon_narrative_spike_zscore"  # gauge, by narrative, severity
@@ -112,6 +113,12 @@ class Metrics:
         self.worker = Info(WORKER_INFO, "The worker process serving these metrics.", registry=r)
         self.catalog_narratives = Gauge(
             CATALOG_NARRATIVES, "Active narratives in the catalog.", registry=r
+        )
+        self.catalog_updates = Counter(
+            CATALOG_UPDATES,
+            "Catalogs received while running (live catalog), by outcome.",
+            ["outcome"],
+            registry=r,
         )
         self.narrative_rate = Gauge(
             NARRATIVE_RATE,

@@ -167,6 +167,11 @@ class TopicSettings(_Group):
     spikes: str = "narrative.spikes"
     reviews: str = "reviews"
     post_events: str = "post.events"  # deletes and edits from live sources (models.post_events)
+    catalog: str = Field(
+        default="catalog",
+        description="The published narrative catalog (one partition, cleanup.policy=compact): "
+        "`narrmon catalog publish` writes it, every worker and API follows it.",
+    )
     hits_by_narrative: str | None = Field(
         default=None,
         description="Hits keyed by narrative id, for spikes (default: <hits>.by-narrative).",
@@ -248,12 +253,30 @@ class CatalogSettings(_Group):
     path: Path | None = Field(
         default=None, description="Narrative catalog: a YAML file or a folder of them."
     )
+    follow: bool = Field(
+        default=True,
+        description="Workers and the API follow the catalog topic (`topics.catalog`): a catalog "
+        "published there replaces the one read from `path`, without a restart.",
+    )
+    watch: bool = Field(
+        default=False,
+        description="Also re-read `path` when the file changes (polled every `watch_interval_s`); "
+        "an invalid edit is logged and the catalog in use is kept.",
+    )
+    watch_interval_s: float = Field(default=2.0, gt=0)
 
 
 class ApiSettings(_Group):
     host: str = LOOPBACK
     port: int = 29080
-    token: SecretStr | None = None
+    token: SecretStr | None = Field(
+        default=None, description="One admin token (user api-token); kept for older set-ups."
+    )
+    tokens_file: Path | None = Field(
+        default=None,
+        description="Per-person hashed tokens with roles (viewer, reviewer, admin, ingest), YAML "
+        "or JSON; see pipeline.api.tokens. `narrmon api token USER --role ROLE` makes one.",
+    )
     protect_reads: bool | None = Field(
         default=None,
         description="Reads need the bearer token too. Default: only when the API binds an "

@@ -15,9 +15,9 @@ from pipeline.settings import Settings
 
 def pipeline_topics(settings: Settings) -> list[str]:
     """The topics the worker reads and writes: posts, hits, hits by narrative, dead letters,
-    spikes."""
+    spikes, reviews."""
     t = settings.topics
-    return [t.posts, t.hits, t.by_narrative, t.dead_letter, t.spikes]
+    return [t.posts, t.hits, t.by_narrative, t.dead_letter, t.spikes, t.reviews]
 
 
 def ensure_pipeline_topics(settings: Settings, *, timeout_s: float = 30.0) -> list[str]:

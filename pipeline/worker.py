@@ -37,7 +37,10 @@ from typing import Any
 from models.matching import Matcher
 from pipeline.agents.deps import WorkerDeps, model_executor
 from pipeline.app import Extension, create_app, declare_topics, install_agents
+from pipeline.feedback.consumer import review_stats_extension
 from pipeline.file_sd import ScrapeHook
+from pipeline.live_catalog.extension import live_catalog_extension
+from pipeline.live_catalog.holder import MatcherHolder
 from pipeline.metrics import Metrics
 from pipeline.settings import Settings
 from pipeline.shutdown import ShutdownDeadline
@@ -45,8 +48,10 @@ from pipeline.spikes.extension import spike_extension
 
 logger = logging.getLogger(__name__)
 
-EXTENSIONS: list[Extension] = [spike_extension]
-"""Extensions every worker runs (``ext(app, deps)``): spike detection on the hits topic."""
+EXTENSIONS: list[Extension] = [spike_extension, live_catalog_extension, review_stats_extension]
+"""Extensions every worker runs (``ext(app, deps)``): spike detection on the hits topic, and the
+live catalog (the catalog topic and, opt-in, a file watch), review statistics per narrative (the
+reviews topic)."""
 
 MatcherFactory = Callable[[], Matcher]
 """Loads the matcher (blocking); the default reads it from settings (`pipeline.agents.matcher`)."""
@@ -210,7 +215,7 @@ def run_worker(
     deps = WorkerDeps(
         settings=settings,
         metrics=metrics,
-        matcher=matcher,
+        matchers=MatcherHolder(matcher),
         topics=topics,
         index=index,
         # The client binds to the event loop on its first request (inside the worker's loop).

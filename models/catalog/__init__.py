@@ -7,6 +7,7 @@
 - `importing`: ClaimReview JSON-LD / vclaims in, a YAML collection file out (`narrmon catalog
   import`).
 - `store`: `CatalogStore`, the catalog in use, reloaded only when the new one is valid.
+- `wire`: a catalog as one JSON message (the compacted catalog topic, `narrmon catalog publish`).
 
 The YAML catalogs shipped with narrmon live in the data folder `models/catalogs/`.
 """
@@ -16,6 +17,7 @@ from models.catalog.loading import load_catalog
 from models.catalog.schema import Catalog, CatalogError, FactCheck, Narrative, content_version
 from models.catalog.store import CatalogStore
 from models.catalog.vclaims import vclaim_narrative
+from models.catalog.wire import catalog_from_message, catalog_message
 
 __all__ = [
     "Catalog",
@@ -23,6 +25,8 @@ __all__ = [
     "CatalogStore",
     "FactCheck",
     "Narrative",
+    "catalog_from_message",
+    "catalog_message",
     "claimreview_narratives",
     "content_version",
     "dump_catalog_yaml",

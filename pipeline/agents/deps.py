@@ -1,10 +1,12 @@
 """What the agents of one worker process share, built ONCE by `pipeline.worker.run_worker`.
 
 `WorkerDeps` is frozen and complete when built: the matcher is already loaded and warmed up, the
-hits index exists, the topics are declared. The matcher is only ever called from the single
-model thread (`model_executor`): inference is CPU-bound and torch already uses every core, so
-more threads would only contend, and the event loop must stay free for Kafka heartbeats and
-commits.
+hits index exists, the topics are declared. The one thing that changes is WHICH matcher is in
+use: `matchers` is a `MatcherHolder` that the live catalog (`pipeline.live_catalog`) swaps when
+a new catalog is published; readers take `matchers.current` once per batch. The matcher is only
+ever called from the single model thread (`model_executor`): inference is CPU-bound and torch
+already uses every core, so more threads would only contend, and the event loop must stay free
+for Kafka heartbeats and commits.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 from models.matching import Matcher
 from pipeline.elastic.hits import HitSink
+from pipeline.live_catalog.holder import MatcherHolder
 from pipeline.metrics import Metrics
 from pipeline.runner import DeadLetterWriter, RetryPolicy
 from pipeline.settings import Settings
@@ -36,12 +39,17 @@ class WorkerDeps:
 
     settings: Settings
     metrics: Metrics
-    matcher: Matcher
+    matchers: MatcherHolder
     topics: PipelineTopics
     index: str
     hit_sink: HitSink
     dead_letters: DeadLetterWriter
     model_executor: ThreadPoolExecutor
+
+    @property
+    def matcher(self) -> Matcher:
+        """The matcher in use now (it changes when a new catalog is published)."""
+        return self.matchers.current
 
     @property
     def retry(self) -> RetryPolicy:

@@ -50,6 +50,13 @@ def matcher_config(settings: Settings) -> MatcherConfig:
 def warm_up(matcher: Matcher, metrics: Metrics) -> Matcher:
     """Warm `matcher` up and publish the model and catalog info metrics; returns it. Blocking."""
     matcher.warm_up()
+    publish_matcher_info(matcher, metrics)
+    return matcher
+
+
+def publish_matcher_info(matcher: Matcher, metrics: Metrics) -> None:
+    """Set ``narrmon_model_info``, ``narrmon_catalog_info`` and the narrative gauges for the
+    matcher in use (at start and after every catalog switch)."""
     narratives = matcher.narratives()
     metrics.model.info({"id": matcher.model_id, "dims": str(matcher.dims)})
     metrics.catalog.info({"version": matcher.catalog_version, "narratives": str(len(narratives))})
@@ -63,4 +70,3 @@ def warm_up(matcher: Matcher, metrics: Metrics) -> Matcher:
         matcher.catalog_version,
         len(narratives),
     )
-    return matcher

@@ -21,6 +21,7 @@ from pipeline.agents.hits import build_hits, stance_label
 from pipeline.agents.intake import UNKNOWN_SOURCE, parse_post
 from pipeline.agents.recent_ids import RecentIds
 from pipeline.errors import WorkerFatalError
+from pipeline.live_catalog.holder import MatcherHolder
 from pipeline.metrics import Metrics
 from pipeline.runner import BatchRunner, Output, Record, StepResult
 
@@ -31,24 +32,29 @@ class MatchStep:
     Counts ``narrmon_posts_processed``, ``narrmon_hits``, ``narrmon_hit_score``, the batch size
     and the matcher's embed / match seconds; a hit id among the `counted` recent ones (a
     redelivered post) is sent again but not counted again in ``narrmon_hits`` /
-    ``narrmon_hit_score``. Raises what the matcher raises."""
+    ``narrmon_hit_score``. Raises what the matcher raises. With a `MatcherHolder`, the matcher in
+    use is read once per batch (a catalog switch lands between batches, `pipeline.live_catalog`)."""
 
     def __init__(
         self,
-        matcher: Matcher,
+        matcher: Matcher | MatcherHolder,
         metrics: Metrics,
         executor: Executor,
         counted: RecentIds | None = None,
     ) -> None:
-        self.matcher = matcher
+        self.matchers = matcher if isinstance(matcher, MatcherHolder) else MatcherHolder(matcher)
         self.metrics = metrics
         self.executor = executor
         self.counted = counted if counted is not None else RecentIds()
 
+    @property
+    def matcher(self) -> Matcher:
+        return self.matchers.current
+
     async def __call__(self, batch: Sequence[Record[Post]]) -> StepResult[Post]:
         posts = [record.value for record in batch]
         started = time.perf_counter()
-        results = await self.match(posts)
+        results = await self.match(posts, self.matchers.current)
         self._observe_timings(results, time.perf_counter() - started, len(posts))
         outputs: list[Output] = []
         for matched in build_hits(posts, results):
@@ -74,18 +80,19 @@ class MatchStep:
             ).inc()
         return StepResult(outputs=outputs)
 
-    async def match(self, posts: Sequence[Post]) -> Sequence[MatchResult]:
-        """Match `posts` on the model thread, passing each post's `created_at` date so the
-        re-ranker's date features (`models.matching.rerank`) work in the live path. Does not
-        block the event loop. Raises `WorkerFatalError` when the model thread is gone (nothing any
-        record did), else what the matcher raises."""
+    async def match(
+        self, posts: Sequence[Post], matcher: Matcher | None = None
+    ) -> Sequence[MatchResult]:
+        """Match `posts` on the model thread with `matcher` (default: the one in use), passing
+        each post's `created_at` date so the re-ranker's date features (`models.matching.rerank`)
+        work in the live path. Does not block the event loop. Raises `WorkerFatalError` when the
+        model thread is gone (nothing any record did), else what the matcher raises."""
         texts = [post.text for post in posts]
         dates = [post.created_at.date() for post in posts]
+        use = matcher or self.matchers.current
         loop = asyncio.get_running_loop()
         try:
-            pending = loop.run_in_executor(
-                self.executor, lambda: self.matcher.match(texts, dates=dates)
-            )
+            pending = loop.run_in_executor(self.executor, lambda: use.match(texts, dates=dates))
         except RuntimeError as exc:  # "cannot schedule new futures after shutdown"
             raise WorkerFatalError(f"the model thread cannot take work: {exc}") from exc
         return await pending
@@ -115,7 +122,7 @@ def register_matching_agent(app: Any, deps: WorkerDeps) -> Any:
     runner = BatchRunner(
         name="matching",
         parse=partial(parse_post, max_post_chars=worker.max_post_chars),
-        step=MatchStep(deps.matcher, deps.metrics, deps.model_executor),
+        step=MatchStep(deps.matchers, deps.metrics, deps.model_executor),
         dead_letters=deps.dead_letters,
         source=UNKNOWN_SOURCE,
         output=deps.topics.hits,

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from pipeline.api.access import access_dependencies
+from pipeline.api.access import Access
 from pipeline.api.hardening import install_hardening
 from pipeline.api.http_errors import install_error_handlers
 from pipeline.api.routes.hits import hits_router
@@ -40,10 +40,11 @@ def create_app(settings: Settings, service: HitService) -> FastAPI:
     )
     install_error_handlers(app)
     install_hardening(app, settings.api.max_body_bytes)
-    reads, writes = access_dependencies(settings)
+    access = Access(settings)  # reads the tokens file: a bad one fails here, naming the line
+    reads = access.require("read")
     app.include_router(hits_router(settings, service, reads))
     app.include_router(narratives_router(service, reads))
-    app.include_router(reviews_router(service, writes))
+    app.include_router(reviews_router(service, access.require("review")))
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:

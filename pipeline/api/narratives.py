@@ -59,3 +59,18 @@ def narrative_rows(
         )
     rows.sort(key=lambda r: (-r["count"], r["id"]))
     return {"catalog": catalog.name, "catalog_version": catalog.version, "narratives": rows}
+
+
+def with_review_stats(body: dict[str, Any], stats: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """`body` (from `narrative_rows`) with each row's ``reviews``: the narrative's review counts
+    and precision (`pipeline.feedback.stats`), or None before its first review. Pure."""
+    rows = [
+        {**row, "reviews": _public_stats(stats[row["id"]]) if row["id"] in stats else None}
+        for row in body["narratives"]
+    ]
+    return {**body, "narratives": rows}
+
+
+def _public_stats(doc: dict[str, Any]) -> dict[str, Any]:
+    keys = ("counts", "reviewed", "judged", "precision", "updated_at")
+    return {key: doc.get(key) for key in keys}

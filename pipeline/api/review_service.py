@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.api.errors import ReviewConflictError
 from pipeline.api.reviews import ReviewEvent, ReviewPublisher, audit_entry, review_block
-from pipeline.elastic.audit import AuditLog
+from pipeline.elastic.audit import AuditLog, new_audit_id
 from pipeline.elastic.errors import ElasticConflict
 from pipeline.elastic.hits import review_of, set_review
 from pipeline.elastic.schema.names import hits_read_alias
@@ -43,24 +43,34 @@ class ReviewService:
         self.audit = AuditLog(client, settings)
         self.audit_index = self.audit.index
 
-    def history(self, hit_id: str) -> list[dict[str, Any]]:
-        """The audit entries of `hit_id`, oldest first."""
-        return self.audit.history(hit_id)
+    def history(self, hit_id: str, current: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """The audit trail of `hit_id`, oldest first, reconciled against the hit's review
+        (`current`, read when not given; see `pipeline.elastic.audit`)."""
+        if current is None:
+            current = review_of(locate(self.client, self.read_index, hit_id)["_source"])
+        return self.audit.history(hit_id, current.get("audit_id"))
 
     def review(
         self, hit_id: str, label: str, note: str | None, reviewer: str, via: str = "api"
     ) -> dict[str, Any]:
-        """Set the review of `hit_id`, append the audit entry, publish the `ReviewEvent`.
+        """Set the review of `hit_id` with its audit entry, then publish the `ReviewEvent`.
 
-        The update is conditional on the version read (optimistic concurrency), so the audit's
-        ``before`` is exactly what was replaced; retried 3 times, then `ReviewConflictError`. The
-        event is published after Elasticsearch accepted the review; if Kafka fails the review stands
-        and ``published`` is False (logged)."""
+        The audit entry is written first (pending), then the hit's review naming it, conditional
+        on the version read (optimistic concurrency, so the entry's ``before`` is exactly what
+        was replaced), then the entry is settled; see `pipeline.elastic.audit` for why neither
+        can exist without the other. A lost race is retried 3 times, then
+        `ReviewConflictError`. The event is published after Elasticsearch accepted the review;
+        if Kafka fails the review stands and ``published`` is False (logged)."""
         for _attempt in range(ATTEMPTS):
             found = locate(self.client, self.read_index, hit_id)
             before = review_of(found["_source"])
             now = datetime.now(UTC)
-            after = review_block(label, reviewer, now, note)
+            audit_id = new_audit_id()
+            after = review_block(label, reviewer, now, note, audit_id)
+            entry = audit_entry(
+                hit_id, found["_index"], found["_source"], before=before, after=after, via=via
+            )
+            self.audit.append(entry, audit_id)
             try:
                 set_review(
                     self.client,
@@ -70,15 +80,14 @@ class ReviewService:
                     if_seq_no=found["_seq_no"],
                     if_primary_term=found["_primary_term"],
                 )
-                break
             except ElasticConflict:
+                self.audit.settle(audit_id, "aborted")
                 logger.info("review of %s raced another write; retrying", hit_id)
+                continue
+            self.audit.settle(audit_id, "committed")
+            break
         else:
             raise ReviewConflictError(f"hit {hit_id!r} kept changing during review")
-        entry = audit_entry(
-            hit_id, found["_index"], found["_source"], before=before, after=after, via=via
-        )
-        audit_id = self.audit.append(entry)
         published = self._publish(
             source=found["_source"], hit_id=hit_id, label=label, before=before, after=after, at=now
         )

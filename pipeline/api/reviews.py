@@ -41,13 +41,19 @@ class ReviewEvent(BaseModel):
     reviewed_at: datetime
 
 
-def review_block(label: str, reviewer: str, at: datetime, note: str | None) -> dict[str, Any]:
-    return {
+def review_block(
+    label: str, reviewer: str, at: datetime, note: str | None, audit_id: str | None = None
+) -> dict[str, Any]:
+    """A hit's ``review``; `audit_id` names its audit entry (`pipeline.elastic.audit`)."""
+    block: dict[str, Any] = {
         "state": label,
         "reviewer": reviewer,
         "reviewed_at": at.isoformat().replace("+00:00", "Z"),
         "note": note,
     }
+    if audit_id is not None:
+        block["audit_id"] = audit_id
+    return block
 
 
 def audit_entry(

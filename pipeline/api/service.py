@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from models.catalog import Catalog
 from pipeline.api import queries, results
-from pipeline.api.narratives import narrative_rows
+from pipeline.api.narratives import narrative_rows, with_review_stats
 from pipeline.api.params import HitFilters, Interval, decode_cursor, encode_cursor
 from pipeline.api.review_service import ReviewService
 from pipeline.api.reviews import ReviewPublisher
 from pipeline.elastic import search as elastic
 from pipeline.elastic.hits import review_of
+from pipeline.elastic.review_stats import read_review_stats
 from pipeline.elastic.schema.names import hits_read_alias
 from pipeline.settings import Settings
 
@@ -113,6 +114,13 @@ class HitService:
         response = elastic.search(self.client, self.read_index, **body)
         return {"hits": [results.read_hit(h) for h in response["hits"]["hits"]]}
 
+    def set_catalog(self, catalog: Catalog) -> None:
+        """Serve `catalog` from now on (the live catalog: `pipeline.live_catalog`)."""
+        with self._lock:
+            previous = self._catalog.version if self._catalog is not None else None
+            self._catalog = catalog
+        logger.info("API catalog: %s -> %s", previous, catalog.version)
+
     def catalog(self) -> Catalog:
         with self._lock:
             if self._catalog is None:
@@ -127,14 +135,15 @@ class HitService:
 
     def narratives(self, days: int = 14, now: datetime | None = None) -> dict[str, Any]:
         """Every catalog narrative (plus any seen in hits but no longer in the catalog) with its
-        hit count and per-day counts over the last `days` days."""
+        hit count, per-day counts over the last `days` days and review-based precision."""
         now = now or datetime.now(UTC)
         body = queries.narratives_body(days, now)
         counts = results.read_narrative_counts(elastic.search(self.client, self.read_index, **body))
-        return narrative_rows(self.catalog(), counts, days, now)
+        rows = narrative_rows(self.catalog(), counts, days, now)
+        return with_review_stats(rows, read_review_stats(self.client, self.settings))
 
     def history(self, hit_id: str) -> list[dict[str, Any]]:
-        """The audit entries of `hit_id`, oldest first."""
+        """The audit trail of `hit_id`, oldest first (reconciled, see `pipeline.elastic.audit`)."""
         return self.reviews.history(hit_id)
 
     def get_hit(self, hit_id: str) -> dict[str, Any]:
@@ -148,7 +157,7 @@ class HitService:
             "hit": source,
             "has_embedding": embedding is not None,
             "review": review_of(source),
-            "history": self.history(hit_id),
+            "history": self.reviews.history(hit_id, review_of(source)),
         }
 
     def review(

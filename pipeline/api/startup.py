@@ -33,8 +33,15 @@ class Finding:
 def check_token(settings: Settings) -> Finding:
     """Reads protected without a token is an error (nothing could be served): the case of an API
     bound to a non-loopback address with no token, unless reads were opened explicitly."""
+    from pipeline.api.access import token_book
+    from pipeline.api.tokens import TokenFileError
+
     api = settings.api
-    has_token = api.token is not None and bool(api.token.get_secret_value())
+    try:
+        book = token_book(settings)
+    except TokenFileError as exc:
+        return Finding("error", f"tokens file: {exc}")
+    has_token = not book.empty
     if api.reads_protected and not has_token:
         why = (
             "NARRMON_API__PROTECT_READS is true"
@@ -60,7 +67,8 @@ def check_token(settings: Settings) -> Finding:
             "(401 without a bearer token, 403 with one)",
         )
     reads = "reads and reviews" if api.reads_protected else "reviews"
-    return Finding("info", f"{reads} need the bearer token (NARRMON_API__TOKEN)")
+    where = f"{len(book)} token(s): NARRMON_API__TOKENS_FILE / NARRMON_API__TOKEN"
+    return Finding("info", f"{reads} need a bearer token with its role ({where})")
 
 
 def check_catalog(settings: Settings, service: HitService) -> Finding:

@@ -40,6 +40,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "model": ("pipeline.cli.model:model", "Embedding model utilities (fine-tuning)."),
     "index": ("pipeline.cli.index:index", "Manage the Elasticsearch hits index (migrate, info)."),
     "api": ("pipeline.cli.api:api", "Serve the analyst search API and web UI."),
+    "token": ("pipeline.cli.token:token", "Make a personal API token and its hashed entry."),
     "search": ("pipeline.cli.search:search", "Search hits from the terminal."),
     "hits": ("pipeline.cli.search:hits", "Show and review single hits."),
     "alerts": ("pipeline.cli.alerts:alerts", "Receive and print the local Alertmanager's alerts."),

@@ -1,4 +1,4 @@
-"""`narrmon catalog`: validate, list, show and import narrative catalogs.
+"""`narrmon catalog`: validate, list, show, import, publish narrative catalogs and suggest edits.
 
 Every reading command takes the catalog the same way: ``--catalog PATH`` (or a trailing PATH
 argument), else ``NARRMON_CATALOG__PATH``, else the running demo's catalog, else the bundled
@@ -67,7 +67,7 @@ def _summary(n: Narrative) -> dict[str, Any]:
 
 @click.group()
 def catalog() -> None:
-    """Validate, list, show and import narrative catalogs."""
+    """Validate, list, show, import and publish catalogs; suggest edits from reviews."""
 
 
 @catalog.command()
@@ -167,3 +167,112 @@ def import_(source: Path, output: Path, name: str | None) -> None:
     output.write_text(text, encoding="utf-8")
     written = load_catalog(output)
     click.echo(f"wrote {output}: {len(written.narratives)} narratives, version {written.version}")
+
+
+@catalog.command()
+@click.argument("path", type=_PATH, required=False)
+@_CATALOG
+def publish(path: Path | None, catalog_option: Path | None) -> None:
+    """Validate a catalog and publish it to the catalog topic: every running worker and API
+    switches to it without a restart. An invalid catalog is refused (file:line: field: problem)
+    and nothing is published, so the catalog in use stays."""
+    from pipeline.cli.context import load_settings
+    from pipeline.live_catalog.topic import publish_catalog
+
+    loaded = _load(path, catalog_option)
+    settings = load_settings()
+    try:
+        done = publish_catalog(settings, loaded)
+    except Exception as exc:  # Kafka unreachable or refusing: say so, exit non-zero
+        raise click.ClickException(f"not published to {settings.topics.catalog}: {exc}") from exc
+    click.echo(
+        f"published {loaded.name} version {done.version} ({len(loaded.active)} active narratives) "
+        f"to {done.topic}@{done.offset} on {settings.kafka.bootstrap}"
+    )
+
+
+def _catalog_file(chosen: Path, narrative_id: str) -> Path:
+    """The YAML file of `chosen` (a file, or a folder of them) that defines `narrative_id`."""
+    from models.catalog import CatalogError, load_catalog
+
+    if not chosen.is_dir():
+        return chosen
+    for file in sorted(chosen.glob("*.y*ml")):
+        try:
+            if any(n.id == narrative_id for n in load_catalog(file).narratives):
+                return file
+        except CatalogError:
+            continue
+    raise click.ClickException(f"no YAML file in {chosen} defines {narrative_id!r}")
+
+
+@catalog.command()
+@click.argument("path", type=_PATH, required=False)
+@_CATALOG
+@click.option(
+    "--narrative", "narrative_ids", multiple=True, help="Only this narrative (repeatable)."
+)
+@click.option(
+    "--max-new", default=5, show_default=True, help="New (counter-)exemplars per narrative."
+)
+@click.option("--min-judged", default=5, show_default=True,
+              help="Judged reviews a threshold change needs.")  # fmt: skip
+@click.option("--target-precision", default=0.9, show_default=True)
+def suggest(
+    path: Path | None,
+    catalog_option: Path | None,
+    *,
+    narrative_ids: tuple[str, ...],
+    max_new: int,
+    min_judged: int,
+    target_precision: float,
+) -> None:
+    """Suggest catalog edits from reviews, as a unified diff to apply by hand (narrmon never
+    applies it): confirmed hits as exemplars, false positives as counter-exemplars, and a higher
+    threshold where the review counts show precision below the target. Reasons go to stderr."""
+    from models.matching import MatcherConfig
+    from pipeline.api.server import build_service
+    from pipeline.cli.context import load_settings
+    from pipeline.elastic.errors import ElasticError
+    from pipeline.elastic.review_stats import reviewed_hits
+    from pipeline.feedback.suggest import ReviewedHit
+    from pipeline.feedback.suggest import suggest as make_suggestion
+    from pipeline.feedback.yaml_edit import apply_suggestion, unified_diff
+
+    loaded = _load(path, catalog_option)
+    chosen = _catalog_path(path, catalog_option)
+    settings = load_settings()
+    config = MatcherConfig(threshold=settings.matcher.threshold)
+    client = build_service(settings, publish_reviews=False).client
+    wanted = narrative_ids or tuple(n.id for n in loaded.active)
+    texts: dict[Path, tuple[str, str]] = {}  # file -> (original, edited)
+    for narrative_id in wanted:
+        try:
+            narrative = loaded.get(narrative_id)
+        except KeyError:
+            raise click.ClickException(f"no narrative {narrative_id!r} in {loaded.name}") from None
+        try:
+            rows = reviewed_hits(client, settings, narrative_id)
+        except ElasticError as exc:
+            raise click.ClickException(str(exc)) from exc
+        hits = [ReviewedHit(r["text"], r["label"], r["score"]) for r in rows]
+        current = config.threshold_for(narrative.severity, narrative.threshold)
+        found = make_suggestion(
+            narrative,
+            hits,
+            current,
+            max_new=max_new,
+            min_judged=min_judged,
+            target=target_precision,
+        )
+        for reason in found.reasons or ("no reviews",):
+            click.echo(f"{narrative_id}: {reason}", err=True)
+        if found.empty:
+            continue
+        file = _catalog_file(chosen, narrative_id)
+        original, edited = texts.get(file) or (file.read_text(encoding="utf-8"),) * 2
+        texts[file] = (original, apply_suggestion(edited, found))
+    for file, (original, edited) in texts.items():
+        click.echo(unified_diff(original, edited, str(file)), nl=False)
+    if not texts:
+        click.echo("no suggestions", err=True)

@@ -7,7 +7,6 @@ ids; ``--json`` prints the API's JSON instead. Every command says which index it
 
 from __future__ import annotations
 
-import getpass
 import json
 from typing import Any
 
@@ -158,11 +157,29 @@ def show(hit_id: str, as_json: bool) -> None:
 @click.argument("hit_id")
 @click.option("--label", type=click.Choice(REVIEW_LABELS), required=True)
 @click.option("--note", default=None)
-@click.option("--reviewer", default=None, help="Who reviews (default: the login name).")
-def review_hit(hit_id: str, label: str, note: str | None, reviewer: str | None) -> None:
-    """Label a hit (audited and published to the reviews topic, like the API)."""
+@click.option(
+    "--token",
+    envvar="NARRMON_TOKEN",
+    default=None,
+    help="Your API token (env NARRMON_TOKEN); it must hold the reviewer role. The review is "
+    "recorded under the token's user.",
+)
+def review_hit(hit_id: str, label: str, note: str | None, token: str | None) -> None:
+    """Label a hit (audited and published to the reviews topic, like the API, with the same
+    token and role checks)."""
+    from pipeline.api.access import authorize, token_book
+    from pipeline.api.http_errors import ApiError
+    from pipeline.api.tokens import TokenFileError
+
     service = _service()
-    who = reviewer or getpass.getuser()
+    try:
+        principal = authorize(token_book(service.settings), token, "reviewer")
+    except TokenFileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except ApiError as exc:
+        hint = "" if token else " (pass --token or set NARRMON_TOKEN)"
+        raise click.ClickException(f"{exc.status}: {exc.detail}{hint}") from exc
+    who = principal.user
     result = _fail_on_service_errors(lambda: service.review(hit_id, label, note, who, via="cli"))
     published = "published" if result["published"] else "NOT published to Kafka"
     click.echo(

@@ -21,7 +21,6 @@ from typing import Any
 import pytest
 from elasticsearch import Elasticsearch
 from playwright.sync_api import Page
-from pydantic import SecretStr
 
 from models.catalog import Catalog, Narrative
 from models.records import Hit
@@ -52,13 +51,24 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def ui_settings(settings: Settings, unique_name: str) -> Settings:
+def ui_settings(settings: Settings, unique_name: str, tmp_path: Path) -> Settings:
+    import json
+
+    from pipeline.api.tokens import sha256_hex
+
+    # TOKEN is ana's personal reviewer token: reviews are recorded under "ana"
+    tokens = tmp_path / "tokens.json"
+    tokens.write_text(
+        json.dumps(
+            {"tokens": [{"user": "ana", "roles": ["reviewer"], "sha256": sha256_hex(TOKEN)}]}
+        )
+    )
     return settings.model_copy(
         update={
             "elasticsearch": settings.elasticsearch.model_copy(
                 update={"index_prefix": f"t-{unique_name}"}
             ),
-            "api": settings.api.model_copy(update={"token": SecretStr(TOKEN)}),
+            "api": settings.api.model_copy(update={"tokens_file": tokens}),
         }
     )
 

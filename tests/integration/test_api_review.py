@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from elasticsearch import Elasticsearch
@@ -15,6 +16,7 @@ from pydantic import SecretStr
 from pipeline.api.app import create_app
 from pipeline.api.reviews import KafkaReviewPublisher
 from pipeline.api.service import HitService
+from pipeline.api.tokens import scrypt_hash, sha256_hex
 from pipeline.elastic.schema import ensure_hits_index, names
 from pipeline.settings import Settings
 from tests.unit.elastic.hits import index_hits, seed_hits
@@ -22,7 +24,10 @@ from tests.unit.elastic.hits import index_hits, seed_hits
 pytestmark = pytest.mark.integration
 
 HIT = "bsky:1:n-rigged"
-AUTH = {"Authorization": "Bearer s3cret", "X-Reviewer": "ana"}
+# ana's reviewer token; the X-Reviewer header is ignored (identity comes from the token)
+AUTH = {"Authorization": "Bearer s3cret", "X-Reviewer": "mallory"}
+VIEWER = {"Authorization": "Bearer v1ewer"}
+ADMIN = {"Authorization": "Bearer adm1n"}  # the single NARRMON_API__TOKEN of older set-ups
 
 
 @pytest.fixture
@@ -38,14 +43,22 @@ def reviews_topic(kafka_bootstrap: str, unique_name: str) -> Iterator[str]:
 
 @pytest.fixture
 def reviewing(
-    es: Elasticsearch, settings: Settings, unique_name: str, reviews_topic: str
+    es: Elasticsearch, settings: Settings, unique_name: str, reviews_topic: str, tmp_path: Path
 ) -> Iterator[tuple[TestClient, Settings]]:
+    tokens = tmp_path / "tokens.yaml"
+    tokens.write_text(
+        "tokens:\n"
+        f"  - {{user: ana, roles: [reviewer], sha256: {sha256_hex('s3cret')}}}\n"
+        f"  - {{user: vic, roles: [viewer], hash: '{scrypt_hash('v1ewer', n=2**10)}'}}\n"
+    )
     mine = settings.model_copy(
         update={
             "elasticsearch": settings.elasticsearch.model_copy(
                 update={"index_prefix": f"t-{unique_name}"}
             ),
-            "api": settings.api.model_copy(update={"token": SecretStr("s3cret")}),
+            "api": settings.api.model_copy(
+                update={"token": SecretStr("adm1n"), "tokens_file": tokens}
+            ),
             "topics": settings.topics.model_copy(update={"reviews": reviews_topic}),
         }
     )
@@ -61,7 +74,9 @@ def reviewing(
     es.options(ignore_status=404).indices.delete_index_template(name=names.hits_template_name(mine))
 
 
-def test_review_needs_the_token(reviewing: tuple[TestClient, Settings]) -> None:
+def test_review_needs_a_token_with_the_reviewer_role(
+    reviewing: tuple[TestClient, Settings],
+) -> None:
     api, _ = reviewing
     body = {"label": "confirmed"}
     missing = api.post(f"/api/hits/{HIT}/review", json=body)
@@ -71,7 +86,43 @@ def test_review_needs_the_token(reviewing: tuple[TestClient, Settings]) -> None:
         f"/api/hits/{HIT}/review", json=body, headers={"Authorization": "Bearer guess"}
     )
     assert wrong.status_code == 403
+    viewer = api.post(f"/api/hits/{HIT}/review", json=body, headers=VIEWER)  # scrypt-hashed
+    assert viewer.status_code == 403 and "reviewer" in viewer.json()["detail"]
     assert api.get(f"/api/hits/{HIT}").json()["review"]["state"] == "unreviewed"
+    admin = api.post(f"/api/hits/{HIT}/review", json=body, headers=ADMIN)
+    assert admin.status_code == 200 and admin.json()["review"]["reviewer"] == "api-token"
+
+
+def test_a_failed_review_write_leaves_no_audit_entry_and_a_lost_settle_loses_nothing(
+    reviewing: tuple[TestClient, Settings], es: Elasticsearch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline.api import review_service
+    from pipeline.elastic.audit import AuditLog
+    from pipeline.elastic.errors import ElasticUnavailable
+
+    api, mine = reviewing
+
+    def down(*args: object, **kwargs: object) -> None:
+        raise ElasticUnavailable("elasticsearch answered 503")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(review_service, "set_review", down)
+        failed = api.post(f"/api/hits/{HIT}/review", json={"label": "confirmed"}, headers=AUTH)
+    assert failed.status_code == 503
+    detail = api.get(f"/api/hits/{HIT}").json()
+    assert detail["review"]["state"] == "unreviewed" and detail["history"] == []
+    stored = AuditLog(es, mine).entries(HIT)
+    assert [e["status"] for e in stored] == ["pending"]  # written first, never part of the trail
+
+    with monkeypatch.context() as patch:
+        patch.setattr(AuditLog, "settle", lambda self, audit_id, status: False)
+        done = api.post(f"/api/hits/{HIT}/review", json={"label": "confirmed"}, headers=AUTH)
+    assert done.status_code == 200
+    detail = api.get(f"/api/hits/{HIT}").json()
+    assert detail["review"]["audit_id"] == done.json()["audit_id"]
+    assert [(h["audit_id"], h["status"]) for h in detail["history"]] == [
+        (done.json()["audit_id"], "pending")  # never settled, still the trail's entry
+    ]
 
 
 def test_review_bad_label_unknown_hit(reviewing: tuple[TestClient, Settings]) -> None:

@@ -1,18 +1,17 @@
-"""Routes that label hits (token required, see `pipeline.api.access`)."""
+"""Routes that label hits (the ``review`` role, see `pipeline.api.access`). The reviewer is the
+token's user; no header can change it."""
 
 from __future__ import annotations
 
-import re
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from pipeline.api.http_errors import AUTH_ERRORS, BODY_ERRORS, ERRORS, ApiError, ErrorBody
+from pipeline.api.http_errors import AUTH_ERRORS, BODY_ERRORS, ERRORS, ErrorBody
 from pipeline.api.reviews import ReviewLabel
 from pipeline.api.service import HitService
-
-_REVIEWER = re.compile(r"^[\w.@+-]{1,64}$")
+from pipeline.api.tokens import Principal
 
 
 class ReviewRequest(BaseModel):
@@ -21,12 +20,11 @@ class ReviewRequest(BaseModel):
 
 
 def reviews_router(service: HitService, writes: Any) -> APIRouter:
-    """The review routes on `service`; `writes` is the write-access dependency."""
+    """The review routes on `service`; `writes` resolves the calling `Principal` (review role)."""
     router = APIRouter(tags=["reviews"])
 
     @router.post(
         "/api/hits/{hit_id:path}/review",
-        dependencies=[writes],
         responses={
             **ERRORS,
             **AUTH_ERRORS,
@@ -36,14 +34,10 @@ def reviews_router(service: HitService, writes: Any) -> APIRouter:
         },
     )
     def review(
-        hit_id: str,
-        request: ReviewRequest,
-        x_reviewer: Annotated[str | None, Header(description="Who is reviewing.")] = None,
+        hit_id: str, request: ReviewRequest, principal: Principal = writes
     ) -> dict[str, Any]:
-        """Label a hit; appends to the audit trail and publishes to the reviews topic."""
-        reviewer = x_reviewer or "api-token"
-        if not _REVIEWER.match(reviewer):
-            raise ApiError(400, "invalid_parameter", "1-64 word characters", "X-Reviewer")
-        return service.review(hit_id, request.label, request.note, reviewer)
+        """Label a hit as the token's user; the review and its audit entry are written together
+        and the event is published to the reviews topic."""
+        return service.review(hit_id, request.label, request.note, principal.user)
 
     return router

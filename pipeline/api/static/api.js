@@ -28,18 +28,17 @@ export function reviewer() { return $("#reviewer").value.trim(); }
 function authHeaders() {
   const headers = {};
   if (token()) headers["Authorization"] = "Bearer " + token();
-  if (reviewer()) headers["X-Reviewer"] = reviewer();
   return headers;
 }
 
-const WHERE_TOKEN = "enter the API token (the server's NARRMON_API__TOKEN) under the Reviewer menu, top right";
+const WHERE_TOKEN = "enter your personal API token under the Reviewer menu, top right";
 
 export class ApiError extends Error {
   constructor(status, body) {
     const what = body.parameter ? `${body.parameter}: ${body.detail}` : (body.detail || "");
     let text = `${status} ${what}`.trim();
     if (status === 401) text = `401: no API token was sent: ${WHERE_TOKEN}`;
-    if (status === 403) text = `403: the API token was refused: check it under the Reviewer menu, top right (it must equal the server's NARRMON_API__TOKEN)`;
+    if (status === 403) text = `403: ${body.detail || "the API token was refused"}: check your token under the Reviewer menu, top right (reviews need the reviewer role)`;
     super(text);
     this.status = status;
   }

@@ -1,4 +1,5 @@
-// The narratives panel: per-narrative counts and a 14-day sparkline; a click filters by it.
+// The narratives panel: per-narrative counts, a 14-day sparkline and review-based precision; a
+// click filters by it. The catalog version is shown in the panel's heading note.
 
 import { $, api, el, setStatus } from "./api.js";
 
@@ -35,6 +36,21 @@ function sparkline(trend) {
   return svg;
 }
 
+// "precision 80% (8 of 10 judged)": confirmed + correct_no_action over those plus false positives.
+export function precisionLine(reviews) {
+  if (!reviews || !reviews.judged) {
+    return el("p", { className: "quiet precision", dataset: { testid: "precision" }, textContent: "precision: no reviews yet" });
+  }
+  const c = reviews.counts || {};
+  const right = (c.confirmed || 0) + (c.correct_no_action || 0);
+  const pct = Math.round(100 * reviews.precision);
+  return el("p", {
+    className: "precision", dataset: { testid: "precision" },
+    title: `confirmed ${c.confirmed || 0}, correct (no action) ${c.correct_no_action || 0}, false positive ${c.false_positive || 0}, needs context ${c.needs_context || 0}`,
+    textContent: `precision ${pct}% (${right} of ${reviews.judged} judged correct)`,
+  });
+}
+
 export function markActive() {
   for (const li of $("#narratives").children) li.classList.toggle("active", li.dataset.id === $("#f-narrative").value);
 }
@@ -42,6 +58,8 @@ export function markActive() {
 export async function loadNarratives(onPick) {
   try {
     const body = await api("/api/narratives?days=14");
+    const version = $("#catalog-version");
+    if (version) version.textContent = body.catalog_version ? `catalog ${body.catalog} · ${body.catalog_version}` : "";
     const list = $("#narratives");
     const select = $("#f-narrative");
     const chosen = select.value;
@@ -51,6 +69,7 @@ export async function loadNarratives(onPick) {
       const item = el("li", { dataset: { id: n.id, testid: "narrative" } },
         el("span", { className: "count", textContent: n.count }), el("strong", { textContent: n.title || n.id }), " ",
         el("span", { className: "sev " + (n.severity || ""), textContent: n.severity || "" }), sparkline(n.trend));
+      item.append(precisionLine(n.reviews));
       if (n.count && !n.trend.some((d) => d.count)) {
         item.append(el("p", { className: "quiet", textContent: `none in the last 14 days (last seen ${(n.last_seen || "?").slice(0, 10)})` }));
       }

@@ -101,14 +101,19 @@ def _create(client: Elasticsearch, index: str, **body: Any) -> bool:
 
 @translated()
 def ensure_audit_index(client: Elasticsearch, settings: Settings) -> str:
-    """Create the audit index with its strict mapping unless it exists; return its name."""
+    """Create the audit index with its strict mapping, or add the fields a newer mapping has to
+    an existing one (additive, so idempotent); return its name."""
     index = names.audit_index(settings)
-    if not client.indices.exists(index=index):
-        _create(
-            client,
-            index,
-            mappings=mapping.audit_mappings(),
-            settings={"index": {"number_of_shards": 1, "number_of_replicas": 0}},
+    wanted = mapping.audit_mappings()
+    created = not client.indices.exists(index=index) and _create(
+        client,
+        index,
+        mappings=wanted,
+        settings={"index": {"number_of_shards": 1, "number_of_replicas": 0}},
+    )
+    if not created:
+        client.indices.put_mapping(
+            index=index, properties=wanted["properties"], meta=wanted["_meta"]
         )
     return index
 

@@ -20,7 +20,7 @@ from pipeline.settings import Settings
 MAPPING_VERSION = 1
 """Version of `hits_mappings`; stored as ``_meta.mapping_version``."""
 
-AUDIT_MAPPING_VERSION = 1
+AUDIT_MAPPING_VERSION = 2  # 2: audit_id, status (review and audit written together)
 TEMPLATE_PRIORITY = 500
 """Above Elasticsearch's built-in templates (priority 100-200) so ours always wins."""
 
@@ -217,8 +217,16 @@ def ilm_policy() -> dict[str, Any]:
     }
 
 
+def _audited_review() -> dict[str, Any]:
+    """A review block as the audit stores it: with the ``audit_id`` of the entry that set it."""
+    block = review_mapping()
+    return {**block, "properties": {**block["properties"], "audit_id": _KEYWORD}}
+
+
 def audit_mappings() -> dict[str, Any]:
-    """One document per review action: who, when, state before and after, note."""
+    """One document per review action: who, when, state before and after, note, and its
+    ``status`` (pending until the hit's review is written; `pipeline.elastic.audit`). New fields
+    only ever get ADDED (`ensure_audit_index` puts them on an existing index)."""
     return {
         "dynamic": "strict",
         "_meta": {"mapping_version": AUDIT_MAPPING_VERSION},
@@ -229,10 +237,12 @@ def audit_mappings() -> dict[str, Any]:
             "reviewer": _KEYWORD,
             "at": _DATE,
             "action": _KEYWORD,
-            "before": review_mapping(),
-            "after": review_mapping(),
+            "before": _audited_review(),
+            "after": _audited_review(),
             "note": _text(),
             "via": _KEYWORD,
+            "audit_id": _KEYWORD,
+            "status": _KEYWORD,
         },
     }
 

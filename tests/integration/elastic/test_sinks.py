@@ -194,8 +194,14 @@ class TestElasticSinks:
             "via": "api",
         }
         audit_id = audit.append(entry)
-        assert audit.history("p:1:n-rigged") == [entry]
-        assert audit.history("other") == []
+        stored = {**entry, "audit_id": audit_id, "status": "pending"}
+        assert audit.entries("p:1:n-rigged") == [stored]
+        # not in the trail until the hit's review names it (`pipeline.elastic.audit.reconcile`)
+        assert audit.history("p:1:n-rigged", None) == []
+        assert audit.history("p:1:n-rigged", audit_id) == [stored]
+        assert audit.settle(audit_id, "committed")
+        assert audit.entries("p:1:n-rigged")[0]["status"] == "committed"
+        assert audit.history("other", None) == []
         assert len(audit_id) == 32
         with pytest.raises(ElasticRejected):  # the audit mapping is strict
             audit.append({**entry, "surprise": 1})

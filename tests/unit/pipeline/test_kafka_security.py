@@ -205,6 +205,8 @@ KAFKA_CLIENT_MODULES = {
     "connectors/topic_reader.py",
     "pipeline/api/reviews.py",
     "pipeline/demo_runs.py",
+    "pipeline/live_catalog/follower.py",
+    "pipeline/live_catalog/topic.py",
     "pipeline/stack/readiness.py",
 }
 
