@@ -1,8 +1,10 @@
-"""Bearer-token access: reviews always need `api.token`; reads when `api.reads_protected` (set
-``api.protect_reads``, or by default when the API binds a non-loopback address).
+"""Bearer-token access: reviews and intake (`require_ingest`) always need `api.token`; reads when
+`api.reads_protected` (set ``api.protect_reads``, or by default when the API binds a non-loopback
+address).
 
-Without a configured token every review is refused (401 without a token, 403 with one), which is
-how ``narrmon api`` runs when ``NARRMON_API__TOKEN`` is unset (it logs that at start-up).
+Without a configured token every review and intake request is refused (401 without a token, 403
+with one), which is how ``narrmon api`` runs when ``NARRMON_API__TOKEN`` is unset (it logs that at
+start-up).
 """
 
 from __future__ import annotations
@@ -50,3 +52,18 @@ def access_dependencies(settings: Settings) -> tuple[Any, Any]:
         check_token(settings, credentials)
 
     return Depends(read_access), Depends(write_access)
+
+
+def require_ingest(settings: Settings) -> Any:
+    """The ``Depends(...)`` marker for the intake routes (``POST /api/ingest``, ``/api/reports``):
+    a caller allowed to put posts into the pipeline.
+
+    Today that is the one API token (the same check as reviews). When per-user tokens with roles
+    land, this is the one place to switch to the ``ingest`` role."""
+
+    def ingest_access(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> None:
+        check_token(settings, credentials)
+
+    return Depends(ingest_access)
