@@ -51,11 +51,7 @@ def poll(check: Any, timeout_s: float = 60.0) -> Any:
 def test_deleted_post_hidden_edited_post_superseded(
     stack: Settings, es: Any, tmp_path: Path
 ) -> None:
-    base = scenario_settings(stack, tmp_path)
-    name = base.worker.app_id
-    settings = base.model_copy(
-        update={"topics": base.topics.model_copy(update={"post_events": f"{name}.events"})}
-    )
+    settings = scenario_settings(stack, tmp_path)  # its own topics, post events included
     t, bootstrap = settings.topics, settings.kafka.bootstrap
     now = datetime.now(UTC)
     first = {
