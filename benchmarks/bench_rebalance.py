@@ -103,6 +103,7 @@ def scenario_settings(base: Settings, state_dir: Path, *, rebalance_timeout_s: f
                     "posts": f"{name}.posts",
                     "hits": f"{name}.hits",
                     "dead_letter": f"{name}.dlq",
+                    "post_events": f"{name}.events",
                     "spikes": f"{name}.spikes",
                     "partitions": 6,
                 }

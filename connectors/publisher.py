@@ -130,9 +130,11 @@ class Publisher:
             config["compression_type"],
         )
 
-    def publish_post(self, post: Post) -> None:
-        """Queue one post. Non-blocking unless the producer's buffer is full."""
-        self._send(
+    def publish_post(self, post: Post) -> Any:
+        """Queue one post. Non-blocking unless the producer's buffer is full. Returns the
+        producer's delivery future (``.get(timeout)`` blocks until acknowledged, raising the
+        Kafka error of a failed delivery) for callers that must answer only once it is stored."""
+        return self._send(
             self.topic, post.id.encode("utf-8"), post.model_dump_json().encode("utf-8"), None
         )
 
@@ -148,7 +150,7 @@ class Publisher:
         in `DeliveryStats.events_acked` / `events_failed`, not as a post."""
         self._send(topic, key.encode("utf-8"), value, _EVENT)
 
-    def _send(self, topic: str, key: bytes, value: bytes, reason: str | None) -> None:
+    def _send(self, topic: str, key: bytes, value: bytes, reason: str | None) -> Any:
         from kafka.errors import KafkaError
 
         try:
@@ -158,6 +160,7 @@ class Publisher:
             raise PublisherError(f"could not queue a record for {topic}: {exc}") from exc
         future.add_callback(self._on_acked, reason)
         future.add_errback(self._on_failed, reason, topic, key)
+        return future
 
     def _on_acked(self, reason: str | None, _metadata: Any) -> None:
         self._set_connected(True)

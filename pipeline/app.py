@@ -1,4 +1,5 @@
-"""Build the Faust app: topics, the matching and indexer agents, the lag timer, extensions.
+"""Build the Faust app: topics, the matching, indexer and post-events agents, the lag timer,
+extensions.
 
 `create_app` and `declare_topics` have no side effects beyond building objects (no broker
 connection, no model load); `install_agents` attaches the agents of a `WorkerDeps` (built by
@@ -91,16 +92,19 @@ def declare_topics(app: Any, settings: Settings) -> PipelineTopics:
 
 
 def install_agents(app: Any, deps: WorkerDeps, extensions: Iterable[Extension] = ()) -> None:
-    """Attach the matching and indexer agents, the lag timer and ``extensions`` to ``app``."""
+    """Attach the matching, indexer and post-events agents, the lag timer and ``extensions`` to
+    ``app``."""
     from pipeline.agents.indexer import register_indexer_agent
     from pipeline.agents.matching import register_matching_agent
+    from pipeline.agents.post_events import register_post_events_agent
     from pipeline.lag import LagReporter
 
     register_matching_agent(app, deps)
     register_indexer_agent(app, deps)
+    register_post_events_agent(app, deps)
 
     t = deps.settings.topics
-    lag = LagReporter(deps.metrics, frozenset({t.posts, t.hits, t.by_narrative}))
+    lag = LagReporter(deps.metrics, frozenset({t.posts, t.hits, t.by_narrative, t.post_events}))
 
     @app.timer(deps.settings.worker.lag_interval_s)  # type: ignore[untyped-decorator]
     async def refresh_lag() -> None:

@@ -61,6 +61,7 @@ def demo_settings(settings: Settings, run_id: str) -> Settings:
             "dead_letter": f"{name}.posts.dlq",
             "spikes": f"{name}.spikes",
             "reviews": f"{name}.reviews",
+            "post_events": f"{name}.post.events",
         }
     )
     worker = settings.worker.model_copy(

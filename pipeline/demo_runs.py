@@ -94,6 +94,7 @@ def handoff_env(settings: Settings, worker_pid: int | None = None) -> str:
         "NARRMON_TOPICS__DEAD_LETTER": t.dead_letter,
         "NARRMON_TOPICS__SPIKES": t.spikes,
         "NARRMON_TOPICS__REVIEWS": t.reviews,
+        "NARRMON_TOPICS__POST_EVENTS": t.post_events,
     }
     if worker_pid is not None:
         lines[WORKER_PID_KEY] = str(worker_pid)

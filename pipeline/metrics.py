@@ -39,6 +39,8 @@ SPIKE_HITS = "narrmon_spike_hits"  # counter, by outcome (counted | duplicate)
 HIT_SCORE = "narrmon_hit_score"  # histogram, by narrative, severity, stance (fused score of a hit)
 INDEX_LAST_SUCCESS = "narrmon_index_last_success_timestamp_seconds"  # gauge
 PRODUCER_CONNECTED = "narrmon_producer_connected"  # gauge, by source (1 connected, 0 not)
+POST_EVENTS = "narrmon_post_events"  # counter, by type (post_deleted|post_edited)
+HITS_WITHDRAWN = "narrmon_hits_withdrawn"  # counter, by reason (deleted|superseded)
 
 _LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0)
 _MODEL_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -166,6 +168,17 @@ class Metrics:
             "sets 1 once it has bootstrapped and after every acknowledged record, 0 after a record "
             "failed for good (brokers unreachable for the whole delivery timeout).",
             ["source"],
+            registry=r,
+        )
+
+        self.post_events = Counter(
+            POST_EVENTS, "Post deletions and edits read from post.events.", ["type"], registry=r
+        )
+        self.hits_withdrawn = Counter(
+            HITS_WITHDRAWN,
+            "Hits marked deleted (their post was deleted) or superseded (an edit no longer "
+            "matches their narrative); kept in the index, hidden from default searches.",
+            ["reason"],
             registry=r,
         )
 

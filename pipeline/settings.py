@@ -291,6 +291,9 @@ class ApiSettings(_Group):
         le=16 * 1024 * 1024,
         description="Larger request bodies are refused with 413.",
     )
+    ingest_max_posts: int = Field(
+        default=500, ge=1, le=10_000, description="Posts one POST /api/ingest may carry."
+    )
 
     @property
     def binds_loopback(self) -> bool:

@@ -2,9 +2,10 @@
 
 `posts` is keyed by post id, `hits` by hit id, `hits.by-narrative` by narrative id (hits and
 spike-window ticks, `pipeline.spikes`), `posts.dlq` carries `DeadLetter` JSON, `narrative.spikes`
-carries `Spike` JSON. Topics are created before the Faust worker starts (Faust only auto-creates
-its own internal topics, and a consumer subscribing to a missing topic would let the broker
-auto-create it with 1 partition). Creation itself is `connectors.topics.ensure_topics`, shared
+carries `Spike` JSON, `post.events` deletions and edits (`models.post_events`, keyed by post id).
+Topics are created before the Faust worker starts (Faust only auto-creates its own internal
+topics, and a consumer subscribing to a missing topic would let the broker auto-create it with 1
+partition). Creation itself is `connectors.topics.ensure_topics`, shared
 with `narrmon ingest`.
 """
 
@@ -15,9 +16,9 @@ from pipeline.settings import Settings
 
 def pipeline_topics(settings: Settings) -> list[str]:
     """The topics the worker reads and writes: posts, hits, hits by narrative, dead letters,
-    spikes, reviews."""
+    spikes, reviews, post events."""
     t = settings.topics
-    return [t.posts, t.hits, t.by_narrative, t.dead_letter, t.spikes, t.reviews]
+    return [t.posts, t.hits, t.by_narrative, t.dead_letter, t.spikes, t.reviews, t.post_events]
 
 
 def ensure_pipeline_topics(settings: Settings, *, timeout_s: float = 30.0) -> list[str]:

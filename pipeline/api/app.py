@@ -9,7 +9,10 @@ our blocking Elasticsearch calls in its thread pool. Status codes: see `pipeline
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +23,9 @@ from fastapi.staticfiles import StaticFiles
 from pipeline.api.access import Access
 from pipeline.api.hardening import install_hardening
 from pipeline.api.http_errors import install_error_handlers
+from pipeline.api.post_publisher import KafkaPostPublisher, PostPublisher
 from pipeline.api.routes.hits import hits_router
+from pipeline.api.routes.intake import intake_router
 from pipeline.api.routes.narratives import narratives_router
 from pipeline.api.routes.reviews import reviews_router
 from pipeline.api.service import HitService
@@ -31,12 +36,27 @@ logger = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
 
 
-def create_app(settings: Settings, service: HitService) -> FastAPI:
-    """The API on top of `service` (which owns the ES client, Kafka publisher and model)."""
+def create_app(
+    settings: Settings, service: HitService, intake: PostPublisher | None = None
+) -> FastAPI:
+    """The API on top of `service` (which owns the ES client, review publisher and model);
+    `intake` publishes posts sent to ``/api/ingest`` and ``/api/reports`` (default: Kafka's
+    posts topic, connected on first use and closed when the app shuts down)."""
+    own: KafkaPostPublisher | None = None
+    if intake is None:
+        intake = own = KafkaPostPublisher(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if own is not None:
+            await asyncio.to_thread(own.close)  # flushes: blocking
+
     app = FastAPI(
         title="narrmon analyst API",
         version="1",
-        description="Search, explain and review narrative hits.",
+        description="Search, explain and review narrative hits; take in posts and crowd reports.",
+        lifespan=lifespan,
     )
     install_error_handlers(app)
     install_hardening(app, settings.api.max_body_bytes)
@@ -45,6 +65,7 @@ def create_app(settings: Settings, service: HitService) -> FastAPI:
     app.include_router(hits_router(settings, service, reads))
     app.include_router(narratives_router(service, reads))
     app.include_router(reviews_router(service, access.require("review")))
+    app.include_router(intake_router(settings, intake, access.require("ingest")))
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:

@@ -31,6 +31,19 @@ FILTER_FIELDS: dict[str, str] = {
 }
 TIME_FIELD = "post.created_at"
 SCORE_FIELD = "scores.combined"
+WITHDRAWN_FIELDS = ("deleted_at", "superseded_at")
+"""Set on hits withdrawn from default searches (`pipeline.elastic.withdrawals`)."""
+
+
+def withdrawn_clause(mode: str) -> dict[str, Any] | None:
+    """The filter for the ``deleted`` parameter: ``exclude`` leaves withdrawn hits out (the
+    default), ``only`` keeps them alone, ``include`` does not filter (None)."""
+    exists = [{"exists": {"field": field}} for field in WITHDRAWN_FIELDS]
+    if mode == "exclude":
+        return {"bool": {"must_not": exists}}
+    if mode == "only":
+        return {"bool": {"should": exists, "minimum_should_match": 1}}
+    return None
 
 
 def iso(value: datetime) -> str:
@@ -39,7 +52,8 @@ def iso(value: datetime) -> str:
 
 
 def filter_clauses(filters: HitFilters) -> list[dict[str, Any]]:
-    """The non-scoring clauses for `filters` (keyword terms, time and score ranges)."""
+    """The non-scoring clauses for `filters` (keyword terms, time and score ranges, withdrawn
+    hits)."""
     clauses: list[dict[str, Any]] = []
     for name, field in FILTER_FIELDS.items():
         values = getattr(filters, name)
@@ -61,6 +75,9 @@ def filter_clauses(filters: HitFilters) -> list[dict[str, Any]]:
         clauses.append({"range": {TIME_FIELD: bounds}})
     if filters.min_score is not None:
         clauses.append({"range": {SCORE_FIELD: {"gte": filters.min_score}}})
+    withdrawn = withdrawn_clause(filters.deleted)
+    if withdrawn is not None:
+        clauses.append(withdrawn)
     return clauses
 
 

@@ -12,3 +12,9 @@ class SearchError(Exception):
 
 class ReviewConflictError(SearchError):
     """The hit changed under a review several times in a row (409); retry."""
+
+
+class IntakeUnavailable(Exception):  # noqa: N818 - names the contract
+    """Posts sent to the API could not be stored on the posts topic (Kafka unreachable or the
+    delivery not acknowledged in time): answered 503 with Retry-After; the caller sends again
+    (post ids are stable, so a post that did get through is not duplicated)."""

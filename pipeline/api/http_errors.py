@@ -1,8 +1,9 @@
 """The API's error responses: one JSON shape (`ErrorBody`) and the mapping from our exceptions
 to status codes. 400 invalid parameter, 401 missing token, 403 wrong token, 404 unknown hit,
 409 review raced another write, 413 request body too large (`pipeline.api.hardening`), 503 (with
-``Retry-After``) when Elasticsearch is unavailable. FastAPI's default 422 for invalid input is
-replaced by a 400 naming the parameter."""
+``Retry-After``) when Elasticsearch is unavailable or Kafka did not store posts sent for intake.
+FastAPI's default 422 for invalid input is replaced by a 400 naming the parameter (or ``body``
+when the body is not JSON)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from pipeline.api.errors import ReviewConflictError
+from pipeline.api.errors import IntakeUnavailable, ReviewConflictError
 from pipeline.api.params import ParamError
 from pipeline.elastic.errors import ElasticNotFound, ElasticUnavailable
 
@@ -82,7 +83,8 @@ def install_error_handlers(app: FastAPI) -> None:
     def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
         loc = [str(p) for p in first.get("loc", ()) if p not in ("query", "body", "path", "header")]
-        parameter = ".".join(loc) or "body"
+        # A body that is not JSON at all is located by character position: name the body.
+        parameter = "body" if first.get("type") == "json_invalid" else ".".join(loc) or "body"
         detail = f"{parameter}: {first.get('msg', 'invalid')}"
         body = ErrorBody(error="invalid_parameter", detail=detail, parameter=parameter)
         return JSONResponse(body.model_dump(), 400)
@@ -97,6 +99,14 @@ def install_error_handlers(app: FastAPI) -> None:
     def _unavailable(_: Request, exc: ElasticUnavailable) -> JSONResponse:
         logger.warning("search unavailable: %s", exc)
         body = ErrorBody(error="unavailable", detail="search is temporarily unavailable")
+        return JSONResponse(
+            body.model_dump(exclude_none=True), 503, headers={"Retry-After": str(RETRY_AFTER_S)}
+        )
+
+    @app.exception_handler(IntakeUnavailable)
+    def _intake_unavailable(_: Request, exc: IntakeUnavailable) -> JSONResponse:
+        logger.warning("intake unavailable: %s", exc)
+        body = ErrorBody(error="unavailable", detail="posts were not stored, send them again")
         return JSONResponse(
             body.model_dump(exclude_none=True), 503, headers={"Retry-After": str(RETRY_AFTER_S)}
         )

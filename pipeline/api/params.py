@@ -18,6 +18,10 @@ from typing import Any, Literal, get_args
 SortOrder = Literal["relevance", "newest", "oldest", "score", "followers", "likes", "views"]
 SORT_ORDERS: tuple[str, ...] = get_args(SortOrder)
 Interval = Literal["hour", "day"]
+Withdrawn = Literal["exclude", "include", "only"]
+"""Hits withdrawn from default searches (``deleted_at``: the post was deleted; ``superseded_at``:
+an edit no longer matches the narrative): left out, shown too, or shown alone."""
+WITHDRAWN: tuple[str, ...] = get_args(Withdrawn)
 
 _RELATIVE = re.compile(r"^\s*(\d{1,6})\s*(m|min|h|d|w)\s*$", re.IGNORECASE)
 _UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -98,6 +102,7 @@ class HitFilters:
     since: datetime | None = None
     until: datetime | None = None
     min_score: float | None = None
+    deleted: Withdrawn = "exclude"
 
     def __post_init__(self) -> None:
         if self.q is not None and len(self.q) > MAX_QUERY_CHARS:
@@ -124,6 +129,7 @@ def build_filters(
     since: str | None = None,
     until: str | None = None,
     min_score: float | None = None,
+    deleted: str | None = None,
     now: datetime | None = None,
 ) -> HitFilters:
     """`HitFilters` from raw request values. Closed vocabularies (stance, severity, verdict,
@@ -147,7 +153,17 @@ def build_filters(
         since=parse_time(since, "since", now) if since else None,
         until=parse_time(until, "until", now) if until else None,
         min_score=min_score,
+        deleted=_withdrawn(deleted),
     )
+
+
+def _withdrawn(value: str | None) -> Withdrawn:
+    if value is None:
+        return "exclude"
+    for allowed in get_args(Withdrawn):
+        if value == allowed:
+            return allowed  # type: ignore[no-any-return]
+    raise ParamError("deleted", f"unknown value {value!r} (one of {', '.join(WITHDRAWN)})")
 
 
 def _one_of(

@@ -9,7 +9,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from pipeline.api.clauses import SCORE_FIELD, TIME_FIELD, filter_clauses, hits_query, iso
+from pipeline.api.clauses import (
+    SCORE_FIELD,
+    TIME_FIELD,
+    filter_clauses,
+    hits_query,
+    iso,
+    withdrawn_clause,
+)
 from pipeline.api.params import HitFilters, Interval
 
 HIGHLIGHT_FIELDS = ("post.text", "post.title")
@@ -109,11 +116,12 @@ def knn_body(vector: list[float], size: int, filters: HitFilters) -> dict[str, A
 
 
 def narratives_body(days: int, now: datetime) -> dict[str, Any]:
-    """Per-narrative totals and per-day counts over the last `days` days (empty days included)."""
+    """Per-narrative totals and per-day counts over the last `days` days (empty days included),
+    withdrawn hits left out."""
     start = (now - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
     return {
         "size": 0,
-        "query": {"match_all": {}},
+        "query": {"bool": {"filter": [withdrawn_clause("exclude")]}},
         "aggs": {
             "narratives": {
                 "terms": {"field": "narrative.id", "size": 10_000},

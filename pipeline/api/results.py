@@ -32,6 +32,9 @@ LIST_FIELDS = (
     "post.engagement.likes",
     "post.engagement.reposts",
     "post.engagement.views",
+    # withdrawn hits (shown with deleted=include|only), after reach for the same reason
+    "deleted_at",
+    "superseded_at",
 )
 
 

@@ -1,7 +1,10 @@
 """The hits sink: hit documents, idempotent bulk writes, and the outcome of each write.
 
-Document: ``Hit.model_dump(mode="json")`` plus derived fields, ``domain`` (from ``post.url``) and
-``indexed_at``. ``review`` belongs to reviewers and is never part of `hit_document`.
+Document: ``Hit.model_dump(mode="json")`` plus derived fields, ``domain`` (from ``post.url``),
+``indexed_at`` and ``superseded_at: null`` (a hit written by the matcher matches its post's
+current text, so it is no longer superseded by an edit; see `pipeline.elastic.withdrawals`).
+``review`` belongs to reviewers and ``deleted_at`` to post deletions: neither is ever part of
+`hit_document`, so a redelivered hit keeps both.
 
 Write: one bulk ``update`` per hit under ``_id = hit.id`` (``{post_id}:{narrative_id}``) with the
 document as ``doc`` and, for a new hit, ``upsert`` = document + an unreviewed ``review``. A hit
@@ -30,7 +33,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-DERIVED_FIELDS = ("domain", "indexed_at", "review")
+DERIVED_FIELDS = ("domain", "indexed_at", "review", "deleted_at", "superseded_at")
 _HOST = re.compile(r"^[a-z0-9.\-_\[\]:]+$")
 
 
@@ -56,6 +59,7 @@ def hit_document(hit: Hit, indexed_at: datetime | None = None) -> dict[str, Any]
     doc["domain"] = domain_of(hit.post.url)
     when = indexed_at or datetime.now(UTC)
     doc["indexed_at"] = when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    doc["superseded_at"] = None
     return doc
 
 

@@ -176,6 +176,7 @@ def run(stack: Settings, es: Any, tmp_path: Path, unique_name: str) -> Iterator[
                     "posts": f"{unique_name}.posts",
                     "hits": f"{unique_name}.hits",
                     "dead_letter": f"{unique_name}.dlq",
+                    "post_events": f"{unique_name}.events",
                     "spikes": f"{unique_name}.spikes",
                     "partitions": 1,
                 }

@@ -166,3 +166,29 @@ def test_migrate_incompatible_change_reindexes_and_keeps_reviews(
     write(es, ix, make_hit("p:3", embedding=[0, 0, 1, 0]))  # writes still work after the swap
     assert es.count(index=hits_read_alias(ix))["count"] == 3
     assert [s.action for s in migrate(es, ix)] == ["up_to_date"]
+
+
+def test_version_1_indices_gain_the_withdrawn_fields_in_place(
+    es: Elasticsearch, ix: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    current = mapping.hits_mappings
+
+    def v1(dims: int) -> dict[str, Any]:
+        body = current(dims)
+        body["_meta"]["mapping_version"] = 1
+        for field in ("deleted_at", "superseded_at"):
+            del body["properties"][field]
+        return body
+
+    with monkeypatch.context() as m:
+        m.setattr(mapping, "MAPPING_VERSION", 1)
+        m.setattr(mapping, "hits_mappings", v1)
+        ensure_hits_index(es, ix, DIMS)
+    write(es, ix, make_hit("p:1", embedding=[1, 0, 0, 0]))
+    assert mapping.MAPPING_VERSION == 2
+    steps = migrate(es, ix)
+    assert [(s.action, s.from_version, s.to_version) for s in steps] == [("put_mapping", 1, 2)]
+    got = es.indices.get_mapping(index=hits_alias(ix))
+    properties = next(iter(got.body.values()))["mappings"]["properties"]
+    assert properties["deleted_at"] == {"type": "date"}
+    assert properties["superseded_at"] == {"type": "date"}

@@ -53,6 +53,7 @@ def scenario_settings(base: Settings, tmp: Path) -> Settings:
                     "posts": f"{name}.posts",
                     "hits": f"{name}.hits",
                     "dead_letter": f"{name}.dlq",
+                    "post_events": f"{name}.events",
                     "partitions": 3,
                 }
             ),

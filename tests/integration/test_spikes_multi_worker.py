@@ -88,6 +88,7 @@ def group_settings(base: Settings, tmp: Path, name: str, ids: dict[str, str]) ->
                     "posts": f"{name}.posts",
                     "hits": f"{name}.hits",
                     "dead_letter": f"{name}.dlq",
+                    "post_events": f"{name}.events",
                     "spikes": f"{name}.spikes",
                     "partitions": PARTITIONS,
                 }

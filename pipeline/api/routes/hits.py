@@ -18,6 +18,7 @@ from pipeline.api.params import (
     VERDICTS,
     HitFilters,
     SortOrder,
+    Withdrawn,
     build_filters,
     check_narratives,
 )
@@ -54,6 +55,13 @@ def hit_filters(
     min_score: Annotated[
         float | None, Query(ge=0, le=MAX_SCORE, description="Lowest combined score (0-1).")
     ] = None,
+    deleted: Annotated[
+        Withdrawn,
+        Query(
+            description="Hits whose post was deleted, or whose narrative an edit no longer "
+            "matches: exclude (default), include, only."
+        ),
+    ] = "exclude",
 ) -> HitFilters:
     """The shared filter query parameters as `HitFilters` (raises `ParamError`: 400)."""
     return build_filters(
@@ -71,6 +79,7 @@ def hit_filters(
         since=since,
         until=until,
         min_score=min_score,
+        deleted=deleted,
     )
 
 

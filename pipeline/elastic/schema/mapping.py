@@ -17,8 +17,9 @@ from models.records import HIT_SCHEMA_VERSION
 from pipeline.elastic.schema import names
 from pipeline.settings import Settings
 
-MAPPING_VERSION = 1
-"""Version of `hits_mappings`; stored as ``_meta.mapping_version``."""
+MAPPING_VERSION = 2
+"""Version of `hits_mappings`; stored as ``_meta.mapping_version``. 2: ``deleted_at`` and
+``superseded_at`` (additive: ``narrmon index migrate`` puts the mapping in place)."""
 
 AUDIT_MAPPING_VERSION = 2  # 2: audit_id, status (review and audit written together)
 TEMPLATE_PRIORITY = 500
@@ -174,6 +175,11 @@ def hits_mappings(dims: int) -> dict[str, Any]:
             "domain": _KEYWORD,
             "indexed_at": _DATE,
             "review": review_mapping(),
+            # Withdrawn hits, kept for the audit trail and hidden from default searches
+            # (`pipeline.elastic.withdrawals`): the post was deleted on its platform, or an edit
+            # no longer matches this narrative.
+            "deleted_at": _DATE,
+            "superseded_at": _DATE,
         },
     }
 

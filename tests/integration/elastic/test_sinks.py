@@ -27,6 +27,7 @@ from pipeline.elastic.errors import (
 from pipeline.elastic.hits import BulkResult, HitSink, set_review
 from pipeline.elastic.schema import ensure_hits_index, names
 from pipeline.elastic.search import locate
+from pipeline.elastic.withdrawals import Withdrawal, WithdrawalSink
 from pipeline.settings import Settings
 from pipeline.spikes.records import Spike
 from tests.unit.elastic.hits import make_hit
@@ -86,6 +87,39 @@ class TestElasticSinks:
     def _count(self, index: str) -> int:
         self.client.indices.refresh(index=index)
         return int(self.client.count(index=index)["count"])
+
+    def test_withdrawals_page_through_hits_and_survive_redelivery(self) -> None:
+        hits = [
+            make_hit(post, embedding=[1.0, 0, 0, 0], narrative_id=narrative)
+            for post in ("p:del", "p:edit", "p:other")
+            for narrative in ("n-a", "n-b", "n-c")
+        ]
+        _write(self.settings, hits)
+        read = names.hits_read_alias(self.settings)
+        cut = datetime.now(UTC)
+        plan = [
+            Withdrawal("p:del", "deleted", cut),
+            Withdrawal("p:edit", "superseded", cut, ingested_before=cut),
+        ]
+
+        async def apply() -> dict[str, int]:
+            sink = WithdrawalSink(make_async_client(self.settings), read, page=2)
+            try:
+                return dict((await sink.apply(plan)).marked)
+            finally:
+                await sink.close()
+
+        assert asyncio.run(apply()) == {"deleted": 3, "superseded": 3}
+        _write(self.settings, hits)  # redelivered: deleted stays, superseded is cleared
+        self.client.indices.refresh(index=read)
+        docs = {
+            d["_id"]: d["_source"] for d in self.client.search(index=read, size=20)["hits"]["hits"]
+        }
+        assert len(docs) == 9
+        for hit_id, source in docs.items():
+            assert bool(source.get("deleted_at")) == hit_id.startswith("p:del:")
+            assert source.get("superseded_at") is None
+        assert asyncio.run(apply()) == {"superseded": 3}  # a deleted hit is not marked again
 
     def test_write_creates_one_document_per_hit(self) -> None:
         hits = [make_hit(f"p:{i}", embedding=[1.0, 0, 0, 0]) for i in range(3)]

@@ -23,3 +23,11 @@ def test_spec_documents_400_not_422() -> None:
     assert {p["name"] for p in search["parameters"]} >= {"q", "narrative", "since", "cursor"}
     review = spec["paths"]["/api/hits/{hit_id}/review"]["post"]
     assert {"401", "403", "404"} <= set(review["responses"])
+
+
+def test_spec_documents_the_intake_routes() -> None:
+    spec = json.loads(generate())
+    for path in ("/api/ingest", "/api/reports"):
+        operation = spec["paths"][path]["post"]
+        assert {"202", "400", "401", "403", "413", "503"} <= set(operation["responses"])
+        assert "200" not in operation["responses"]

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import pytest
+
 from pipeline.api import clauses, export, queries, results
-from pipeline.api.params import HitFilters, build_filters
+from pipeline.api.params import HitFilters, ParamError, build_filters
 
 
 def test_free_text_uses_simple_query_string_with_limited_flags() -> None:
@@ -48,7 +50,27 @@ def test_match_all_without_text_and_search_after() -> None:
 def test_knn_body_filters() -> None:
     body = queries.knn_body([0.1, 0.2], 3, HitFilters(platform=("x",)))
     assert body["knn"]["k"] == 3 and body["knn"]["num_candidates"] >= 50
-    assert body["knn"]["filter"] == [{"terms": {"post.platform": ["x"]}}]
+    assert body["knn"]["filter"] == [
+        {"terms": {"post.platform": ["x"]}},
+        clauses.withdrawn_clause("exclude"),
+    ]
+
+
+def test_withdrawn_hits_are_left_out_unless_asked() -> None:
+    hidden = {"exists": {"field": "deleted_at"}}, {"exists": {"field": "superseded_at"}}
+    default = clauses.filter_clauses(build_filters())
+    assert default == [{"bool": {"must_not": list(hidden)}}]
+    only = clauses.filter_clauses(build_filters(deleted="only"))
+    assert only == [{"bool": {"should": list(hidden), "minimum_should_match": 1}}]
+    assert clauses.filter_clauses(build_filters(deleted="include")) == []
+    trends = queries.narratives_body(14, datetime(2024, 11, 6, tzinfo=UTC))
+    assert trends["query"] == {"bool": {"filter": [{"bool": {"must_not": list(hidden)}}]}}
+
+
+def test_unknown_deleted_mode_is_a_param_error() -> None:
+    with pytest.raises(ParamError) as caught:
+        build_filters(deleted="hidden")
+    assert caught.value.parameter == "deleted"
 
 
 def test_aggregation_reader() -> None:
