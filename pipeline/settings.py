@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from pipeline.signal_settings import SignalSettings
+
 LOOPBACK = "127.0.0.1"
 
 
@@ -167,6 +169,8 @@ class TopicSettings(_Group):
     spikes: str = "narrative.spikes"
     reviews: str = "reviews"
     post_events: str = "post.events"  # deletes and edits from live sources (models.post_events)
+    coordination: str = "narrative.coordination"  # coordination groups (pipeline.signals)
+    emerging: str = "narrative.emerging"  # emerging-narrative candidates (pipeline.signals)
     hits_by_narrative: str | None = Field(
         default=None,
         description="Hits keyed by narrative id, for spikes (default: <hits>.by-narrative).",
@@ -178,6 +182,11 @@ class TopicSettings(_Group):
     def by_narrative(self) -> str:
         """The narrative-keyed hits topic (`pipeline.spikes.repartition`)."""
         return self.hits_by_narrative or f"{self.hits}.by-narrative"
+
+    @property
+    def coordination_posts(self) -> str:
+        """Posts re-keyed to one partition for coordination (`pipeline.signals.coordination`)."""
+        return f"{self.posts}.coordination"
 
 
 class WorkerSettings(_Group):
@@ -358,6 +367,7 @@ class Settings(BaseSettings):
     matcher: MatcherSettings = MatcherSettings()
     api: ApiSettings = ApiSettings()
     spikes: SpikeSettings = SpikeSettings()
+    signals: SignalSettings = SignalSettings()
 
     @classmethod
     def load(cls) -> Settings:
