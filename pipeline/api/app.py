@@ -23,7 +23,9 @@ from pipeline.api.http_errors import install_error_handlers
 from pipeline.api.routes.hits import hits_router
 from pipeline.api.routes.narratives import narratives_router
 from pipeline.api.routes.reviews import reviews_router
+from pipeline.api.routes.signals import signals_router
 from pipeline.api.service import HitService
+from pipeline.api.signals import SignalService
 from pipeline.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -44,6 +46,7 @@ def create_app(settings: Settings, service: HitService) -> FastAPI:
     app.include_router(hits_router(settings, service, reads))
     app.include_router(narratives_router(service, reads))
     app.include_router(reviews_router(service, writes))
+    app.include_router(signals_router(SignalService(service.client, settings), reads, writes))
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:

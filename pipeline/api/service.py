@@ -22,6 +22,7 @@ from pipeline.api.narratives import narrative_rows
 from pipeline.api.params import HitFilters, Interval, decode_cursor, encode_cursor
 from pipeline.api.review_service import ReviewService
 from pipeline.api.reviews import ReviewPublisher
+from pipeline.api.signals import SignalService
 from pipeline.elastic import search as elastic
 from pipeline.elastic.hits import review_of
 from pipeline.elastic.schema.names import hits_read_alias
@@ -149,6 +150,10 @@ class HitService:
             "has_embedding": embedding is not None,
             "review": review_of(source),
             "history": self.history(hit_id),
+            # joined at read time: the groups the post belongs to (`pipeline.api.signals`)
+            "coordination": SignalService(self.client, self.settings).groups_of_post(
+                source["post"]["id"]
+            ),
         }
 
     def review(
