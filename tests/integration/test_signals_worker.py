@@ -2,7 +2,7 @@
 flag on a hit (the synthetic ``targeting`` narrative), a coordination group (a platform repost
 not counted), an emerging-narrative candidate and its draft.
 
-One worker, the tiny test catalog, a 2-second clustering interval and 21 posts: the time is the
+One worker, the tiny test catalog, a 2-second clustering interval and 18 posts: the time is the
 worker's start-up (model load) plus a few seconds.
 """
 
