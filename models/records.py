@@ -164,8 +164,29 @@ class Match(_Record):
     explanation: Explanation
 
 
+class TargetingSpan(_Record):
+    """One piece of targeting evidence: ``post.text[start:end]`` and what it is evidence of
+    (`models.signals.targeting.EvidenceKind`: phone, email, address, plate, person, role,
+    call_to_action, veiled, locator, benign, institutional)."""
+
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    kind: str
+    text: str
+
+
+class Targeting(_Record):
+    """The targeting screen of a post (`models.signals.targeting`): whether it calls to identify,
+    expose or harass an election worker (`flag`), its score in [0, 1) and the evidence spans."""
+
+    flag: bool
+    score: float = Field(ge=0.0, le=1.0)
+    evidence: tuple[TargetingSpan, ...] = ()
+
+
 class Hit(_Record):
-    """A post matched to a narrative; indexed in Elasticsearch under `id`."""
+    """A post matched to a narrative; indexed in Elasticsearch under `id`. `targeting` is the
+    post's targeting screen (None when the worker does not screen posts)."""
 
     schema_version: Literal[1] = HIT_SCHEMA_VERSION
     id: str
@@ -179,6 +200,7 @@ class Hit(_Record):
     matched_at: UtcDatetime = Field(default_factory=utc_now)
     explanation: Explanation
     embedding: list[float] | None = None
+    targeting: Targeting | None = None
 
     @staticmethod
     def make_id(post_id: str, narrative_id: str) -> str:

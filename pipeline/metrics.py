@@ -41,6 +41,9 @@ INDEX_LAST_SUCCESS = "narrmon_index_last_success_timestamp_seconds"  # gauge
 PRODUCER_CONNECTED = "narrmon_producer_connected"  # gauge, by source (1 connected, 0 not)
 POST_EVENTS = "narrmon_post_events"  # counter, by type (post_deleted|post_edited)
 HITS_WITHDRAWN = "narrmon_hits_withdrawn"  # counter, by reason (deleted|superseded)
+TARGETING_POSTS = "narrmon_targeting_posts"  # counter, posts flagged as targeting election workers
+COORDINATION_GROUPS = "narrmon_coordination_groups"  # counter, coordination groups formed
+EMERGING_CANDIDATES = "narrmon_emerging_candidates"  # gauge, candidates of the last round
 
 _LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0)
 _MODEL_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -179,6 +182,24 @@ class Metrics:
             "Hits marked deleted (their post was deleted) or superseded (an edit no longer "
             "matches their narrative); kept in the index, hidden from default searches.",
             ["reason"],
+            registry=r,
+        )
+        self.targeting_posts = Counter(
+            TARGETING_POSTS,
+            "Posts the match step flagged as targeting election workers (each post id once "
+            "among the recent ones; ElectionWorkerTargeted).",
+            registry=r,
+        )
+        self.coordination_groups = Counter(
+            COORDINATION_GROUPS,
+            "Coordination groups that reached signals.coordination.min_accounts accounts "
+            "(each group id once; CoordinatedPosting).",
+            registry=r,
+        )
+        self.emerging_candidates = Gauge(
+            EMERGING_CANDIDATES,
+            "Emerging-narrative candidates found by the last clustering round of this worker "
+            "(EmergingNarrative).",
             registry=r,
         )
 

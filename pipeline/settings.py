@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from pipeline.signal_settings import SignalSettings
+
 LOOPBACK = "127.0.0.1"
 
 
@@ -172,6 +174,8 @@ class TopicSettings(_Group):
         description="The published narrative catalog (one partition, cleanup.policy=compact): "
         "`narrmon catalog publish` writes it, every worker and API follows it.",
     )
+    coordination: str = "narrative.coordination"  # coordination groups (pipeline.signals)
+    emerging: str = "narrative.emerging"  # emerging-narrative candidates (pipeline.signals)
     hits_by_narrative: str | None = Field(
         default=None,
         description="Hits keyed by narrative id, for spikes (default: <hits>.by-narrative).",
@@ -183,6 +187,11 @@ class TopicSettings(_Group):
     def by_narrative(self) -> str:
         """The narrative-keyed hits topic (`pipeline.spikes.repartition`)."""
         return self.hits_by_narrative or f"{self.hits}.by-narrative"
+
+    @property
+    def coordination_posts(self) -> str:
+        """Posts re-keyed to one partition for coordination (`pipeline.signals.coordination`)."""
+        return f"{self.posts}.coordination"
 
 
 class WorkerSettings(_Group):
@@ -384,6 +393,7 @@ class Settings(BaseSettings):
     matcher: MatcherSettings = MatcherSettings()
     api: ApiSettings = ApiSettings()
     spikes: SpikeSettings = SpikeSettings()
+    signals: SignalSettings = SignalSettings()
 
     @classmethod
     def load(cls) -> Settings:

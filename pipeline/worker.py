@@ -32,7 +32,7 @@ import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import AsyncGeneratorType, CoroutineType, FrameType, GeneratorType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from models.matching import Matcher
 from pipeline.agents.deps import WorkerDeps, model_executor
@@ -44,14 +44,23 @@ from pipeline.live_catalog.holder import MatcherHolder
 from pipeline.metrics import Metrics
 from pipeline.settings import Settings
 from pipeline.shutdown import ShutdownDeadline
+from pipeline.signals.extension import signals_extension
 from pipeline.spikes.extension import spike_extension
+
+if TYPE_CHECKING:
+    from models.signals.emerging import UnmatchedStore
 
 logger = logging.getLogger(__name__)
 
-EXTENSIONS: list[Extension] = [spike_extension, live_catalog_extension, review_stats_extension]
-"""Extensions every worker runs (``ext(app, deps)``): spike detection on the hits topic, and the
+EXTENSIONS: list[Extension] = [
+    spike_extension,
+    live_catalog_extension,
+    review_stats_extension,
+    signals_extension,
+]
+"""Extensions every worker runs (``ext(app, deps)``): spike detection on the hits topic, the
 live catalog (the catalog topic and, opt-in, a file watch), review statistics per narrative (the
-reviews topic)."""
+reviews topic), the coordination agents and the emerging-narrative timer (`pipeline.signals`)."""
 
 MatcherFactory = Callable[[], Matcher]
 """Loads the matcher (blocking); the default reads it from settings (`pipeline.agents.matcher`)."""
@@ -180,6 +189,14 @@ def bound_stop(worker: Any, deadline: ShutdownDeadline) -> None:
     worker._on_sigterm, worker._on_sigint = sigterm, sigint
 
 
+def unmatched_store(settings: Settings) -> UnmatchedStore | None:
+    """The worker's store of unmatched posts for emerging narratives (None when disabled)."""
+    from models.signals.emerging import UnmatchedStore
+
+    emerging = settings.signals.emerging
+    return UnmatchedStore(emerging.clustering_config()) if emerging.enabled else None
+
+
 def run_worker(
     settings: Settings,
     *,
@@ -222,6 +239,7 @@ def run_worker(
         hit_sink=HitSink(make_async_client(settings), index),
         dead_letters=DeadLetterWriter(topics.dead_letters, metrics),
         model_executor=model_executor(),
+        unmatched=unmatched_store(settings),
     )
     install_agents(app, deps, EXTENSIONS if extensions is None else extensions)
     server = start_metrics_server(settings, metrics)

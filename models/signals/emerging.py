@@ -127,6 +127,14 @@ class UnmatchedStore:
         ):
             self._posts.popleft()
 
+    def snapshot(self) -> UnmatchedStore:
+        """A copy to cluster on another thread while this one keeps taking posts (the posts
+        themselves are immutable and shared)."""
+        copy = UnmatchedStore(self.config)
+        copy._posts = deque(self._posts)
+        copy._newest = self._newest
+        return copy
+
     def window(self, now: datetime, span: timedelta) -> list[StoredPost]:
         start = now - span
         return [p for p in self._posts if start <= p.created_at <= now]

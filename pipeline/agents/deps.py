@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from models.matching import Matcher
 from pipeline.elastic.hits import HitSink
@@ -21,6 +21,9 @@ from pipeline.live_catalog.holder import MatcherHolder
 from pipeline.metrics import Metrics
 from pipeline.runner import DeadLetterWriter, RetryPolicy
 from pipeline.settings import Settings
+
+if TYPE_CHECKING:
+    from models.signals.emerging import UnmatchedStore
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,9 @@ class WorkerDeps:
     hit_sink: HitSink
     dead_letters: DeadLetterWriter
     model_executor: ThreadPoolExecutor
+    unmatched: UnmatchedStore | None = None
+    """Posts that matched no narrative, for emerging-narrative clustering (`pipeline.signals`);
+    None: not kept."""
 
     @property
     def matcher(self) -> Matcher:

@@ -15,7 +15,7 @@ from functools import partial
 from typing import Any
 
 from models.matching import Matcher, MatchResult
-from models.records import Post
+from models.records import Post, Targeting
 from pipeline.agents.deps import WorkerDeps
 from pipeline.agents.hits import build_hits, stance_label
 from pipeline.agents.intake import UNKNOWN_SOURCE, parse_post
@@ -24,6 +24,7 @@ from pipeline.errors import WorkerFatalError
 from pipeline.live_catalog.holder import MatcherHolder
 from pipeline.metrics import Metrics
 from pipeline.runner import BatchRunner, Output, Record, StepResult
+from pipeline.signals.screening import PostScreen
 
 
 class MatchStep:
@@ -32,8 +33,10 @@ class MatchStep:
     Counts ``narrmon_posts_processed``, ``narrmon_hits``, ``narrmon_hit_score``, the batch size
     and the matcher's embed / match seconds; a hit id among the `counted` recent ones (a
     redelivered post) is sent again but not counted again in ``narrmon_hits`` /
-    ``narrmon_hit_score``. Raises what the matcher raises. With a `MatcherHolder`, the matcher in
-    use is read once per batch (a catalog switch lands between batches, `pipeline.live_catalog`)."""
+    ``narrmon_hit_score``. `screen` (`pipeline.signals.screening`) adds the targeting blocks
+    and synthetic ``targeting`` hits and keeps unmatched posts (default: a targeting screen and
+    no store). With a `MatcherHolder`, the matcher in use is read once per batch (a catalog
+    switch lands between batches, `pipeline.live_catalog`). Raises what the matcher raises."""
 
     def __init__(
         self,
@@ -41,11 +44,13 @@ class MatchStep:
         metrics: Metrics,
         executor: Executor,
         counted: RecentIds | None = None,
+        screen: PostScreen | None = None,
     ) -> None:
         self.matchers = matcher if isinstance(matcher, MatcherHolder) else MatcherHolder(matcher)
         self.metrics = metrics
         self.executor = executor
         self.counted = counted if counted is not None else RecentIds()
+        self.screen = screen if screen is not None else PostScreen(metrics)
 
     @property
     def matcher(self) -> Matcher:
@@ -54,10 +59,18 @@ class MatchStep:
     async def __call__(self, batch: Sequence[Record[Post]]) -> StepResult[Post]:
         posts = [record.value for record in batch]
         started = time.perf_counter()
-        results = await self.match(posts, self.matchers.current)
+        matcher = self.matchers.current
+        results, screens = await self.match_and_screen(posts, matcher)
         self._observe_timings(results, time.perf_counter() - started, len(posts))
+        screened = self.screen.apply(
+            build_hits(posts, results),
+            results,
+            screens,
+            model_id=matcher.model_id,
+            catalog_version=matcher.catalog_version,
+        )
         outputs: list[Output] = []
-        for matched in build_hits(posts, results):
+        for matched in screened:
             for hit in matched.hits:
                 outputs.append(
                     Output(hit.id.encode("utf-8"), hit.model_dump_json().encode("utf-8"))
@@ -83,16 +96,28 @@ class MatchStep:
     async def match(
         self, posts: Sequence[Post], matcher: Matcher | None = None
     ) -> Sequence[MatchResult]:
-        """Match `posts` on the model thread with `matcher` (default: the one in use), passing
-        each post's `created_at` date so the re-ranker's date features (`models.matching.rerank`)
-        work in the live path. Does not block the event loop. Raises `WorkerFatalError` when the
-        model thread is gone (nothing any record did), else what the matcher raises."""
+        """The matcher's results for `posts` (see `match_and_screen`)."""
+        results, _ = await self.match_and_screen(posts, matcher)
+        return results
+
+    async def match_and_screen(
+        self, posts: Sequence[Post], matcher: Matcher | None = None
+    ) -> tuple[Sequence[MatchResult], list[Targeting | None]]:
+        """Match (with `matcher`, default: the one in use) and screen `posts` in one call on the
+        model thread, passing each post's `created_at` date so the re-ranker's date features
+        (`models.matching.rerank`) work in the live path. Does not block the event loop. Raises
+        `WorkerFatalError` when the model thread is gone (nothing any record did), else what the
+        matcher or the screen raises."""
         texts = [post.text for post in posts]
         dates = [post.created_at.date() for post in posts]
         use = matcher or self.matchers.current
+
+        def run() -> tuple[Sequence[MatchResult], list[Targeting | None]]:
+            return use.match(texts, dates=dates), self.screen.screen_texts(texts)
+
         loop = asyncio.get_running_loop()
         try:
-            pending = loop.run_in_executor(self.executor, lambda: use.match(texts, dates=dates))
+            pending = loop.run_in_executor(self.executor, run)
         except RuntimeError as exc:  # "cannot schedule new futures after shutdown"
             raise WorkerFatalError(f"the model thread cannot take work: {exc}") from exc
         return await pending
@@ -116,13 +141,24 @@ def count_consumed(metrics: Metrics) -> Callable[[Post | None], None]:
     return count
 
 
+def post_screen(deps: WorkerDeps) -> PostScreen:
+    """The match step's screen from ``settings.signals`` and the worker's unmatched store."""
+    targeting = deps.settings.signals.targeting
+    return PostScreen(
+        deps.metrics,
+        targeting=targeting.enabled,
+        max_evidence=targeting.max_evidence,
+        unmatched=deps.unmatched,
+    )
+
+
 def register_matching_agent(app: Any, deps: WorkerDeps) -> Any:
     """Attach the matching agent to ``app``; returns the agent."""
     worker = deps.settings.worker
     runner = BatchRunner(
         name="matching",
         parse=partial(parse_post, max_post_chars=worker.max_post_chars),
-        step=MatchStep(deps.matchers, deps.metrics, deps.model_executor),
+        step=MatchStep(deps.matchers, deps.metrics, deps.model_executor, screen=post_screen(deps)),
         dead_letters=deps.dead_letters,
         source=UNKNOWN_SOURCE,
         output=deps.topics.hits,

@@ -28,7 +28,9 @@ from pipeline.api.routes.hits import hits_router
 from pipeline.api.routes.intake import intake_router
 from pipeline.api.routes.narratives import narratives_router
 from pipeline.api.routes.reviews import reviews_router
+from pipeline.api.routes.signals import signals_router
 from pipeline.api.service import HitService
+from pipeline.api.signals import SignalService
 from pipeline.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -66,6 +68,9 @@ def create_app(
     app.include_router(narratives_router(service, reads))
     app.include_router(reviews_router(service, access.require("review")))
     app.include_router(intake_router(settings, intake, access.require("ingest")))
+    app.include_router(
+        signals_router(SignalService(service.client, settings), reads, access.require("review"))
+    )
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:

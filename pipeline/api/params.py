@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, get_args
 
+from pipeline.signals.targeting import TARGETING_NARRATIVE_ID
+
 SortOrder = Literal["relevance", "newest", "oldest", "score", "followers", "likes", "views"]
 SORT_ORDERS: tuple[str, ...] = get_args(SortOrder)
 Interval = Literal["hour", "day"]
@@ -185,10 +187,14 @@ def _shaped(values: Iterable[str] | None, parameter: str) -> tuple[str, ...]:
     return found
 
 
+SIGNAL_NARRATIVES = frozenset({TARGETING_NARRATIVE_ID})
+"""Narrative ids hits may carry that no catalog defines (`pipeline.signals.targeting`)."""
+
+
 def check_narratives(filters: HitFilters, known: Collection[str]) -> None:
     """Raise `ParamError` naming ``narrative`` when a filtered narrative id is not in `known`
     (the loaded catalog's ids): a typo would otherwise look like a narrative with no hits."""
-    unknown = [n for n in filters.narrative if n not in known]
+    unknown = [n for n in filters.narrative if n not in known and n not in SIGNAL_NARRATIVES]
     if unknown:
         raise ParamError(
             "narrative",

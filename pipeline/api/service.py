@@ -22,6 +22,7 @@ from pipeline.api.narratives import narrative_rows, with_review_stats
 from pipeline.api.params import HitFilters, Interval, decode_cursor, encode_cursor
 from pipeline.api.review_service import ReviewService
 from pipeline.api.reviews import ReviewPublisher
+from pipeline.api.signals import SignalService
 from pipeline.elastic import search as elastic
 from pipeline.elastic.hits import review_of
 from pipeline.elastic.review_stats import read_review_stats
@@ -158,6 +159,10 @@ class HitService:
             "has_embedding": embedding is not None,
             "review": review_of(source),
             "history": self.reviews.history(hit_id, review_of(source)),
+            # joined at read time: the groups the post belongs to (`pipeline.api.signals`)
+            "coordination": SignalService(self.client, self.settings).groups_of_post(
+                source["post"]["id"]
+            ),
         }
 
     def review(

@@ -17,9 +17,10 @@ from models.records import HIT_SCHEMA_VERSION
 from pipeline.elastic.schema import names
 from pipeline.settings import Settings
 
-MAPPING_VERSION = 2
+MAPPING_VERSION = 3
 """Version of `hits_mappings`; stored as ``_meta.mapping_version``. 2: ``deleted_at`` and
-``superseded_at`` (additive: ``narrmon index migrate`` puts the mapping in place)."""
+``superseded_at``; 3: ``targeting`` (both additive: ``narrmon index migrate`` puts the mapping
+in place)."""
 
 AUDIT_MAPPING_VERSION = 2  # 2: audit_id, status (review and audit written together)
 TEMPLATE_PRIORITY = 500
@@ -131,6 +132,26 @@ def _explanation() -> dict[str, Any]:
     )
 
 
+def _targeting() -> dict[str, Any]:
+    """The post's targeting screen (`models.records.Targeting`): filter on ``targeting.flag``,
+    sort on ``targeting.score``, aggregate on ``targeting.evidence.kind``; span texts are stored
+    only. Hits written before an index was migrated to version 2 are not searchable by it."""
+    return _object(
+        {
+            "flag": {"type": "boolean"},
+            "score": _FLOAT,
+            "evidence": _object(
+                {
+                    "start": {"type": "integer"},
+                    "end": {"type": "integer"},
+                    "kind": _KEYWORD,
+                    "text": {"type": "text", "analyzer": "standard", "index": False},
+                }
+            ),
+        }
+    )
+
+
 def review_mapping() -> dict[str, Any]:
     return _object(
         {
@@ -163,6 +184,7 @@ def hits_mappings(dims: int) -> dict[str, Any]:
             "catalog_version": _KEYWORD,
             "matched_at": _DATE,
             "explanation": _explanation(),
+            "targeting": _targeting(),
             "embedding": {
                 "type": "dense_vector",
                 "dims": dims,

@@ -11,6 +11,8 @@ Layout (``P`` is ``settings.elasticsearch.index_prefix``):
   switched by `ensure_hits_index`.
 - ``P-audit``: the append-only review audit trail.
 - ``P-alerts``: spike alerts (`pipeline.elastic.alerts`).
+- ``P-coordination``, ``P-emerging``: coordination groups and emerging-narrative candidates
+  (`pipeline.elastic.signals`).
 """
 
 from __future__ import annotations
@@ -62,3 +64,13 @@ def monthly_index(settings: Settings, when: datetime) -> str:
 
 def first_rollover_index(settings: Settings) -> str:
     return f"{prefix(settings)}-hits-000001"
+
+
+def coordination_index(settings: Settings) -> str:
+    """Coordination groups (`pipeline.elastic.signals`), one document per group id."""
+    return f"{prefix(settings)}-coordination"
+
+
+def emerging_index(settings: Settings) -> str:
+    """Emerging-narrative candidates (`pipeline.elastic.signals`), one document per candidate."""
+    return f"{prefix(settings)}-emerging"

@@ -28,6 +28,9 @@ REQUIRED_ALERTS = {
     "EmbeddingLatencyHigh",
     "IndexingStalled",
     "ConnectorBrokerUnreachable",
+    "ElectionWorkerTargeted",
+    "CoordinatedPosting",
+    "EmergingNarrative",
 }
 RUNBOOK_BASE = "{{ $externalLabels.narrmon_runbook_base_url }}"
 UI_URL = "{{ $externalLabels.narrmon_ui_url }}"
@@ -105,6 +108,7 @@ def test_severity_critical_only_where_a_responder_must_act_now() -> None:
         "IndexingStalled",
         "NoWorkerUp",
         "ConnectorBrokerUnreachable",
+        "ElectionWorkerTargeted",
     }
     spike = next(a for a in _alerts() if a["alert"] == "NarrativeSpike")
     assert "critical" in spike["labels"]["severity"]  # only for critical narratives (templated)

@@ -17,7 +17,7 @@ from tests.unit.deploy.promql_names import is_defined
 
 ROOT = Path(__file__).resolve().parents[3]
 RUNBOOKS = ROOT / "docs" / "runbooks"
-RULES = ROOT / "deploy" / "prometheus" / "rules" / "alerts.yml"
+RULES = ROOT / "deploy" / "prometheus" / "rules"
 SECTIONS = (
     "## What it means",
     "## How to confirm",
@@ -31,7 +31,9 @@ _METRIC = re.compile(r"\bnarrmon_[A-Za-z0-9_]*[A-Za-z0-9]")
 
 
 def _alerts() -> list[str]:
-    groups = yaml.safe_load(RULES.read_text())["groups"]
+    groups = [
+        g for p in sorted(RULES.glob("*.yml")) for g in yaml.safe_load(p.read_text())["groups"]
+    ]
     return [r["alert"] for g in groups for r in g["rules"] if "alert" in r]
 
 

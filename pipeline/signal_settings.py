@@ -1,0 +1,99 @@
+"""Settings of the signals beyond the catalog (``NARRMON_SIGNALS__*``): targeting of election
+workers, coordinated posting, emerging narratives. A group of `pipeline.settings.Settings`
+(``settings.signals``), kept in its own module; defaults are the ones measured in
+``models/README.md`` (signals section)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:  # the detectors import datasketch / numpy: not at settings time
+    from models.signals.coordination import CoordinationConfig
+    from models.signals.emerging import EmergingConfig
+
+
+class _Group(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class TargetingSettings(_Group):
+    """The targeting screen the match step runs on every post (`pipeline.signals.targeting`)."""
+
+    enabled: bool = True
+    max_evidence: int = Field(default=20, ge=0, description="Evidence spans kept per hit.")
+
+
+class CoordinationSettings(_Group):
+    """Coordinated posting (`pipeline.signals.coordination`): a group is N+ accounts
+    (`min_accounts`) posting near-duplicates within M minutes (`window_min`) of each other;
+    the ``CoordinatedPosting`` alert fires on every new group."""
+
+    enabled: bool = True
+    min_accounts: int = Field(default=3, ge=2, description="N: distinct accounts in a group.")
+    window_min: float = Field(default=30.0, gt=0, description="M: minutes posts are compared.")
+    threshold: float = Field(
+        default=0.55, gt=0, le=1, description="Estimated Jaccard of two posts' 6-gram shingles."
+    )
+    max_posts: int = Field(default=50_000, ge=1, description="Posts held in the LSH index.")
+    max_post_ids: int = Field(
+        default=200, ge=1, description="Post ids carried per group record (the first ones)."
+    )
+    batch_size: int = Field(default=500, ge=1)
+    batch_within_s: float = Field(default=0.5, gt=0)
+
+    def detector_config(self) -> CoordinationConfig:
+        from models.signals.coordination import CoordinationConfig
+
+        return CoordinationConfig(
+            window=timedelta(minutes=self.window_min),
+            threshold=self.threshold,
+            min_accounts=self.min_accounts,
+            max_posts=self.max_posts,
+        )
+
+
+class EmergingSettings(_Group):
+    """Emerging narratives (`pipeline.signals.emerging`): unmatched posts kept (sampled,
+    expiring) with their embeddings, clustered every `interval_s`."""
+
+    enabled: bool = True
+    interval_s: float = Field(default=300.0, gt=0, description="Seconds between rounds.")
+    window_min: float = Field(default=180.0, gt=0, description="Minutes clustered per round.")
+    recent_min: float = Field(default=30.0, gt=0, description="Growth: recent period, minutes.")
+    retention_min: float = Field(default=360.0, gt=0, description="Unmatched posts kept, minutes.")
+    max_posts: int = Field(
+        default=4_000,
+        ge=1,
+        description="Unmatched posts kept; clustering memory grows with its square "
+        "(about 64 MB of distances at 4,000).",
+    )
+    sample_rate: float = Field(default=1.0, gt=0, le=1)
+    min_size: int = Field(default=12, ge=2)
+    min_authors: int = Field(default=5, ge=1)
+    min_growth: float = Field(default=5.0, ge=0)
+    distance_threshold: float = Field(default=0.5, gt=0, le=2)
+
+    def clustering_config(self) -> EmergingConfig:
+        from models.signals.emerging import EmergingConfig
+
+        return EmergingConfig(
+            window=timedelta(minutes=self.window_min),
+            recent=timedelta(minutes=self.recent_min),
+            retention=timedelta(minutes=self.retention_min),
+            max_posts=self.max_posts,
+            sample_rate=self.sample_rate,
+            min_size=self.min_size,
+            min_cluster_size=self.min_size,
+            min_authors=self.min_authors,
+            min_growth=self.min_growth,
+            distance_threshold=self.distance_threshold,
+        )
+
+
+class SignalSettings(_Group):
+    targeting: TargetingSettings = TargetingSettings()
+    coordination: CoordinationSettings = CoordinationSettings()
+    emerging: EmergingSettings = EmergingSettings()
