@@ -38,6 +38,7 @@ SPIKE_HITS = "narrmon_spike_hits"  # counter, by outcome (counted | duplicate)
 HIT_SCORE = "narrmon_hit_score"  # histogram, by narrative, severity, stance (fused score of a hit)
 INDEX_LAST_SUCCESS = "narrmon_index_last_success_timestamp_seconds"  # gauge
 PRODUCER_CONNECTED = "narrmon_producer_connected"  # gauge, by source (1 connected, 0 not)
+THREAT_HITS = "narrmon_threat_hits"  # counter, by narrative, level (low|moderate|high|severe)
 
 _LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0)
 _MODEL_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -47,6 +48,7 @@ _BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 # move its threshold to another boundary without a worker change.
 HIT_SCORE_BUCKETS = (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0)
 STANCES = ("promotes", "debunks", "discusses")
+THREAT_LEVELS = ("low", "moderate", "high", "severe")  # `models.threat.THREAT_LEVELS`
 
 
 class Metrics:
@@ -161,6 +163,13 @@ class Metrics:
             ["source"],
             registry=r,
         )
+        self.threat_hits = Counter(
+            THREAT_HITS,
+            "Hits by threat level (models.threat: severity, velocity, reach, targeting, stance). "
+            "The matching agent counts every hit it produces.",
+            ["narrative", "level"],
+            registry=r,
+        )
 
     def prime_narrative(self, narrative: str, severity: str) -> None:
         """Create the zero-valued hit-score series of `narrative` for every stance, so that the
@@ -168,6 +177,8 @@ class Metrics:
         catalog narrative when the matcher loads."""
         for stance in STANCES:
             self.hit_score.labels(narrative=narrative, severity=severity, stance=stance)
+        for level in THREAT_LEVELS:
+            self.threat_hits.labels(narrative=narrative, level=level)
 
 
 ALL_METRIC_NAMES = frozenset(

@@ -19,6 +19,7 @@ from models.records import Post
 from pipeline.agents.deps import WorkerDeps
 from pipeline.agents.hits import build_hits, stance_label
 from pipeline.agents.intake import UNKNOWN_SOURCE, parse_post
+from pipeline.agents.threat import ThreatAssessor
 from pipeline.metrics import Metrics
 from pipeline.runner import BatchRunner, Output, Record, StepResult
 
@@ -26,13 +27,21 @@ from pipeline.runner import BatchRunner, Output, Record, StepResult
 class MatchStep:
     """Embed and match a batch of posts; one `Output` (a JSON `Hit` keyed by hit id) per hit.
 
-    Counts ``narrmon_posts_processed``, ``narrmon_hits``, ``narrmon_hit_score``, the batch size
-    and the matcher's embed / match seconds. Raises what the matcher raises."""
+    Every hit gets its threat score (`ThreatAssessor`). Counts ``narrmon_posts_processed``,
+    ``narrmon_hits``, ``narrmon_hit_score``, ``narrmon_threat_hits``, the batch size and the
+    matcher's embed / match seconds. Raises what the matcher raises."""
 
-    def __init__(self, matcher: Matcher, metrics: Metrics, executor: Executor) -> None:
+    def __init__(
+        self,
+        matcher: Matcher,
+        metrics: Metrics,
+        executor: Executor,
+        threat: ThreatAssessor | None = None,
+    ) -> None:
         self.matcher = matcher
         self.metrics = metrics
         self.executor = executor
+        self.threat = threat or ThreatAssessor(metrics)
 
     async def __call__(self, batch: Sequence[Record[Post]]) -> StepResult[Post]:
         posts = [record.value for record in batch]
@@ -41,7 +50,7 @@ class MatchStep:
         self._observe_timings(results, time.perf_counter() - started, len(posts))
         outputs: list[Output] = []
         for matched in build_hits(posts, results):
-            for hit in matched.hits:
+            for hit in self.threat.score(matched.hits):
                 outputs.append(
                     Output(hit.id.encode("utf-8"), hit.model_dump_json().encode("utf-8"))
                 )

@@ -31,6 +31,7 @@ FILTER_FIELDS: dict[str, str] = {
 }
 TIME_FIELD = "post.created_at"
 SCORE_FIELD = "scores.combined"
+THREAT_FIELD = "threat.score"
 
 
 def iso(value: datetime) -> str:

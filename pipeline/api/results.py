@@ -32,6 +32,9 @@ LIST_FIELDS = (
     "post.engagement.likes",
     "post.engagement.reposts",
     "post.engagement.views",
+    # the triage queue's threat level (`models.threat`), after the reach columns
+    "threat.level",
+    "threat.score",
 )
 
 

@@ -39,11 +39,20 @@ export function setReviewState(row, state) {
   badge.dataset.state = state;
 }
 
+function threatBadge(f) {
+  const level = f["threat.level"];
+  if (!level) return null;
+  return el("span", { className: "threat " + level, textContent: `threat ${level} ${Math.round(f["threat.score"])}`,
+    title: "Threat score 0-100 from severity, velocity, reach, targeting and stance (Why flagged? shows the parts)",
+    dataset: { testid: "threat", level } });
+}
+
 function hitRow(hit, inFilter, actions) {
   const f = hit.fields;
   const severity = f["narrative.severity"] || "none";
   const row = el("li", { className: "hit" + (inFilter ? "" : " also"), dataset: { id: hit.id, testid: "hit" } },
     el("div", { className: "meta" },
+      threatBadge(f),
       el("span", { className: "sev " + severity, textContent: severity }),
       el("span", { className: "narrative", textContent: f["narrative.title"] || f["narrative.id"] }),
       el("span", { className: "stance " + (f["stance"] || ""), textContent: f["stance"] || "stance ?" }),

@@ -2,6 +2,7 @@
 // most similar in meaning to a card's post (/api/similar).
 
 import { $, api, el, httpUrlOrNull, reach } from "./api.js";
+import { publicExplanation, threatBreakdown } from "./explanation.js";
 
 function row(dl, label, value) {
   dl.append(el("dt", { textContent: label }),
@@ -41,7 +42,8 @@ export async function explain(id) {
   open("Why was this flagged?", "hit");
   $("#drawer").dataset.id = id;
   try {
-    const body = await api("/api/hits/" + encodeURIComponent(id));
+    const path = "/api/hits/" + encodeURIComponent(id);
+    const [body, plain] = await Promise.all([api(path), api(path + "/explanation")]);
     if ($("#drawer").dataset.id !== id) return;
     const hit = body.hit, ex = hit.explanation || {};
     const dl = el("dl");
@@ -65,7 +67,8 @@ export async function explain(id) {
         : hit.post.url);
     }
     row(dl, "Review", `${body.review.state}${body.review.reviewer ? " by " + body.review.reviewer : ""}`);
-    $("#drawer-body").replaceChildren(dl);
+    $("#drawer-body").replaceChildren(publicExplanation(plain), el("h3", { textContent: "Threat" }),
+      threatBreakdown(hit.threat), el("h3", { textContent: "Match details" }), dl);
     renderHistory(body.history);
   } catch (error) {
     $("#drawer-body").textContent = "Could not load the hit: " + error.message;
@@ -77,9 +80,11 @@ function renderHistory(history) {
   list.replaceChildren();
   if (!history.length) list.append(el("li", { textContent: "Not reviewed yet." }));
   for (const entry of history) {
+    const change = entry.escalation
+      ? `escalation ${entry.escalation.action} (${entry.escalation.platform}): ${entry.escalation.before_status || "new"} → ${entry.escalation.status}`
+      : `${(entry.before || {}).state} → ${(entry.after || {}).state}`;
     list.append(el("li", { dataset: { testid: "audit-entry" }, textContent:
-      `${entry.at.replace("T", " ").slice(0, 19)} · ${entry.reviewer}: ${entry.before.state} → ${entry.after.state}` +
-      (entry.note ? ` (“${entry.note}”)` : "") }));
+      `${entry.at.replace("T", " ").slice(0, 19)} · ${entry.reviewer}: ${change}` + (entry.note ? ` (“${entry.note}”)` : "") }));
   }
 }
 

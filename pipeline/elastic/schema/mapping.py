@@ -17,8 +17,9 @@ from models.records import HIT_SCHEMA_VERSION
 from pipeline.elastic.schema import names
 from pipeline.settings import Settings
 
-MAPPING_VERSION = 1
-"""Version of `hits_mappings`; stored as ``_meta.mapping_version``."""
+MAPPING_VERSION = 2
+"""Version of `hits_mappings`; stored as ``_meta.mapping_version``. 2: ``threat`` (score, level,
+components) and the narrative's ``why_tracked`` and ``fact_checks`` (additive)."""
 
 AUDIT_MAPPING_VERSION = 1
 TEMPLATE_PRIORITY = 500
@@ -62,7 +63,45 @@ def _narrative() -> dict[str, Any]:
             "severity": _KEYWORD,
             "verdict": _KEYWORD,
             "tags": _KEYWORD,
+            "why_tracked": {"type": "text", "analyzer": "standard", "index": False},
+            "fact_checks": _object(
+                {
+                    "url": {"type": "keyword", "ignore_above": 2048},
+                    "publisher": _KEYWORD,
+                    "rating": _KEYWORD,
+                }
+            ),
         }
+    )
+
+
+def _threat() -> dict[str, Any]:
+    """The threat score (`models.threat`): score and level sort and filter the triage queue;
+    each component's value and points are indexed, its wording stored only."""
+
+    def component() -> dict[str, Any]:
+        return _object(
+            {
+                "value": _FLOAT,
+                "weight": _FLOAT,
+                "points": _FLOAT,
+                "detail": {"type": "text", "analyzer": "standard", "index": False},
+            }
+        )
+
+    return _object(
+        {
+            "score": _FLOAT,
+            "level": _KEYWORD,
+            "severity": component(),
+            "velocity": component(),
+            "reach": component(),
+            "targeting": component(),
+            "stance_factor": _FLOAT,
+            "targeting_signals": _KEYWORD,
+            "version": _KEYWORD,
+        },
+        dynamic=False,
     )
 
 
@@ -162,6 +201,7 @@ def hits_mappings(dims: int) -> dict[str, Any]:
             "catalog_version": _KEYWORD,
             "matched_at": _DATE,
             "explanation": _explanation(),
+            "threat": _threat(),
             "embedding": {
                 "type": "dense_vector",
                 "dims": dims,
