@@ -20,10 +20,14 @@ from fastapi.staticfiles import StaticFiles
 from pipeline.api.access import access_dependencies
 from pipeline.api.hardening import install_hardening
 from pipeline.api.http_errors import install_error_handlers
+from pipeline.api.routes.escalations import escalations_router
 from pipeline.api.routes.hits import hits_router
 from pipeline.api.routes.narratives import narratives_router
 from pipeline.api.routes.reviews import reviews_router
+from pipeline.api.routes.spikes import spikes_router
 from pipeline.api.service import HitService
+from pipeline.elastic.alerts import SpikeReader
+from pipeline.escalations.service import EscalationService
 from pipeline.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -36,7 +40,7 @@ def create_app(settings: Settings, service: HitService) -> FastAPI:
     app = FastAPI(
         title="narrmon analyst API",
         version="1",
-        description="Search, explain and review narrative hits.",
+        description="Search, explain, review and escalate narrative hits; see spikes.",
     )
     install_error_handlers(app)
     install_hardening(app, settings.api.max_body_bytes)
@@ -44,6 +48,10 @@ def create_app(settings: Settings, service: HitService) -> FastAPI:
     app.include_router(hits_router(settings, service, reads))
     app.include_router(narratives_router(service, reads))
     app.include_router(reviews_router(service, writes))
+    app.include_router(
+        escalations_router(EscalationService(service.client, settings), reads, writes)
+    )
+    app.include_router(spikes_router(SpikeReader(service.client, settings), reads))
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:

@@ -61,6 +61,8 @@ function hitRow(hit, inFilter, actions) {
       el("span", { className: "review-state", dataset: { testid: "review-state" } })),
     el("div", { className: "actions" },
       el("button", { className: "why", textContent: "Why flagged?", dataset: { testid: "why" }, onclick: () => actions.explain(hit.id) }),
+      el("button", { className: "escalate", textContent: "Escalate…", dataset: { testid: "escalate" },
+        title: "Ask the platform to act (opens the escalation form)", onclick: () => actions.escalate(hit.id) }),
       ...LABELS.map(([label, text]) => el("button", {
         className: "review", textContent: text, dataset: { label, testid: "review-" + label },
         onclick: () => actions.review(hit.id, label, row) }))));
@@ -95,7 +97,7 @@ export function addHit(list, hit, inFilter, actions) {
 // Review buttons work only with a token; the Reviewer menu says whether one is set.
 export function updateReviewButtons() {
   const has = Boolean(token());
-  for (const button of document.querySelectorAll("button.review")) {
+  for (const button of document.querySelectorAll("button.review, #escalations-body button")) {
     button.disabled = !has;
     button.title = has ? "" : NO_TOKEN;
   }

@@ -2,6 +2,7 @@
 // most similar in meaning to a card's post (/api/similar).
 
 import { $, api, el, httpUrlOrNull, reach } from "./api.js";
+import { renderEscalations } from "./escalations.js";
 import { publicExplanation, threatBreakdown } from "./explanation.js";
 
 function row(dl, label, value) {
@@ -24,6 +25,8 @@ function open(title, kind) {
   document.body.classList.add("drawer-open");
   $("#drawer-title").textContent = title;
   $("#history-section").hidden = kind !== "hit";
+  $("#escalations-section").hidden = kind !== "hit";
+  $("#escalations-body").replaceChildren();
   $("#drawer-body").textContent = "Loading…";
 }
 
@@ -38,7 +41,15 @@ export function openHit() {
   return !drawer.hidden && drawer.dataset.kind === "hit" ? drawer.dataset.id : null;
 }
 
-export async function explain(id) {
+// Reload the open hit's history after an escalation change (the audit trail shows it).
+async function reloadHistory(id) {
+  try {
+    const body = await api("/api/hits/" + encodeURIComponent(id));
+    if ($("#drawer").dataset.id === id) renderHistory(body.history);
+  } catch (error) { /* the next explain() will show it */ }
+}
+
+export async function explain(id, focusEscalation = false) {
   open("Why was this flagged?", "hit");
   $("#drawer").dataset.id = id;
   try {
@@ -70,6 +81,8 @@ export async function explain(id) {
     $("#drawer-body").replaceChildren(publicExplanation(plain), el("h3", { textContent: "Threat" }),
       threatBreakdown(hit.threat), el("h3", { textContent: "Match details" }), dl);
     renderHistory(body.history);
+    await renderEscalations(id, $("#escalations-body"), () => reloadHistory(id));
+    if (focusEscalation) $("#escalations-section").scrollIntoView();
   } catch (error) {
     $("#drawer-body").textContent = "Could not load the hit: " + error.message;
   }

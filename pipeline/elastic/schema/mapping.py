@@ -21,7 +21,8 @@ MAPPING_VERSION = 2
 """Version of `hits_mappings`; stored as ``_meta.mapping_version``. 2: ``threat`` (score, level,
 components) and the narrative's ``why_tracked`` and ``fact_checks`` (additive)."""
 
-AUDIT_MAPPING_VERSION = 1
+AUDIT_MAPPING_VERSION = 2
+"""Version of `audit_mappings`. 2: ``escalation`` (escalation changes share the audit trail)."""
 TEMPLATE_PRIORITY = 500
 """Above Elasticsearch's built-in templates (priority 100-200) so ours always wins."""
 
@@ -257,8 +258,23 @@ def ilm_policy() -> dict[str, Any]:
     }
 
 
+def audit_escalation_mapping() -> dict[str, Any]:
+    """What an escalation entry records (`pipeline.escalations.records.audit_entry`)."""
+    return _object(
+        {
+            "id": _KEYWORD,
+            "action": _KEYWORD,
+            "platform": _KEYWORD,
+            "channel": _KEYWORD,
+            "status": _KEYWORD,
+            "before_status": _KEYWORD,
+            "outcome": _text(),
+        }
+    )
+
+
 def audit_mappings() -> dict[str, Any]:
-    """One document per review action: who, when, state before and after, note."""
+    """One document per review or escalation action: who, when, state before and after, note."""
     return {
         "dynamic": "strict",
         "_meta": {"mapping_version": AUDIT_MAPPING_VERSION},
@@ -273,6 +289,7 @@ def audit_mappings() -> dict[str, Any]:
             "after": review_mapping(),
             "note": _text(),
             "via": _KEYWORD,
+            "escalation": audit_escalation_mapping(),
         },
     }
 

@@ -11,6 +11,7 @@ Layout (``P`` is ``settings.elasticsearch.index_prefix``):
   switched by `ensure_hits_index`.
 - ``P-audit``: the append-only review audit trail.
 - ``P-alerts``: spike alerts (`pipeline.elastic.alerts`).
+- ``P-escalations``: escalations to platforms (`pipeline.elastic.escalations`).
 """
 
 from __future__ import annotations
@@ -53,6 +54,10 @@ def audit_index(settings: Settings) -> str:
 
 def alerts_index(settings: Settings) -> str:
     return f"{prefix(settings)}-alerts"
+
+
+def escalations_index(settings: Settings) -> str:
+    return f"{prefix(settings)}-escalations"
 
 
 def monthly_index(settings: Settings, when: datetime) -> str:
