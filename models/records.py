@@ -26,6 +26,7 @@ RAW_MAX_BYTES = 16_384
 Stance = Literal["promotes", "debunks", "discusses"]
 Severity = Literal["low", "medium", "high", "critical"]
 Verdict = Literal["false", "misleading", "unproven", "harmful"]
+ThreatLevel = Literal["low", "moderate", "high", "severe"]
 
 
 def _utc(value: datetime) -> datetime:
@@ -129,12 +130,26 @@ class Scores(_Record):
     combined: float
 
 
+class FactCheckLink(_Record):
+    """A published fact check of the narrative, carried on every hit (from the catalog)."""
+
+    url: str
+    publisher: str | None = None
+    rating: str | None = None
+
+
 class NarrativeRef(_Record):
+    """The narrative a hit matched, as the catalog described it when the hit was made:
+    `why_tracked` and `fact_checks` travel with the hit so its explanation never needs the
+    catalog that produced it (older hits lack them; readers fall back to the catalog)."""
+
     id: str
     title: str
     severity: Severity
     verdict: Verdict
     tags: tuple[str, ...] = ()
+    why_tracked: str = ""
+    fact_checks: tuple[FactCheckLink, ...] = ()
 
 
 class Explanation(_Record):
@@ -152,6 +167,30 @@ class Explanation(_Record):
     keywords_matched: tuple[str, ...] = ()
     model_id: str
     catalog_version: str
+
+
+class ThreatComponent(_Record):
+    """One input of the threat score: its value (0-1), its weight, the points it adds (value x
+    weight x 100, before the stance factor) and what it was computed from, in words."""
+
+    value: float = Field(ge=0.0, le=1.0)
+    weight: float = Field(ge=0.0, le=1.0)
+    points: float = Field(ge=0.0)
+    detail: str
+
+
+class Threat(_Record):
+    """How urgently a hit needs attention (`models.threat` documents the formula and levels)."""
+
+    score: float = Field(ge=0.0, le=100.0)
+    level: ThreatLevel
+    severity: ThreatComponent
+    velocity: ThreatComponent
+    reach: ThreatComponent
+    targeting: ThreatComponent
+    stance_factor: float = Field(ge=0.0, le=1.0)
+    targeting_signals: tuple[str, ...] = ()
+    version: str
 
 
 class Match(_Record):
@@ -199,6 +238,7 @@ class Hit(_Record):
     catalog_version: str
     matched_at: UtcDatetime = Field(default_factory=utc_now)
     explanation: Explanation
+    threat: Threat | None = None
     embedding: list[float] | None = None
     targeting: Targeting | None = None
 

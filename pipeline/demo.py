@@ -116,17 +116,24 @@ def demo_connectors(data: Path) -> list[Connector]:
     ]
 
 
-def replay_demo_stream(settings: Settings, speed: str = "max") -> Published:
-    """Publish the bundled articles, posts.jsonl and malformed.jsonl. The posts are paced by
-    their ``created_at`` at `speed` (``max``, ``original`` or ``Nx``); articles (days apart) and
-    malformed records go out at once. Blocking; raises ValueError for a bad `speed`."""
+def replay_demo_stream(
+    settings: Settings, speed: str = "max", now: datetime | None = None
+) -> Published:
+    """Publish the bundled articles, posts.jsonl and malformed.jsonl, re-timed to the present
+    (`pipeline.demo_retime`: relative spacing kept, the newest post dated `now`). The posts are
+    paced by their ``created_at`` at `speed` (``max``, ``original`` or ``Nx``); articles (days
+    apart) and malformed records go out at once. Blocking; raises ValueError for a bad `speed`."""
     from connectors.pacing import Pacer, parse_speed
     from connectors.publisher import Publisher
     from connectors.replay import replay
+    from models.records import utc_now
+    from pipeline.demo_retime import RetimedSink, latest_post_time, retime_offset
     from pipeline.kafka_security import kafka_python_options
 
     pace = parse_speed(speed)
-    connectors = demo_connectors(demo_data_dir())
+    data = demo_data_dir()
+    offset = retime_offset(latest_post_time(data / "posts.jsonl"), now or utc_now())
+    connectors = demo_connectors(data)
     published = Published()
     for connector in connectors:
         with Publisher(
@@ -138,7 +145,10 @@ def replay_demo_stream(settings: Settings, speed: str = "max") -> Published:
         ) as publisher:
             pacer = Pacer(pace) if connector.source == "demo:posts" else None
             summary = replay(
-                connector, publisher, max_chars=settings.worker.max_post_chars, pacer=pacer
+                connector,
+                RetimedSink(publisher, offset),
+                max_chars=settings.worker.max_post_chars,
+                pacer=pacer,
             )
             publisher.flush()
             stats = publisher.stats
@@ -207,6 +217,7 @@ def run_demo(
     speed: str = "max",
 ) -> dict[str, Any]:
     """Run the demo; return the summary. Raises `DemoError`."""
+    from pipeline.demo_api import start_demo_ui
     from pipeline.demo_runs import prune_previous_runs, write_handoff
     from pipeline.elastic.schema.names import hits_alias
     from pipeline.stack import StackError, down, up
@@ -228,6 +239,7 @@ def run_demo(
     )
     started = time.monotonic()
     handoff: Path | None = None
+    ui_url: str | None = None
     try:
         ensure_pipeline_topics(settings)
         worker.start()
@@ -240,7 +252,15 @@ def run_demo(
         alias = hits_alias(settings)
         from_index = index_summary(settings, alias)
         if keep_running:
-            handoff = write_handoff(settings, worker.proc.pid if worker.proc else None)
+            from pipeline.demo_session import stop_demo_api
+
+            stop_demo_api(settings.state_dir)  # an earlier demo's UI: its data was just pruned
+            worker_pid = worker.proc.pid if worker.proc else None
+            handoff = write_handoff(settings, worker_pid)
+            try:
+                ui_url = start_demo_ui(settings, handoff, worker_pid, run_id)
+            except RuntimeError as exc:
+                raise DemoError(str(exc)) from exc
     finally:
         if not keep_running:
             worker.stop()
@@ -285,6 +305,7 @@ def run_demo(
         "worker_running": keep_running,
         "worker_pid": worker.proc.pid if keep_running and worker.proc is not None else None,
         "handoff_env": None if handoff is None else str(handoff),
+        "ui_url": ui_url,
         "stack_started_by_demo": stack.started,
         "elapsed_s": round(time.monotonic() - started, 1),
     }

@@ -78,10 +78,13 @@ def prune_previous_runs(settings: Settings, run_id: str) -> tuple[list[str], lis
     return topics, indices
 
 
-def handoff_env(settings: Settings, worker_pid: int | None = None) -> str:
+def handoff_env(
+    settings: Settings, worker_pid: int | None = None, api_pid: int | None = None
+) -> str:
     """Dotenv text that points other commands (``narrmon api``, ``search``, ``worker``) at this
-    demo run's topics, index prefix and catalog, plus the kept worker's pid (see
+    demo run's topics, index prefix and catalog, plus the kept worker's and API's pids (see
     `pipeline.demo_session`). Holds no secrets (pure)."""
+    from pipeline.demo_api import API_PID_KEY
     from pipeline.demo_session import WORKER_PID_KEY
 
     t = settings.topics
@@ -98,14 +101,18 @@ def handoff_env(settings: Settings, worker_pid: int | None = None) -> str:
     }
     if worker_pid is not None:
         lines[WORKER_PID_KEY] = str(worker_pid)
+    if api_pid is not None:
+        lines[API_PID_KEY] = str(api_pid)
     return "".join(f"{key}={value}\n" for key, value in lines.items())
 
 
-def write_handoff(settings: Settings, worker_pid: int | None = None) -> Path:
+def write_handoff(
+    settings: Settings, worker_pid: int | None = None, api_pid: int | None = None
+) -> Path:
     """Write `handoff_env` to ``<state_dir>/demo/latest.env`` and return its path."""
     from pipeline.demo_session import handoff_path
 
     path = handoff_path(settings.state_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(handoff_env(settings, worker_pid), encoding="utf-8")
+    path.write_text(handoff_env(settings, worker_pid, api_pid), encoding="utf-8")
     return path

@@ -72,10 +72,27 @@ def running_demo(state_dir: Path) -> RunningDemo | None:
     )
 
 
+def stop_demo_api(state_dir: Path) -> int | None:
+    """SIGTERM the demo's API (`pipeline.demo_api`) named in the handoff file, if it still runs
+    as a ``narrmon api`` process; returns its pid or None."""
+    from pipeline.demo_api import API_PID_KEY, is_demo_api
+
+    try:
+        values = read_dotenv(handoff_path(state_dir).read_text(encoding="utf-8"))
+    except OSError:
+        return None
+    pid = values.get(API_PID_KEY, "")
+    if not pid.isdigit() or not is_demo_api(int(pid)):
+        return None
+    os.kill(int(pid), signal.SIGTERM)
+    return int(pid)
+
+
 def stop_demo(state_dir: Path, grace_s: float = 30.0) -> RunningDemo | None:
-    """Stop the running demo's worker (SIGTERM, SIGKILL after `grace_s`) and remove the handoff
-    file. Returns what was stopped, or None when no demo was running (a stale handoff file is
-    removed all the same). The stack and the run's index are left alone."""
+    """Stop the running demo's worker (SIGTERM, SIGKILL after `grace_s`) and its API, and remove
+    the handoff file. Returns what was stopped, or None when no demo was running (a stale
+    handoff file is removed all the same). The stack and the run's index are left alone."""
+    stop_demo_api(state_dir)
     demo = running_demo(state_dir)
     if demo is not None:
         os.kill(demo.worker_pid, signal.SIGTERM)

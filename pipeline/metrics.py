@@ -44,6 +44,7 @@ HITS_WITHDRAWN = "narrmon_hits_withdrawn"  # counter, by reason (deleted|superse
 TARGETING_POSTS = "narrmon_targeting_posts"  # counter, posts flagged as targeting election workers
 COORDINATION_GROUPS = "narrmon_coordination_groups"  # counter, coordination groups formed
 EMERGING_CANDIDATES = "narrmon_emerging_candidates"  # gauge, candidates of the last round
+THREAT_HITS = "narrmon_threat_hits"  # counter, by narrative, level (low|moderate|high|severe)
 
 _LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0)
 _MODEL_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -53,6 +54,7 @@ _BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 # move its threshold to another boundary without a worker change.
 HIT_SCORE_BUCKETS = (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0)
 STANCES = ("promotes", "debunks", "discusses")
+THREAT_LEVELS = ("low", "moderate", "high", "severe")  # `models.threat.THREAT_LEVELS`
 
 
 class Metrics:
@@ -173,6 +175,13 @@ class Metrics:
             ["source"],
             registry=r,
         )
+        self.threat_hits = Counter(
+            THREAT_HITS,
+            "Hits by threat level (models.threat: severity, velocity, reach, targeting, stance). "
+            "The matching agent counts every hit it produces.",
+            ["narrative", "level"],
+            registry=r,
+        )
 
         self.post_events = Counter(
             POST_EVENTS, "Post deletions and edits read from post.events.", ["type"], registry=r
@@ -209,6 +218,8 @@ class Metrics:
         catalog narrative when the matcher loads."""
         for stance in STANCES:
             self.hit_score.labels(narrative=narrative, severity=severity, stance=stance)
+        for level in THREAT_LEVELS:
+            self.threat_hits.labels(narrative=narrative, level=level)
 
 
 ALL_METRIC_NAMES = frozenset(

@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from models.errors import ModelError
-from models.records import NarrativeRef, Severity, Verdict
+from models.records import FactCheckLink, NarrativeRef, Severity, Verdict
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=200)]
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -73,6 +73,11 @@ class Narrative(_Strict):
             severity=self.severity,
             verdict=self.verdict,
             tags=self.tags,
+            why_tracked=self.why_tracked,
+            fact_checks=tuple(
+                FactCheckLink(url=f.url, publisher=f.publisher, rating=f.rating)
+                for f in self.fact_checks
+            ),
         )
 
 

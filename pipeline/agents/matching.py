@@ -20,6 +20,7 @@ from pipeline.agents.deps import WorkerDeps
 from pipeline.agents.hits import build_hits, stance_label
 from pipeline.agents.intake import UNKNOWN_SOURCE, parse_post
 from pipeline.agents.recent_ids import RecentIds
+from pipeline.agents.threat import ThreatAssessor
 from pipeline.errors import WorkerFatalError
 from pipeline.live_catalog.holder import MatcherHolder
 from pipeline.metrics import Metrics
@@ -30,27 +31,31 @@ from pipeline.signals.screening import PostScreen
 class MatchStep:
     """Embed and match a batch of posts; one `Output` (a JSON `Hit` keyed by hit id) per hit.
 
-    Counts ``narrmon_posts_processed``, ``narrmon_hits``, ``narrmon_hit_score``, the batch size
-    and the matcher's embed / match seconds; a hit id among the `counted` recent ones (a
-    redelivered post) is sent again but not counted again in ``narrmon_hits`` /
-    ``narrmon_hit_score``. `screen` (`pipeline.signals.screening`) adds the targeting blocks
-    and synthetic ``targeting`` hits and keeps unmatched posts (default: a targeting screen and
-    no store). With a `MatcherHolder`, the matcher in use is read once per batch (a catalog
-    switch lands between batches, `pipeline.live_catalog`). Raises what the matcher raises."""
+    Every hit gets its threat score (`ThreatAssessor`). Counts ``narrmon_posts_processed``,
+    ``narrmon_hits``, ``narrmon_hit_score``, ``narrmon_threat_hits``, the batch size and the
+    matcher's embed / match seconds; a hit id among the `counted` recent ones (a redelivered
+    post) is sent again but not counted again in ``narrmon_hits`` / ``narrmon_hit_score``.
+    `screen` (`pipeline.signals.screening`) adds the targeting blocks and synthetic
+    ``targeting`` hits and keeps unmatched posts (default: a targeting screen and no store).
+    With a `MatcherHolder`, the matcher in use is read once per batch (a catalog switch lands
+    between batches, `pipeline.live_catalog`). Raises what the matcher raises."""
 
     def __init__(
         self,
         matcher: Matcher | MatcherHolder,
         metrics: Metrics,
         executor: Executor,
+        *,
         counted: RecentIds | None = None,
         screen: PostScreen | None = None,
+        threat: ThreatAssessor | None = None,
     ) -> None:
         self.matchers = matcher if isinstance(matcher, MatcherHolder) else MatcherHolder(matcher)
         self.metrics = metrics
         self.executor = executor
         self.counted = counted if counted is not None else RecentIds()
         self.screen = screen if screen is not None else PostScreen(metrics)
+        self.threat = threat or ThreatAssessor(metrics)
 
     @property
     def matcher(self) -> Matcher:
@@ -71,7 +76,7 @@ class MatchStep:
         )
         outputs: list[Output] = []
         for matched in screened:
-            for hit in matched.hits:
+            for hit in self.threat.score(matched.hits):
                 outputs.append(
                     Output(hit.id.encode("utf-8"), hit.model_dump_json().encode("utf-8"))
                 )

@@ -24,13 +24,17 @@ from pipeline.api.access import Access
 from pipeline.api.hardening import install_hardening
 from pipeline.api.http_errors import install_error_handlers
 from pipeline.api.post_publisher import KafkaPostPublisher, PostPublisher
+from pipeline.api.routes.escalations import escalations_router
 from pipeline.api.routes.hits import hits_router
 from pipeline.api.routes.intake import intake_router
 from pipeline.api.routes.narratives import narratives_router
 from pipeline.api.routes.reviews import reviews_router
 from pipeline.api.routes.signals import signals_router
+from pipeline.api.routes.spikes import spikes_router
 from pipeline.api.service import HitService
 from pipeline.api.signals import SignalService
+from pipeline.elastic.alerts import SpikeReader
+from pipeline.escalations.service import EscalationService
 from pipeline.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -57,7 +61,8 @@ def create_app(
     app = FastAPI(
         title="narrmon analyst API",
         version="1",
-        description="Search, explain and review narrative hits; take in posts and crowd reports.",
+        description="Search, explain, review and escalate narrative hits; see spikes; take in "
+        "posts and crowd reports.",
         lifespan=lifespan,
     )
     install_error_handlers(app)
@@ -71,6 +76,12 @@ def create_app(
     app.include_router(
         signals_router(SignalService(service.client, settings), reads, access.require("review"))
     )
+    app.include_router(
+        escalations_router(
+            EscalationService(service.client, settings), reads, access.require("escalate")
+        )
+    )
+    app.include_router(spikes_router(SpikeReader(service.client, settings), reads))
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:

@@ -46,6 +46,9 @@ def withdrawn_clause(mode: str) -> dict[str, Any] | None:
     return None
 
 
+THREAT_FIELD = "threat.score"
+
+
 def iso(value: datetime) -> str:
     """`value` as ISO 8601 with a ``Z`` suffix for UTC (what Elasticsearch dates accept)."""
     return value.isoformat().replace("+00:00", "Z")

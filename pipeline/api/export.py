@@ -16,7 +16,7 @@ from typing import Any
 
 from pipeline.api.results import LIST_FIELDS, flatten
 
-CSV_COLUMNS = (*LIST_FIELDS, "explanation.summary")
+CSV_COLUMNS = (*LIST_FIELDS, "explanation.summary", "public_explanation.text")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 

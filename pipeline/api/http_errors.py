@@ -1,9 +1,9 @@
 """The API's error responses: one JSON shape (`ErrorBody`) and the mapping from our exceptions
-to status codes. 400 invalid parameter, 401 missing token, 403 wrong token, 404 unknown hit,
-409 review raced another write, 413 request body too large (`pipeline.api.hardening`), 503 (with
-``Retry-After``) when Elasticsearch is unavailable or Kafka did not store posts sent for intake.
-FastAPI's default 422 for invalid input is replaced by a 400 naming the parameter (or ``body``
-when the body is not JSON)."""
+to status codes. 400 invalid parameter, 401 missing token, 403 wrong token, 404 unknown hit or
+escalation, 409 review or escalation raced another write, 413 request body too large
+(`pipeline.api.hardening`), 503 (with ``Retry-After``) when Elasticsearch is unavailable or Kafka
+did not store posts sent for intake. FastAPI's default 422 for invalid input is replaced by a 400
+naming the parameter (or ``body`` when the body is not JSON)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from pipeline.api.errors import IntakeUnavailable, ReviewConflictError
 from pipeline.api.params import ParamError
-from pipeline.elastic.errors import ElasticNotFound, ElasticUnavailable
+from pipeline.elastic.errors import ElasticConflict, ElasticNotFound, ElasticUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -109,6 +109,12 @@ def install_error_handlers(app: FastAPI) -> None:
         body = ErrorBody(error="unavailable", detail="posts were not stored, send them again")
         return JSONResponse(
             body.model_dump(exclude_none=True), 503, headers={"Retry-After": str(RETRY_AFTER_S)}
+        )
+
+    @app.exception_handler(ElasticConflict)
+    def _elastic_conflict(_: Request, exc: ElasticConflict) -> JSONResponse:
+        return JSONResponse(
+            ErrorBody(error="conflict", detail=str(exc)).model_dump(exclude_none=True), 409
         )
 
     @app.exception_handler(ReviewConflictError)

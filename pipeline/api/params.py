@@ -17,7 +17,9 @@ from typing import Any, Literal, get_args
 
 from pipeline.signals.targeting import TARGETING_NARRATIVE_ID
 
-SortOrder = Literal["relevance", "newest", "oldest", "score", "followers", "likes", "views"]
+SortOrder = Literal[
+    "triage", "relevance", "newest", "oldest", "score", "followers", "likes", "views", "threat"
+]
 SORT_ORDERS: tuple[str, ...] = get_args(SortOrder)
 Interval = Literal["hour", "day"]
 Withdrawn = Literal["exclude", "include", "only"]
@@ -219,8 +221,9 @@ def decode_cursor(cursor: str, sort: str, parameter: str = "cursor") -> list[Any
     if not isinstance(body, dict) or not isinstance(body.get("v"), list):
         raise ParamError(parameter, "not a cursor returned by this API")
     values: list[Any] = body["v"]
-    if not 1 <= len(values) <= 3 or not all(
-        isinstance(v, str | int | float) and not isinstance(v, bool) for v in values
+    # None: the sort value of a document missing the field (e.g. a hit without a review state)
+    if not 1 <= len(values) <= 4 or not all(
+        (v is None or isinstance(v, str | int | float)) and not isinstance(v, bool) for v in values
     ):
         raise ParamError(parameter, "not a cursor returned by this API")
     if body.get("s") != sort:

@@ -11,6 +11,7 @@ from typing import Any
 
 from pipeline.api.clauses import (
     SCORE_FIELD,
+    THREAT_FIELD,
     TIME_FIELD,
     filter_clauses,
     hits_query,
@@ -23,7 +24,20 @@ HIGHLIGHT_FIELDS = ("post.text", "post.title")
 SOURCE_EXCLUDES = ["embedding", "post.raw"]
 
 # Each sort ends with the unique ``id`` so ``search_after`` pages never skip or repeat a tie.
+# ``triage`` (the default) is the analyst's queue: unreviewed first, then highest threat. Without
+# scripts (the integ-test-zip build has no painless) "unreviewed first" is the review state in
+# descending order: ``unreviewed`` sorts after every label (a unit test keeps it so), then come
+# ``needs_context``, ``false_positive``, ``correct_no_action``, ``confirmed``; a document without
+# a state (indexed before reviews existed) counts as unreviewed. Hits scored before threat
+# levels existed come last in their group.
+TRIAGE_SORT: list[dict[str, Any]] = [
+    {"review.state": {"order": "desc", "missing": "_first"}},
+    {THREAT_FIELD: {"order": "desc", "missing": "_last"}},
+    {TIME_FIELD: "desc"},
+    {"id": "asc"},
+]
 SORTS: dict[str, list[dict[str, Any]]] = {
+    "triage": TRIAGE_SORT,
     "relevance": [{"_score": "desc"}, {TIME_FIELD: "desc"}, {"id": "asc"}],
     "newest": [{TIME_FIELD: "desc"}, {"id": "asc"}],
     "oldest": [{TIME_FIELD: "asc"}, {"id": "asc"}],
@@ -32,6 +46,12 @@ SORTS: dict[str, list[dict[str, Any]]] = {
     "followers": [{"post.author.followers": "desc"}, {TIME_FIELD: "desc"}, {"id": "asc"}],
     "likes": [{"post.engagement.likes": "desc"}, {TIME_FIELD: "desc"}, {"id": "asc"}],
     "views": [{"post.engagement.views": "desc"}, {TIME_FIELD: "desc"}, {"id": "asc"}],
+    # Highest threat first whatever the review state.
+    "threat": [
+        {THREAT_FIELD: {"order": "desc", "missing": "_last"}},
+        {TIME_FIELD: "desc"},
+        {"id": "asc"},
+    ],
 }
 
 

@@ -35,6 +35,9 @@ LIST_FIELDS = (
     # withdrawn hits (shown with deleted=include|only), after reach for the same reason
     "deleted_at",
     "superseded_at",
+    # the triage queue's threat level (`models.threat`), after the reach columns
+    "threat.level",
+    "threat.score",
 )
 
 

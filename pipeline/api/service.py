@@ -23,6 +23,7 @@ from pipeline.api.params import HitFilters, Interval, decode_cursor, encode_curs
 from pipeline.api.review_service import ReviewService
 from pipeline.api.reviews import ReviewPublisher
 from pipeline.api.signals import SignalService
+from pipeline.api.transparency import public_explanation
 from pipeline.elastic import search as elastic
 from pipeline.elastic.hits import review_of
 from pipeline.elastic.review_stats import read_review_stats
@@ -164,6 +165,32 @@ class HitService:
                 source["post"]["id"]
             ),
         }
+
+    def explanation(self, hit_id: str) -> dict[str, Any]:
+        """The public explanation of `hit_id` (`pipeline.api.transparency`)."""
+        found = elastic.locate(self.client, self.read_index, hit_id)
+        source = found["_source"]
+        return public_explanation(source, review_of(source), self._catalog_entry(source))
+
+    def with_public_explanation(self, source: dict[str, Any]) -> dict[str, Any]:
+        """`source` (an exported hit) plus its ``public_explanation``."""
+        public = public_explanation(source, review_of(source), self._catalog_entry(source))
+        return {**source, "public_explanation": public}
+
+    def _catalog_entry(self, source: dict[str, Any]) -> dict[str, Any] | None:
+        """The catalog's ``why_tracked`` and ``fact_checks`` of the hit's narrative, for hits
+        indexed before those travelled with hits; None when not needed or not known."""
+        narrative = source.get("narrative") or {}
+        if narrative.get("why_tracked") and narrative.get("fact_checks"):
+            return None
+        try:
+            entry = self.catalog().get(str(narrative.get("id")))
+        except KeyError:
+            return None
+        except Exception as exc:  # an unusable catalog is preflight's error, not this hit's
+            logger.warning("catalog does not load for an explanation: %s", exc)
+            return None
+        return entry.model_dump(mode="json", include={"why_tracked", "fact_checks"})
 
     def review(
         self, hit_id: str, label: str, note: str | None, reviewer: str, via: str = "api"

@@ -45,6 +45,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "hits": ("pipeline.cli.search:hits", "Show and review single hits."),
     "alerts": ("pipeline.cli.alerts:alerts", "Receive and print the local Alertmanager's alerts."),
     "dlq": ("pipeline.cli.dlq:dlq", "List, show and replay dead letters."),
+    "escalations": (
+        "pipeline.cli.escalations:escalations",
+        "Escalate hits to platforms; update, list, export the tracking sheet.",
+    ),
 }
 
 

@@ -14,7 +14,8 @@ import click
 @click.option(
     "--keep-running",
     is_flag=True,
-    help="Leave the stack and the worker running afterwards (explore with Prometheus, search).",
+    help="Leave the stack and the worker running afterwards and serve the analyst UI (its URL "
+    "is printed; narrmon demo --stop or narrmon stack down stop them).",
 )
 @click.option(
     "--timeout",
@@ -76,8 +77,9 @@ def _stop(settings: Any) -> None:
         click.echo("no demo is running")
         return
     click.echo(
-        f"stopped demo worker {stopped.worker_pid}; its index ({stopped.index_prefix}-*) stays "
-        "until the next demo, the stack keeps running (narrmon stack down stops it)"
+        f"stopped demo worker {stopped.worker_pid} and its UI; its index "
+        f"({stopped.index_prefix}-*) stays until the next demo, the stack keeps running "
+        "(narrmon stack down stops it)"
     )
 
 
@@ -102,8 +104,10 @@ def _print(s: dict[str, Any]) -> None:
     echo(f"  metrics           {s['metrics_url']}" + ("" if s["worker_running"] else " (stopped)"))
     echo(f"  prometheus        {s['prometheus_url']}")
     echo(f"  worker log        {s['worker_log']}")
+    if s.get("ui_url"):
+        echo(f"  analyst UI        {s['ui_url']}  (triage queue, escalations, spikes)")
     if s.get("handoff_env"):
         pid = s["worker_pid"]
-        echo(f"  worker pid        {pid} (narrmon demo --stop or stack down stops it)")
+        echo(f"  worker pid        {pid} (narrmon demo --stop or stack down stops it and the UI)")
         echo("  explore           narrmon search, narrmon api (UI) use this run's data now;")
         echo(f"                    other shells: NARRMON_ENV_FILE={s['handoff_env']}")

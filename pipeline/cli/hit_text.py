@@ -101,6 +101,20 @@ def _score(value: Any) -> str:
     return f"{value:.3f}" if isinstance(value, float | int) else "?"
 
 
+def audit_change(entry: dict[str, Any]) -> str:
+    """What one audit entry changed: a review state, or an escalation's status."""
+    escalation = entry.get("escalation")
+    if escalation:
+        before = escalation.get("before_status") or "new"
+        return (
+            f"escalation {escalation['action']} ({escalation['platform']}): "
+            f"{before} -> {escalation['status']}"
+        )
+    return (
+        f"{(entry.get('before') or {}).get('state')} -> {(entry.get('after') or {}).get('state')}"
+    )
+
+
 def hit_detail(detail: dict[str, Any]) -> tuple[str, Group]:
     """``narrmon hits show``: the id (as `hit_block`), then the post, the narrative, why it was
     flagged and the reviews."""
@@ -116,7 +130,7 @@ def hit_detail(detail: dict[str, Any]) -> tuple[str, Group]:
     }
     history = [
         Text(
-            f"{e['at']} {e['reviewer']}: {e['before']['state']} -> {e['after']['state']}"
+            f"{e['at']} {e['reviewer']}: {audit_change(e)}"
             + (f" ({e['note']})" if e.get("note") else "")
         )
         for e in detail["history"]

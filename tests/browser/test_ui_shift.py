@@ -157,7 +157,7 @@ def test_view_in_the_url_survives_reload_and_can_be_shared(
     assert "hit=" not in page.url and "stance=promotes" in page.url
     page.go_back()
     expect(page.locator("[data-testid=filter-stance]")).to_have_value("promotes")
-    expect(page.locator("[data-testid=filter-sort]")).to_have_value("relevance")
+    expect(page.locator("[data-testid=filter-sort]")).to_have_value("triage")  # the default
 
 
 def test_new_hits_notice_and_refresh(

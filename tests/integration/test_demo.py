@@ -120,6 +120,32 @@ def readme_commands() -> list[list[str]]:
     return [shlex.split(line, comments=True) for line in lines]
 
 
+def test_kept_demo_serves_the_ui_on_retimed_posts(
+    stack: Settings, kept_demo: dict[str, Any]
+) -> None:
+    """--keep-running hands off a running UI (recorded for `stack down`) on posts dated now,
+    with every hit threat-scored and the triage queue as the default order."""
+    import urllib.request
+    from datetime import UTC, datetime, timedelta
+
+    from pipeline.stack import background
+    from pipeline.stack.layout import StackLayout
+
+    url = kept_demo["ui_url"]
+    assert url and url.startswith("http://127.0.0.1:")
+    recorded = [p for p in background.running(StackLayout.of(stack).background_dir)]
+    assert any(p.name == "demo-api" and p.url == url for p in recorded), recorded
+    with urllib.request.urlopen(url + "api/search?size=100&sort=newest", timeout=30) as response:
+        body = json.loads(response.read())
+    newest = datetime.fromisoformat(body["hits"][0]["fields"]["post.created_at"])
+    assert abs(datetime.now(UTC) - newest) < timedelta(minutes=95)  # the stream spans 90 min
+    assert all(h["fields"]["threat.level"] for h in body["hits"])
+    with urllib.request.urlopen(url + "api/search?size=20", timeout=30) as response:
+        queue = json.loads(response.read())["hits"]
+    scores = [h["fields"]["threat.score"] for h in queue]
+    assert scores == sorted(scores, reverse=True)  # nothing reviewed yet: threat order
+
+
 def test_readme_commands_work_on_the_demos_data(
     stack: Settings, kept_demo: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -159,5 +185,5 @@ def test_readme_commands_work_on_the_demos_data(
         if args[:2] == ["hits", "show"]:
             assert result.stdout.startswith(hit_id or "?")
         if args[:2] == ["demo", "--stop"]:
-            assert f"stopped demo worker {kept_demo['worker_pid']}" in result.stdout
+            assert f"stopped demo worker {kept_demo['worker_pid']} and its UI" in result.stdout
     assert not (stack.state_dir / "demo" / "latest.env").exists()

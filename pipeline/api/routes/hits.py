@@ -101,11 +101,12 @@ def hits_router(settings: Settings, service: HitService, reads: Any) -> APIRoute
     @router.get("/api/search")
     def search(
         filters: Annotated[HitFilters, Depends(hit_filters)],
-        sort: SortOrder = "relevance",
+        sort: SortOrder = "triage",
         size: Annotated[int, Query(ge=1, le=100)] = 20,
         cursor: Annotated[str | None, Query(description="`next` of the previous page.")] = None,
     ) -> dict[str, Any]:
-        """Hits matching the filters, with highlights and explanation summaries."""
+        """Hits matching the filters, with highlights and explanation summaries. The default
+        order is the triage queue: unreviewed first, then highest threat."""
         return service.search(checked(filters), sort, size, cursor)
 
     @router.get("/api/aggregations")
@@ -122,6 +123,14 @@ def hits_router(settings: Settings, service: HitService, reads: Any) -> APIRoute
         """Hits whose posts are closest in meaning to `text` (kNN on the post embeddings)."""
         return service.similar(request.text, request.size)
 
+    # Before `get_hit`: its ``{hit_id:path}`` would swallow the ``/explanation`` suffix.
+    @router.get("/api/hits/{hit_id:path}/explanation", responses={404: {"model": ErrorBody}})
+    def get_explanation(hit_id: str) -> dict[str, Any]:
+        """Why the post was flagged, in plain language, fit to show the person who posted it:
+        narrative, why it is tracked, fact checks, closest exemplar, score against threshold,
+        stance, catalog version and review decision (no reviewer names or notes)."""
+        return service.explanation(hit_id)
+
     @router.get("/api/hits/{hit_id:path}", responses={404: {"model": ErrorBody}})
     def get_hit(hit_id: str) -> dict[str, Any]:
         """One hit in full, with its explanation, review and review history."""
@@ -137,9 +146,11 @@ def hits_router(settings: Settings, service: HitService, reads: Any) -> APIRoute
         format: Literal["csv", "jsonl"] = "jsonl",
         limit: Annotated[int | None, Query(ge=1)] = None,
     ) -> StreamingResponse:
-        """Matching hits, newest first, streamed; at most `api.export_max_rows`."""
+        """Matching hits, newest first, streamed; at most `api.export_max_rows`. Each row
+        carries its public explanation (``public_explanation``)."""
         cap = settings.api.export_max_rows
-        rows = service.export(checked(filters), min(limit or cap, cap))
+        found = service.export(checked(filters), min(limit or cap, cap))
+        rows = (service.with_public_explanation(row) for row in found)
         media, lines = export.render(rows, format)
         return StreamingResponse(
             lines,

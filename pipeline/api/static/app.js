@@ -5,6 +5,7 @@ import { $, api, el, setStatus } from "./api.js";
 import { addHit, setReviewState, updateReviewButtons } from "./cards.js";
 import { closeDrawer, explain, openHit, similar } from "./drawer.js";
 import { loadNarratives, markActive } from "./narratives.js";
+import { loadSpikes } from "./spikes.js";
 import { filterParams, loadView, saveView } from "./url_state.js";
 
 const PAGE = 20;
@@ -13,6 +14,7 @@ const state = { cursor: null, seq: 0, total: null, hits: 0 };
 
 const actions = {
   explain: (id) => { explain(id); saveView(id); },
+  escalate: (id) => { explain(id, true); saveView(id); },
   similar: (text, postId) => { similar(text, postId); saveView(null); },
   review: submitReview,
   filterAuthor: (handle) => { $("#f-author").value = handle; changed(); },
@@ -116,12 +118,23 @@ async function loadFacets() {
 function changed() {
   saveView(openHit());
   markActive();
+  $("#clear-post").hidden = !$("#f-post").value;
   search();
+}
+
+// A spike's "show hits": only its narrative and example posts.
+function showSpikeHits(filter) {
+  for (const control of document.querySelectorAll("#filters [data-param]")) if (control.dataset.param !== "sort") control.value = "";
+  $("#q").value = "";
+  $("#f-narrative").value = filter.narrative;
+  $("#f-post").value = filter.post.join(",");
+  changed();
 }
 
 function restore() {
   const hit = loadView();
   markActive();
+  $("#clear-post").hidden = !$("#f-post").value;
   search();
   if (hit) explain(hit); else closeDrawer();
 }
@@ -145,6 +158,7 @@ function init() {
   $("#search-form").addEventListener("submit", (event) => { event.preventDefault(); changed(); });
   for (const control of document.querySelectorAll("#filters select, #filters input")) control.addEventListener("change", changed);
   $("#more").addEventListener("click", () => search(true));
+  $("#clear-post").addEventListener("click", () => { $("#f-post").value = ""; changed(); });
   $("#new-hits").addEventListener("click", () => search());
   $("#drawer-close").addEventListener("click", () => { closeDrawer(); saveView(null); });
   document.addEventListener("keydown", (event) => { if (event.key === "Escape" && !$("#drawer").hidden) { closeDrawer(); saveView(null); } });
@@ -153,7 +167,9 @@ function init() {
   setInterval(checkNewHits, POLL_MS);
   const hit = loadView();
   loadNarratives(changed);
+  loadSpikes(showSpikeHits, actions.explain);
   loadFacets();
+  $("#clear-post").hidden = !$("#f-post").value;
   search();
   if (hit) explain(hit);
   saveView(hit, true);

@@ -39,11 +39,20 @@ export function setReviewState(row, state) {
   badge.dataset.state = state;
 }
 
+function threatBadge(f) {
+  const level = f["threat.level"];
+  if (!level) return null;
+  return el("span", { className: "threat " + level, textContent: `threat ${level} ${Math.round(f["threat.score"])}`,
+    title: "Threat score 0-100 from severity, velocity, reach, targeting and stance (Why flagged? shows the parts)",
+    dataset: { testid: "threat", level } });
+}
+
 function hitRow(hit, inFilter, actions) {
   const f = hit.fields;
   const severity = f["narrative.severity"] || "none";
   const row = el("li", { className: "hit" + (inFilter ? "" : " also"), dataset: { id: hit.id, testid: "hit" } },
     el("div", { className: "meta" },
+      threatBadge(f),
       el("span", { className: "sev " + severity, textContent: severity }),
       el("span", { className: "narrative", textContent: f["narrative.title"] || f["narrative.id"] }),
       el("span", { className: "stance " + (f["stance"] || ""), textContent: f["stance"] || "stance ?" }),
@@ -52,6 +61,8 @@ function hitRow(hit, inFilter, actions) {
       el("span", { className: "review-state", dataset: { testid: "review-state" } })),
     el("div", { className: "actions" },
       el("button", { className: "why", textContent: "Why flagged?", dataset: { testid: "why" }, onclick: () => actions.explain(hit.id) }),
+      el("button", { className: "escalate", textContent: "Escalate…", dataset: { testid: "escalate" },
+        title: "Ask the platform to act (opens the escalation form)", onclick: () => actions.escalate(hit.id) }),
       ...LABELS.map(([label, text]) => el("button", {
         className: "review", textContent: text, dataset: { label, testid: "review-" + label },
         onclick: () => actions.review(hit.id, label, row) }))));
@@ -86,7 +97,7 @@ export function addHit(list, hit, inFilter, actions) {
 // Review buttons work only with a token; the Reviewer menu says whether one is set.
 export function updateReviewButtons() {
   const has = Boolean(token());
-  for (const button of document.querySelectorAll("button.review")) {
+  for (const button of document.querySelectorAll("button.review, #escalations-body button")) {
     button.disabled = !has;
     button.title = has ? "" : NO_TOKEN;
   }

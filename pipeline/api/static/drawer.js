@@ -2,6 +2,8 @@
 // most similar in meaning to a card's post (/api/similar).
 
 import { $, api, el, httpUrlOrNull, reach } from "./api.js";
+import { renderEscalations } from "./escalations.js";
+import { publicExplanation, threatBreakdown } from "./explanation.js";
 
 function row(dl, label, value) {
   dl.append(el("dt", { textContent: label }),
@@ -23,6 +25,8 @@ function open(title, kind) {
   document.body.classList.add("drawer-open");
   $("#drawer-title").textContent = title;
   $("#history-section").hidden = kind !== "hit";
+  $("#escalations-section").hidden = kind !== "hit";
+  $("#escalations-body").replaceChildren();
   $("#drawer-body").textContent = "Loading…";
 }
 
@@ -37,11 +41,20 @@ export function openHit() {
   return !drawer.hidden && drawer.dataset.kind === "hit" ? drawer.dataset.id : null;
 }
 
-export async function explain(id) {
+// Reload the open hit's history after an escalation change (the audit trail shows it).
+async function reloadHistory(id) {
+  try {
+    const body = await api("/api/hits/" + encodeURIComponent(id));
+    if ($("#drawer").dataset.id === id) renderHistory(body.history);
+  } catch (error) { /* the next explain() will show it */ }
+}
+
+export async function explain(id, focusEscalation = false) {
   open("Why was this flagged?", "hit");
   $("#drawer").dataset.id = id;
   try {
-    const body = await api("/api/hits/" + encodeURIComponent(id));
+    const path = "/api/hits/" + encodeURIComponent(id);
+    const [body, plain] = await Promise.all([api(path), api(path + "/explanation")]);
     if ($("#drawer").dataset.id !== id) return;
     const hit = body.hit, ex = hit.explanation || {};
     const dl = el("dl");
@@ -65,8 +78,11 @@ export async function explain(id) {
         : hit.post.url);
     }
     row(dl, "Review", `${body.review.state}${body.review.reviewer ? " by " + body.review.reviewer : ""}`);
-    $("#drawer-body").replaceChildren(dl);
+    $("#drawer-body").replaceChildren(publicExplanation(plain), el("h3", { textContent: "Threat" }),
+      threatBreakdown(hit.threat), el("h3", { textContent: "Match details" }), dl);
     renderHistory(body.history);
+    await renderEscalations(id, $("#escalations-body"), () => reloadHistory(id));
+    if (focusEscalation) $("#escalations-section").scrollIntoView();
   } catch (error) {
     $("#drawer-body").textContent = "Could not load the hit: " + error.message;
   }
@@ -77,9 +93,11 @@ function renderHistory(history) {
   list.replaceChildren();
   if (!history.length) list.append(el("li", { textContent: "Not reviewed yet." }));
   for (const entry of history) {
+    const change = entry.escalation
+      ? `escalation ${entry.escalation.action} (${entry.escalation.platform}): ${entry.escalation.before_status || "new"} → ${entry.escalation.status}`
+      : `${(entry.before || {}).state} → ${(entry.after || {}).state}`;
     list.append(el("li", { dataset: { testid: "audit-entry" }, textContent:
-      `${entry.at.replace("T", " ").slice(0, 19)} · ${entry.reviewer}: ${entry.before.state} → ${entry.after.state}` +
-      (entry.note ? ` (“${entry.note}”)` : "") }));
+      `${entry.at.replace("T", " ").slice(0, 19)} · ${entry.reviewer}: ${change}` + (entry.note ? ` (“${entry.note}”)` : "") }));
   }
 }
 

@@ -3,6 +3,8 @@
 
 import { $, el } from "./api.js";
 
+// The triage queue: unreviewed first, highest threat first (the API's default too).
+export const DEFAULT_SORT = "triage";
 const controls = () => [$("#q"), ...document.querySelectorAll("#filters [data-param]")];
 const paramOf = (control) => control.dataset.param || control.name;
 
@@ -19,7 +21,7 @@ export function filterParams() {
 export function viewParams(openHit) {
   const params = filterParams();
   const sort = $("#f-sort").value;
-  if (sort && sort !== "relevance") params.set("sort", sort);
+  if (sort && sort !== DEFAULT_SORT) params.set("sort", sort);
   if (openHit) params.set("hit", openHit);
   return params;
 }
@@ -37,7 +39,7 @@ export function loadView() {
   const params = new URLSearchParams(location.search);
   for (const control of controls()) {
     const name = paramOf(control);
-    const value = params.get(name) || (name === "sort" ? "relevance" : "");
+    const value = params.get(name) || (name === "sort" ? DEFAULT_SORT : "");
     if (control.tagName === "SELECT" && value && ![...control.options].some((o) => o.value === value)) {
       control.append(el("option", { value, textContent: value }));  // its real label arrives later
     }

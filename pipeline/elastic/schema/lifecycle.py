@@ -101,20 +101,25 @@ def _create(client: Elasticsearch, index: str, **body: Any) -> bool:
 
 @translated()
 def ensure_audit_index(client: Elasticsearch, settings: Settings) -> str:
-    """Create the audit index with its strict mapping, or add the fields a newer mapping has to
-    an existing one (additive, so idempotent); return its name."""
+    """Create the audit index with its strict mapping unless it exists, or bring an older one's
+    mapping up to `mapping.AUDIT_MAPPING_VERSION` (additive ``put_mapping``); return its name."""
     index = names.audit_index(settings)
     wanted = mapping.audit_mappings()
-    created = not client.indices.exists(index=index) and _create(
-        client,
-        index,
-        mappings=wanted,
-        settings={"index": {"number_of_shards": 1, "number_of_replicas": 0}},
-    )
-    if not created:
-        client.indices.put_mapping(
-            index=index, properties=wanted["properties"], meta=wanted["_meta"]
+    if not client.indices.exists(index=index):
+        created = _create(
+            client,
+            index,
+            mappings=wanted,
+            settings={"index": {"number_of_shards": 1, "number_of_replicas": 0}},
         )
+        if created:
+            return index
+    current = client.indices.get_mapping(index=index)[index]["mappings"]
+    if mapping.mapping_version(current) < mapping.AUDIT_MAPPING_VERSION:
+        client.indices.put_mapping(
+            index=index, meta=wanted["_meta"], properties=wanted["properties"]
+        )
+        logger.info("audit index %s mapping now v%s", index, mapping.AUDIT_MAPPING_VERSION)
     return index
 
 

@@ -17,12 +17,15 @@ from models.records import HIT_SCHEMA_VERSION
 from pipeline.elastic.schema import names
 from pipeline.settings import Settings
 
-MAPPING_VERSION = 3
+MAPPING_VERSION = 4
 """Version of `hits_mappings`; stored as ``_meta.mapping_version``. 2: ``deleted_at`` and
-``superseded_at``; 3: ``targeting`` (both additive: ``narrmon index migrate`` puts the mapping
-in place)."""
+``superseded_at``; 3: ``targeting``; 4: ``threat`` (score, level, components) and the narrative's
+``why_tracked`` and ``fact_checks`` (all additive: ``narrmon index migrate`` puts the mapping in
+place)."""
 
-AUDIT_MAPPING_VERSION = 2  # 2: audit_id, status (review and audit written together)
+AUDIT_MAPPING_VERSION = 3
+"""Version of `audit_mappings`. 2: ``audit_id``, ``status`` (review and audit written together);
+3: ``escalation`` (escalation changes share the audit trail)."""
 TEMPLATE_PRIORITY = 500
 """Above Elasticsearch's built-in templates (priority 100-200) so ours always wins."""
 
@@ -64,7 +67,45 @@ def _narrative() -> dict[str, Any]:
             "severity": _KEYWORD,
             "verdict": _KEYWORD,
             "tags": _KEYWORD,
+            "why_tracked": {"type": "text", "analyzer": "standard", "index": False},
+            "fact_checks": _object(
+                {
+                    "url": {"type": "keyword", "ignore_above": 2048},
+                    "publisher": _KEYWORD,
+                    "rating": _KEYWORD,
+                }
+            ),
         }
+    )
+
+
+def _threat() -> dict[str, Any]:
+    """The threat score (`models.threat`): score and level sort and filter the triage queue;
+    each component's value and points are indexed, its wording stored only."""
+
+    def component() -> dict[str, Any]:
+        return _object(
+            {
+                "value": _FLOAT,
+                "weight": _FLOAT,
+                "points": _FLOAT,
+                "detail": {"type": "text", "analyzer": "standard", "index": False},
+            }
+        )
+
+    return _object(
+        {
+            "score": _FLOAT,
+            "level": _KEYWORD,
+            "severity": component(),
+            "velocity": component(),
+            "reach": component(),
+            "targeting": component(),
+            "stance_factor": _FLOAT,
+            "targeting_signals": _KEYWORD,
+            "version": _KEYWORD,
+        },
+        dynamic=False,
     )
 
 
@@ -185,6 +226,7 @@ def hits_mappings(dims: int) -> dict[str, Any]:
             "matched_at": _DATE,
             "explanation": _explanation(),
             "targeting": _targeting(),
+            "threat": _threat(),
             "embedding": {
                 "type": "dense_vector",
                 "dims": dims,
@@ -251,10 +293,25 @@ def _audited_review() -> dict[str, Any]:
     return {**block, "properties": {**block["properties"], "audit_id": _KEYWORD}}
 
 
+def audit_escalation_mapping() -> dict[str, Any]:
+    """What an escalation entry records (`pipeline.escalations.records.audit_entry`)."""
+    return _object(
+        {
+            "id": _KEYWORD,
+            "action": _KEYWORD,
+            "platform": _KEYWORD,
+            "channel": _KEYWORD,
+            "status": _KEYWORD,
+            "before_status": _KEYWORD,
+            "outcome": _text(),
+        }
+    )
+
+
 def audit_mappings() -> dict[str, Any]:
-    """One document per review action: who, when, state before and after, note, and its
-    ``status`` (pending until the hit's review is written; `pipeline.elastic.audit`). New fields
-    only ever get ADDED (`ensure_audit_index` puts them on an existing index)."""
+    """One document per review or escalation action: who, when, state before and after, note,
+    and its ``status`` (pending until the hit's review is written; `pipeline.elastic.audit`). New
+    fields only ever get ADDED (`ensure_audit_index` puts them on an existing index)."""
     return {
         "dynamic": "strict",
         "_meta": {"mapping_version": AUDIT_MAPPING_VERSION},
@@ -271,6 +328,7 @@ def audit_mappings() -> dict[str, Any]:
             "via": _KEYWORD,
             "audit_id": _KEYWORD,
             "status": _KEYWORD,
+            "escalation": audit_escalation_mapping(),
         },
     }
 

@@ -13,6 +13,7 @@ Layout (``P`` is ``settings.elasticsearch.index_prefix``):
 - ``P-alerts``: spike alerts (`pipeline.elastic.alerts`).
 - ``P-coordination``, ``P-emerging``: coordination groups and emerging-narrative candidates
   (`pipeline.elastic.signals`).
+- ``P-escalations``: escalations to platforms (`pipeline.elastic.escalations`).
 """
 
 from __future__ import annotations
@@ -55,6 +56,10 @@ def audit_index(settings: Settings) -> str:
 
 def alerts_index(settings: Settings) -> str:
     return f"{prefix(settings)}-alerts"
+
+
+def escalations_index(settings: Settings) -> str:
+    return f"{prefix(settings)}-escalations"
 
 
 def monthly_index(settings: Settings, when: datetime) -> str:

@@ -119,3 +119,21 @@ def test_recent_ids_forget_the_least_recently_seen_first() -> None:
     seen = [recent.first_time(i) for i in ("a", "b", "a", "c", "a", "b")]
     assert seen == [True, True, False, True, False, True]
     assert len(recent) == 2
+
+
+def test_every_hit_carries_a_threat_and_is_counted_by_level() -> None:
+    metrics = Metrics(CollectorRegistry())
+    metrics.prime_narrative("a", "high")
+    matcher = RecordingMatcher({"bad": [make_match("a", severity="critical")]})
+    posts = [make_post(1, text="bad")]
+    result = asyncio.run(MatchStep(matcher, metrics, ThreadPoolExecutor(1))(_records(posts)))
+    hit = Hit.model_validate_json(result.outputs[0].value)
+    assert hit.threat is not None
+    assert (hit.threat.severity.points, hit.threat.score, hit.threat.level) == (
+        40.0,
+        40.0,
+        "moderate",
+    )
+    get = metrics.registry.get_sample_value
+    assert get("narrmon_threat_hits_total", {"narrative": "a", "level": "moderate"}) == 1
+    assert get("narrmon_threat_hits_total", {"narrative": "a", "level": "severe"}) == 0
