@@ -12,7 +12,9 @@ Step 3 is best-effort, so the trail is not read from ``status`` but RECONCILED a
 entry of the trail names it as the review it replaced (``before.audit_id``), following the
 chain back. An entry whose review never landed (Elasticsearch failed mid-review, a race lost) is
 therefore never shown, whatever its status says, and every review on a hit names an entry that
-was written before it. Entries written before audit ids existed (no ``audit_id``) are kept.
+was written before it. Entries written before audit ids existed (no ``audit_id``) are kept, and so
+are escalation entries (an ``escalation`` block): those are written after the escalation itself
+(`pipeline.escalations.service`), ``committed`` from the start, so they need no chain.
 """
 
 from __future__ import annotations
@@ -52,7 +54,13 @@ def reconcile(
     while cursor and cursor in by_id and cursor not in chain:
         chain.add(cursor)
         cursor = (by_id[cursor].get("before") or {}).get("audit_id")
-    kept = [e for e in entries if not e.get("audit_id") or e["audit_id"] in chain]
+    kept = [
+        e
+        for e in entries
+        if not e.get("audit_id")
+        or e["audit_id"] in chain
+        or ("escalation" in e and e.get("status") == "committed")
+    ]
     return sorted(kept, key=lambda e: e.get("at") or "")
 
 

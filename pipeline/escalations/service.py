@@ -65,7 +65,9 @@ class EscalationService:
         found = locate(self.client, self.read_index, request.hit_id)
         escalation = new_escalation(self.new_id(), request, found["_source"], who, self.clock())
         self.store.create(escalation)
-        self.audit.append(audit_entry(None, escalation, via, request.reason))
+        self.audit.append(
+            {**audit_entry(None, escalation, via, request.reason), "status": "committed"}
+        )
         logger.info("escalation %s of %s created by %s", escalation.id, request.hit_id, who)
         return escalation
 
@@ -84,7 +86,7 @@ class EscalationService:
                 logger.info("update of escalation %s raced another; retrying", escalation_id)
         else:
             raise ElasticConflict(f"escalation {escalation_id!r} kept changing during the update")
-        self.audit.append(audit_entry(before, after, via, update.note))
+        self.audit.append({**audit_entry(before, after, via, update.note), "status": "committed"})
         return after
 
     def find(

@@ -31,3 +31,14 @@ def test_the_trail_follows_the_chain_back_from_the_current_review() -> None:
 def test_a_cycle_in_corrupt_data_does_not_hang() -> None:
     loop = [_entry("a", "1", "b"), _entry("b", "2", "a")]
     assert [e["audit_id"] for e in reconcile(loop, "a")] == ["a", "b"]
+
+
+def test_committed_escalation_entries_join_the_trail_in_time_order() -> None:
+    review = _entry("a", "2024-01-02", None)
+    opened = {**_entry("e1", "2024-01-03", None), "escalation": {"status": "open"}}
+    pending = {
+        **_entry("e2", "2024-01-04", None, status="pending"),
+        "escalation": {"status": "sent"},
+    }
+    assert reconcile([opened, pending, review], "a") == [review, opened]
+    assert reconcile([opened], None) == [opened]
