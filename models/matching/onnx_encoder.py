@@ -90,18 +90,27 @@ class OnnxEncoder:
             artifact_dir, threads, self.spec.max_seq_length, "+".join(self.spec.pooling),
         )  # fmt: skip
 
+    def feeds(self, texts: Sequence[str]) -> dict[str, npt.NDArray[np.int64]]:
+        """The graph's inputs for `texts` as one padded batch (tokenised as sentence-transformers
+        does). Pure apart from the tokenizer."""
+        if self.spec.do_lower_case:
+            texts = [t.lower() for t in texts]
+        encodings = self._tokenizer.encode_batch(list(texts))
+        feeds = {
+            "input_ids": np.asarray([e.ids for e in encodings], dtype=np.int64),
+            "attention_mask": np.asarray([e.attention_mask for e in encodings], dtype=np.int64),
+        }
+        if "token_type_ids" in self.spec.input_names:
+            feeds["token_type_ids"] = np.asarray([e.type_ids for e in encodings], dtype=np.int64)
+        return feeds
+
     def encode_batch(self, texts: Sequence[str]) -> Vectors:
         """Embeddings of `texts` as one padded batch, shape ``(len(texts), dims)``."""
         if not texts:
             return np.zeros((0, self.dims), dtype=np.float32)
-        if self.spec.do_lower_case:
-            texts = [t.lower() for t in texts]
-        encodings = self._tokenizer.encode_batch(list(texts))
-        ids = np.asarray([e.ids for e in encodings], dtype=np.int64)
-        mask = np.asarray([e.attention_mask for e in encodings], dtype=np.int64)
-        feeds = {"input_ids": ids, "attention_mask": mask}
-        if "token_type_ids" in self.spec.input_names:
-            feeds["token_type_ids"] = np.asarray([e.type_ids for e in encodings], dtype=np.int64)
+        feeds = self.feeds(texts)
         hidden = self._session.run(None, feeds)[0]
-        vectors = pool(np.asarray(hidden, dtype=np.float32), mask, self.spec.pooling)
+        vectors = pool(
+            np.asarray(hidden, dtype=np.float32), feeds["attention_mask"], self.spec.pooling
+        )
         return l2_normalise(vectors) if self.spec.normalize else vectors

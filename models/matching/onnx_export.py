@@ -31,6 +31,7 @@ import tempfile
 import uuid
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -108,6 +109,19 @@ def ensure_artifact(folder: Path, cache_dir: Path) -> Path:
 
 def export(folder: Path, out_dir: Path) -> None:
     """Write the int8 artifact for `folder` into `out_dir` (see module docstring)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32 = Path(tmp) / "fp32"
+        model = export_fp32(folder, fp32)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        quantise_dynamic(fp32 / MODEL_FILE, out_dir / MODEL_FILE)
+        for name in (TOKENIZER_FILE, SPEC_FILE):
+            shutil.copyfile(fp32 / name, out_dir / name)
+    _check(model, out_dir)
+
+
+def export_fp32(folder: Path, out_dir: Path) -> Any:
+    """Write the fused fp32 artifact (graph, tokenizer, spec) for `folder` into `out_dir` and
+    return the loaded sentence-transformers model (the reference `_check` compares against)."""
     import inspect
 
     import torch
@@ -148,20 +162,25 @@ def export(folder: Path, out_dir: Path) -> None:
         config = hf_model.config
         heads, hidden = getattr(config, "num_attention_heads", 0), getattr(config, "hidden_size", 0)
         graph = _optimised(raw, Path(tmp) / "optimised.onnx", heads, hidden)
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-
-        quantize_dynamic(
-            str(graph), str(out_dir / MODEL_FILE), weight_type=QuantType.QInt8, per_channel=True,
-            nodes_to_exclude=first_down_projection(graph),
-            extra_options={"DefaultTensorType": 1},  # float32, for the fused ops' outputs
-        )  # fmt: skip
+        shutil.copyfile(graph, out_dir / MODEL_FILE)
     tokenizer.backend_tokenizer.save(str(out_dir / TOKENIZER_FILE))
     spec = replace(
         spec, max_seq_length=int(model.max_seq_length), input_names=tuple(names),
         pad_id=int(tokenizer.pad_token_id or 0),
     )  # fmt: skip
     (out_dir / SPEC_FILE).write_text(spec.to_json(), encoding="utf-8")
-    _check(model, out_dir)
+    return model
+
+
+def quantise_dynamic(graph: Path, out: Path) -> None:
+    """The shipped quantisation of the fused fp32 `graph` (see module docstring)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(
+        str(graph), str(out), weight_type=QuantType.QInt8, per_channel=True,
+        nodes_to_exclude=first_down_projection(graph),
+        extra_options={"DefaultTensorType": 1},  # float32, for the fused ops' outputs
+    )  # fmt: skip
 
 
 def _optimised(raw: Path, out: Path, heads: int, hidden: int) -> Path:
