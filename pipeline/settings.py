@@ -229,7 +229,8 @@ class ModelSettings(_Group):
     backend: Literal["onnx-int8", "torch"] = Field(
         default="onnx-int8",
         description="onnx-int8: ONNX Runtime with int8 weights, exported once per model into the "
-        "cache dir (CPU only; falls back to torch with a log line when export fails). torch: "
+        "cache dir, each text run on its own so its vector never depends on its batch-mates "
+        "(CPU only; falls back to torch with a log line when export fails). torch: "
         "sentence-transformers fp32.",
     )
     batch_size: int = Field(

@@ -12,7 +12,8 @@ Contracts:
 - Backends (`models.matching.encoder_backends`): ``"onnx-int8"`` (default on CPU: ONNX Runtime, int8
   weights, exported once per model into ``cache_dir/onnx``) or ``"torch"`` (sentence-transformers
   fp32); an ONNX failure falls back to torch with a log line. `backend` is the one in use after
-  `warm_up()`. Vectors of different backends never mix: `cache_key` includes the backend.
+  `warm_up()`. Vectors of different backends never mix: `cache_key` includes the backend
+  (and the ONNX recipe).
 - `encode()` (post texts) first looks each text up in a bounded in-memory LRU (`memo`, keyed by
   the normalised text's hash, `models.matching.embedding_memo`) and embeds each distinct missing
   text once.
@@ -34,6 +35,7 @@ import numpy.typing as npt
 from models.matching.batching import encode_in_batches
 from models.matching.embedding_memo import EmbeddingMemo, memo_key, normalise
 from models.matching.encoder_backends import BatchEncoder, load_encoder
+from models.matching.onnx_spec import RECIPE
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +92,7 @@ class Embedder:
     def cache_key(self) -> str:
         """Identifies the vectors: the id plus, for a local folder, the weights' size and mtime
         (so a re-fine-tuned model in the same folder never reuses stale vectors), plus the backend
-        (the requested one until `warm_up`, then the one in use)."""
+        (the requested one until `warm_up`, then the one in use) and, for ONNX, its recipe."""
         ident = self.model_id
         if self.model_path is not None:
             for name in ("model.safetensors", "pytorch_model.bin"):
@@ -100,7 +102,7 @@ class Embedder:
                     ident += f"|{stat.st_size}|{stat.st_mtime_ns}"
                     break
         if self.backend != "torch":  # torch keys stay as they were: existing caches stay valid
-            ident += f"|{self.backend}"
+            ident += f"|{self.backend}|{RECIPE}"
         return hashlib.sha1(ident.encode()).hexdigest()[:16]
 
     def warm_up(self) -> None:

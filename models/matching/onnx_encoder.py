@@ -8,8 +8,11 @@ Contracts:
 - `encode_batch(texts)` tokenises one batch exactly as sentence-transformers does (its max length,
   not the raw tokenizer.json's; padding to the longest text in the batch), runs the graph once and
   pools like the model's Pooling module (`pool`), then L2-normalises when the model ends in
-  Normalize. Blocking, CPU-bound; call it with small batches (16-64): ONNX Runtime's memory grows
-  with batch x length. Thread-safe (an InferenceSession may be run from several threads).
+  Normalize. When the artifact's spec says `one_text_per_run` (dynamic int8: activation scales
+  over the whole batch) each text is run on its own instead, so that its vector is the same
+  whichever texts share its batch. Blocking, CPU-bound; call it with small batches (16-64):
+  ONNX Runtime's memory grows with batch x length. Thread-safe (an InferenceSession may be run
+  from several threads).
 - ONNX Runtime uses `threads` intra-op threads (one inter-op thread) and does not spin between
   runs, so it never holds more cores than it was given.
 """
@@ -90,18 +93,29 @@ class OnnxEncoder:
             artifact_dir, threads, self.spec.max_seq_length, "+".join(self.spec.pooling),
         )  # fmt: skip
 
+    def feeds(self, texts: Sequence[str]) -> dict[str, npt.NDArray[np.int64]]:
+        """The graph's inputs for `texts` as one padded batch (tokenised as sentence-transformers
+        does). Pure apart from the tokenizer."""
+        if self.spec.do_lower_case:
+            texts = [t.lower() for t in texts]
+        encodings = self._tokenizer.encode_batch(list(texts))
+        feeds = {
+            "input_ids": np.asarray([e.ids for e in encodings], dtype=np.int64),
+            "attention_mask": np.asarray([e.attention_mask for e in encodings], dtype=np.int64),
+        }
+        if "token_type_ids" in self.spec.input_names:
+            feeds["token_type_ids"] = np.asarray([e.type_ids for e in encodings], dtype=np.int64)
+        return feeds
+
     def encode_batch(self, texts: Sequence[str]) -> Vectors:
         """Embeddings of `texts` as one padded batch, shape ``(len(texts), dims)``."""
         if not texts:
             return np.zeros((0, self.dims), dtype=np.float32)
-        if self.spec.do_lower_case:
-            texts = [t.lower() for t in texts]
-        encodings = self._tokenizer.encode_batch(list(texts))
-        ids = np.asarray([e.ids for e in encodings], dtype=np.int64)
-        mask = np.asarray([e.attention_mask for e in encodings], dtype=np.int64)
-        feeds = {"input_ids": ids, "attention_mask": mask}
-        if "token_type_ids" in self.spec.input_names:
-            feeds["token_type_ids"] = np.asarray([e.type_ids for e in encodings], dtype=np.int64)
+        if self.spec.one_text_per_run and len(texts) > 1:
+            return np.vstack([self.encode_batch([text]) for text in texts])
+        feeds = self.feeds(texts)
         hidden = self._session.run(None, feeds)[0]
-        vectors = pool(np.asarray(hidden, dtype=np.float32), mask, self.spec.pooling)
+        vectors = pool(
+            np.asarray(hidden, dtype=np.float32), feeds["attention_mask"], self.spec.pooling
+        )
         return l2_normalise(vectors) if self.spec.normalize else vectors

@@ -7,7 +7,10 @@ Contracts:
   GELU) when it accepts the graph, else the plain graph, then
   `onnxruntime.quantization.quantize_dynamic` (int8 weights, per channel: per-tensor scales
   lose too much on this family, cosine down to 0.86 on MiniLM; the first feed-forward output
-  stays fp32, `first_down_projection`). Writes ``model.onnx``,
+  stays fp32, `first_down_projection`). Dynamic quantisation scales each activation tensor over
+  the whole run, so the spec marks the artifact `one_text_per_run`: the encoder runs each text
+  alone and a vector never depends on its batch-mates (as fast as micro-batches of 16 on posts,
+  see models/README.md). Writes ``model.onnx``,
   ``tokenizer.json`` and ``spec.json`` (`models.matching.onnx_spec`, with the max length
   sentence-transformers itself uses). Then it checks itself: the artifact's vectors must have
   cosine >= `MIN_COSINE` to sentence-transformers' own on `PROBE_TEXTS`, else `ExportError`.
@@ -31,15 +34,15 @@ import tempfile
 import uuid
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from models.matching.onnx_encoder import MODEL_FILE, SPEC_FILE, TOKENIZER_FILE, OnnxEncoder
-from models.matching.onnx_spec import UnsupportedModelError, read_spec
+from models.matching.onnx_spec import RECIPE, EncoderSpec, UnsupportedModelError, read_spec
 
 logger = logging.getLogger(__name__)
 
-RECIPE = "int8-bert-opt-v2"  # change when the export changes: old artifacts are then rebuilt
 MIN_COSINE = 0.98
 OPSET = 17
 EXPORT_TIMEOUT_S = 900.0
@@ -108,6 +111,21 @@ def ensure_artifact(folder: Path, cache_dir: Path) -> Path:
 
 def export(folder: Path, out_dir: Path) -> None:
     """Write the int8 artifact for `folder` into `out_dir` (see module docstring)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32 = Path(tmp) / "fp32"
+        model = export_fp32(folder, fp32)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        quantise_dynamic(fp32 / MODEL_FILE, out_dir / MODEL_FILE)
+        shutil.copyfile(fp32 / TOKENIZER_FILE, out_dir / TOKENIZER_FILE)
+        spec = EncoderSpec.from_json((fp32 / SPEC_FILE).read_text(encoding="utf-8"))
+        spec = replace(spec, one_text_per_run=True)  # dynamic scales: see quantise_dynamic
+        (out_dir / SPEC_FILE).write_text(spec.to_json(), encoding="utf-8")
+    _check(model, out_dir)
+
+
+def export_fp32(folder: Path, out_dir: Path) -> Any:
+    """Write the fused fp32 artifact (graph, tokenizer, spec) for `folder` into `out_dir` and
+    return the loaded sentence-transformers model (the reference `_check` compares against)."""
     import inspect
 
     import torch
@@ -148,20 +166,28 @@ def export(folder: Path, out_dir: Path) -> None:
         config = hf_model.config
         heads, hidden = getattr(config, "num_attention_heads", 0), getattr(config, "hidden_size", 0)
         graph = _optimised(raw, Path(tmp) / "optimised.onnx", heads, hidden)
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-
-        quantize_dynamic(
-            str(graph), str(out_dir / MODEL_FILE), weight_type=QuantType.QInt8, per_channel=True,
-            nodes_to_exclude=first_down_projection(graph),
-            extra_options={"DefaultTensorType": 1},  # float32, for the fused ops' outputs
-        )  # fmt: skip
+        shutil.copyfile(graph, out_dir / MODEL_FILE)
     tokenizer.backend_tokenizer.save(str(out_dir / TOKENIZER_FILE))
     spec = replace(
         spec, max_seq_length=int(model.max_seq_length), input_names=tuple(names),
         pad_id=int(tokenizer.pad_token_id or 0),
     )  # fmt: skip
     (out_dir / SPEC_FILE).write_text(spec.to_json(), encoding="utf-8")
-    _check(model, out_dir)
+    return model
+
+
+def quantise_dynamic(graph: Path, out: Path) -> None:
+    """The shipped quantisation of the fused fp32 `graph` (see module docstring). Its activation
+    scales are computed per run over the whole input tensor, so the artifact's spec says
+    `one_text_per_run`: batched, a text's vector moved by up to 0.014 in cosine with its
+    batch-mates (measured with ``benchmarks/bench_encoder.py``)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(
+        str(graph), str(out), weight_type=QuantType.QInt8, per_channel=True,
+        nodes_to_exclude=first_down_projection(graph),
+        extra_options={"DefaultTensorType": 1},  # float32, for the fused ops' outputs
+    )  # fmt: skip
 
 
 def _optimised(raw: Path, out: Path, heads: int, hidden: int) -> Path:

@@ -28,6 +28,12 @@ _LEGACY_POOLING = {
 }
 
 
+# Names how `models.matching.onnx_export` builds and runs the artifact. Change it when the export or
+# the way texts are run changes: old artifacts are then rebuilt and, since the embedder's on-disk
+# cache key includes it, old vectors re-embedded.
+RECIPE = "int8-bert-opt-v3-alone"
+
+
 class UnsupportedModelError(ValueError):
     """The folder's module pipeline is not one the ONNX encoder reproduces."""
 
@@ -43,6 +49,9 @@ class EncoderSpec:
     normalize: bool
     input_names: tuple[str, ...] = ("input_ids", "attention_mask")
     pad_id: int = 0
+    # The graph computes activation scales over the whole batch (dynamic int8 quantisation), so a
+    # text's vector would depend on its batch-mates: the encoder then runs each text on its own.
+    one_text_per_run: bool = False
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
