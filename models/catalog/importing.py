@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from models.catalog.loading import load_jsonl
-from models.catalog.schema import FactCheck, Narrative
+from models.catalog.schema import FactCheck, Narrative, is_http_url
 from models.records import Verdict
 
 _RATING_VERDICTS: dict[str, Verdict] = {
@@ -70,7 +70,7 @@ def claimreview_narratives(data: Any) -> list[Narrative]:
         fact_checks = (
             (FactCheck(url=url, publisher=publisher, rating=rating_text or None,
                        date=str(review.get("datePublished") or "")[:10] or None),)
-            if url else ()
+            if is_http_url(url) else ()
         )  # fmt: skip
         out.append(
             Narrative(

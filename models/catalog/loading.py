@@ -21,12 +21,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from models.catalog.locations import YamlLoader, dotted, duplicate_problems, line_of
 from models.catalog.schema import Catalog, CatalogError, CatalogFile, Narrative
 from models.catalog.vclaims import vclaim_narrative
 from models.files import write_atomic
@@ -50,9 +51,6 @@ class _CachedCatalog(BaseModel):
     narratives: tuple[Narrative, ...]
 
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def load_catalog(path: Path, cache_dir: Path | None = None) -> Catalog:
     """Load and validate a catalog from a file or a folder. Raises `CatalogError`."""
     path = Path(path)
@@ -60,16 +58,17 @@ def load_catalog(path: Path, cache_dir: Path | None = None) -> Catalog:
         files = sorted(p for p in path.iterdir() if p.suffix in _YAML_SUFFIXES and p.is_file())
         if not files:
             raise CatalogError([f"{path}: no *.yaml files in folder"])
-        parts: list[Catalog] = []
+        parts: list[tuple[Path, Catalog]] = []
         problems: list[str] = []
         for file in files:
             try:
-                parts.append(_load_file(file, cache_dir))
+                parts.append((file, _load_file(file, cache_dir)))
             except CatalogError as exc:
                 problems.extend(exc.problems)
         if problems:
             raise CatalogError(problems)
-        return Catalog.merge(path.name, parts)
+        _check_unique_ids([(file, part.narratives) for file, part in parts])
+        return Catalog.merge(path.name, (part for _, part in parts))
     if not path.is_file():
         raise CatalogError([f"{path}: no such file or folder"])
     return _load_file(path, cache_dir)
@@ -131,7 +130,7 @@ def _read_cache(cached: Path) -> Catalog | None:
 def _load_yaml(path: Path, raw: bytes) -> Catalog:
     text = raw.decode("utf-8")
     try:
-        data = yaml.load(text, Loader=_Loader)
+        data = yaml.load(text, Loader=YamlLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f"{mark.line + 1}" if mark is not None else "?"
@@ -146,6 +145,8 @@ def _load_yaml(path: Path, raw: bytes) -> Catalog:
         parsed = model.model_validate(data)
     except ValidationError as exc:
         raise CatalogError(_located_errors(path, text, exc)) from exc
+    narratives = parsed.narratives if isinstance(parsed, CatalogFile) else (parsed,)
+    _check_unique_ids([(path, narratives)])
     if isinstance(parsed, CatalogFile):
         return Catalog(
             name=parsed.catalog,
@@ -157,45 +158,13 @@ def _load_yaml(path: Path, raw: bytes) -> Catalog:
 
 
 def _located_errors(path: Path, text: str, exc: ValidationError) -> list[str]:
-    root = yaml.compose(text, Loader=_Loader)
-    problems = []
+    root = yaml.compose(text, Loader=YamlLoader)
+    located = []
     for error in exc.errors():
         loc = tuple(error["loc"])
-        line = _line_of(root, loc)
-        problems.append(f"{path}:{line}: {_dotted(loc)}: {error['msg']}")
-    return problems
-
-
-def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int:
-    """1-based line of the deepest YAML node reachable along a pydantic error location."""
-    line = node.start_mark.line + 1 if node is not None else 1
-    for key in loc:
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                if key_node.value == key:
-                    node = value_node
-                    # a missing/invalid value is reported at its key's line
-                    line = key_node.start_mark.line + 1
-                    if not isinstance(value_node, yaml.ScalarNode) or value_node.value:
-                        line = value_node.start_mark.line + 1
-                    break
-            else:
-                return line
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
-            if key >= len(node.value):
-                return line
-            node = node.value[key]
-            line = node.start_mark.line + 1
-        else:
-            return line
-    return line
-
-
-def _dotted(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(root)"
+        located.append((line_of(root, loc), f"{dotted(loc)}: {error['msg']}"))
+    located.sort(key=lambda found: found[0])  # file order; stable within a line
+    return [f"{path}:{line}: {message}" for line, message in located]
 
 
 def load_jsonl(path: Path, raw: bytes) -> Catalog:
@@ -222,14 +191,22 @@ def load_jsonl(path: Path, raw: bytes) -> Catalog:
                 narratives.append(Narrative.model_validate(record))
             except ValidationError as exc:
                 problems.extend(
-                    f"{path}:{lineno}: {_dotted(tuple(e['loc']))}: {e['msg']}" for e in exc.errors()
+                    f"{path}:{lineno}: {dotted(tuple(e['loc']))}: {e['msg']}" for e in exc.errors()
                 )
     if problems:
         raise CatalogError(problems)
+    _check_unique_ids([(path, narratives)])
     version = hashlib.sha256(raw).hexdigest()[:16]
     return Catalog(
         name=path.stem, narratives=tuple(narratives), sources=(str(path),), version=version
     )
+
+
+def _check_unique_ids(files: Sequence[tuple[Path, Sequence[Narrative]]]) -> None:
+    """Raise `CatalogError` naming file:line: field of every repeated narrative id."""
+    problems = duplicate_problems([(file, [n.id for n in found]) for file, found in files])
+    if problems:
+        raise CatalogError(problems)
 
 
 __all__ = ["load_catalog", "load_jsonl"]

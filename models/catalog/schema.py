@@ -14,7 +14,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
 
 from models.errors import ModelError
 from models.records import FactCheckLink, NarrativeRef, Severity, Verdict
@@ -22,6 +32,43 @@ from models.records import FactCheckLink, NarrativeRef, Severity, Verdict
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=200)]
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Status = Literal["active", "retired"]
+# a language tag as analysts write it: ISO 639 code, optional BCP 47 subtags ("en", "pt-BR")
+Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
+_HTTP_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
+# dates up to a day ahead pass (time zones); later ones are typos ("2205-01-04")
+_FUTURE_SLACK = dt.timedelta(days=1)
+
+
+def _http_url(value: str) -> str:
+    """An absolute http(s) URL with a host, kept as written (no normalisation, so catalog
+    versions do not move)."""
+    value = value.strip()
+    try:
+        _HTTP_URL.validate_python(value)
+    except ValidationError:
+        raise ValueError("must be an absolute http(s) URL, like https://example.org/a") from None
+    if any(c.isspace() for c in value):
+        raise ValueError("must be an absolute http(s) URL without spaces")
+    return value
+
+
+def _not_future(value: dt.date | None) -> dt.date | None:
+    if value is not None and value > dt.date.today() + _FUTURE_SLACK:
+        raise ValueError(f"{value.isoformat()} is in the future")
+    return value
+
+
+def is_http_url(value: str) -> bool:
+    """Whether a fact check may carry `value` as its URL."""
+    try:
+        _http_url(value)
+    except ValueError:
+        return False
+    return True
+
+
+HttpUrlText = Annotated[str, AfterValidator(_http_url)]
+PastDate = Annotated[dt.date | None, AfterValidator(_not_future)]
 
 
 class _Strict(BaseModel):
@@ -31,10 +78,10 @@ class _Strict(BaseModel):
 class FactCheck(_Strict):
     """One published fact check (a ClaimReview subset)."""
 
-    url: str
+    url: HttpUrlText
     publisher: str | None = None
     rating: str | None = None
-    date: dt.date | None = None
+    date: PastDate = None
 
 
 class Narrative(_Strict):
@@ -47,19 +94,20 @@ class Narrative(_Strict):
     why_tracked: str = ""
     verdict: Verdict = "false"
     severity: Severity = "medium"
-    tags: tuple[str, ...] = ()
-    languages: tuple[str, ...] = ("en",)
+    tags: tuple[NonEmpty, ...] = ()
+    languages: tuple[Language, ...] = Field(default=("en",), min_length=1)
     exemplars: tuple[NonEmpty, ...] = Field(min_length=1)
     counter_exemplars: tuple[NonEmpty, ...] = ()
     keywords: tuple[NonEmpty, ...] = ()
     required_terms: tuple[NonEmpty, ...] = ()
     fact_checks: tuple[FactCheck, ...] = ()
-    threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    # strict: YAML's `yes`/`"0.5"` would otherwise pass as 1.0 / 0.5; NaN and inf are refused
+    threshold: float | None = Field(default=None, ge=0.0, le=1.0, strict=True, allow_inf_nan=False)
     status: Status = "active"
-    updated_at: dt.date | None = None
+    updated_at: PastDate = None
     # when the claim was first published / fact-checked; the re-ranker uses its distance to a
     # post's date (`models.matching.rerank`); optional, and missing means "no date evidence"
-    claim_date: dt.date | None = None
+    claim_date: PastDate = None
 
     @field_validator("tags", "languages", mode="before")
     @classmethod
@@ -84,7 +132,7 @@ class Narrative(_Strict):
 class CatalogFile(_Strict):
     """The shape of a collection file: ``catalog``, ``description``, ``narratives: [...]``."""
 
-    catalog: str = "catalog"
+    catalog: NonEmpty = "catalog"
     description: str = ""
     narratives: tuple[Narrative, ...] = ()
 

@@ -13,18 +13,25 @@ Contracts:
   catalog, a post sharing one word with a narrative and none with the rest scores 1.0 (on the
   10-narrative election catalog most chatter did). ``False`` keeps the original behaviour, with
   which the shipped CheckThat! re-ranker was fit.
+- Candidates without a full scan: `prepare(query)` tokenises once; `top_k(prepared, k)` returns
+  the `k` best narratives (positive score only) and `scores_of(prepared, ids)` the scores of any
+  narratives, both from bm25s' inverted index (`models.matching.lexical_topk`), touching only the
+  query terms' postings, and equal bit for bit to the same entries of `scores(query)`.
 - Tokens: lower-case words of 2+ characters, English stop words removed, a light plural/verb
   suffix strip (no stemmer package is needed).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
+
+from models.matching.lexical_topk import Postings
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +62,18 @@ def tokenize(text: str) -> list[str]:
     return [_stem(t) for t in _TOKEN.findall(text.lower()) if t not in _STOPWORDS]
 
 
+@dataclasses.dataclass(frozen=True)
+class LexicalQuery:
+    """A tokenised query: indexed term ids in query order (repeats kept) and its self weight."""
+
+    terms: npt.NDArray[np.int64]
+    weight: float
+
+
+def _normalise(raw: npt.NDArray[np.float32], weight: float) -> npt.NDArray[np.float32]:
+    return np.clip(raw / weight, 0.0, 1.0).astype(np.float32) if weight > 0 else raw * 0
+
+
 class LexicalIndex:
     """BM25 over narrative documents; scores are normalised (see module docstring)."""
 
@@ -76,6 +95,9 @@ class LexicalIndex:
         n = max(self.size, 1)
         self._idf = {t: float(np.log(1.0 + (n - f + 0.5) / (f + 0.5))) for t, f in df.items()}
         self._unknown_idf = float(np.log(1.0 + (n + 0.5) / 0.5)) if unknown_terms else 0.0
+        index = self._bm25.scores
+        self._vocab: dict[str, int] = self._bm25.vocab_dict
+        self._postings = Postings(index["data"], index["indices"], index["indptr"], self.size)
 
     def query_weight(self, tokens: Sequence[str]) -> float:
         """What one average-length document holding each distinct query term once scores
@@ -89,8 +111,37 @@ class LexicalIndex:
         if not tokens or self.size == 0:
             return np.zeros(self.size, dtype=np.float32)
         raw = np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
-        weight = self.query_weight(all_tokens)
-        return np.clip(raw / weight, 0.0, 1.0).astype(np.float32) if weight > 0 else raw * 0
+        return _normalise(raw, self.query_weight(all_tokens))
+
+    def prepare(self, query: str) -> LexicalQuery:
+        """`query` tokenised for `top_k` and `scores_of`."""
+        all_tokens = tokenize(query)
+        terms = [self._vocab[t] for t in all_tokens if t in self._idf]
+        return LexicalQuery(np.asarray(terms, dtype=np.int64), self.query_weight(all_tokens))
+
+    def top_k(
+        self, query: LexicalQuery, k: int
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        """The `k` narratives with the highest positive score, and those scores, best first
+        (ties, such as scores clipped at 1, by raw BM25, then ascending id); only the query
+        terms' postings are read."""
+        ids, raw = self._postings.top_k(query.terms, k)
+        return ids, _normalise(raw, query.weight)
+
+    def postings(self, query: LexicalQuery) -> tuple[int, int]:
+        """(postings of the query's terms, postings this thread's last `top_k` walked); a full
+        scan reads the first number, for benchmarks."""
+        indptr = self._postings.indptr
+        return int(
+            (indptr[query.terms + 1] - indptr[query.terms]).sum()
+        ), self._postings.last_walked
+
+    def scores_of(self, query: LexicalQuery, ids: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
+        """Normalised BM25 of the narratives `ids`, the same values `scores` gives them."""
+        ids = np.asarray(ids, dtype=np.int64)
+        if not len(query.terms) or not len(ids):
+            return np.zeros(len(ids), dtype=np.float32)
+        return _normalise(self._postings.raw_scores(query.terms, ids), query.weight)
 
     def matched_terms(self, query: str, document: str) -> list[str]:
         """Query words (as written) whose token occurs in `document`; for explanations."""

@@ -7,6 +7,9 @@ Contracts:
 - `match(texts)` is blocking and CPU-bound (call it from a thread/executor in async code). It
   returns one `PostMatches` per text, in order: the post's normalised embedding and its matches over
   threshold, best first, at most `top_k`.
+- Candidates: the dense top `candidates` (`models.matching.dense_index`, all posts of a call in
+  one batch) and the lexical top `candidates` (from BM25's inverted index, exact, no scan of
+  every narrative), each scored exactly on both sides.
 - Scoring: dense (max cosine over a narrative's exemplars) and lexical (normalised BM25) are fused
   linearly (`models.matching.fusion`). With `MatcherConfig.reranker` set, the top
   `reranker.depth` linear candidates are re-scored by the logistic re-ranker
@@ -197,15 +200,15 @@ class NarrativeMatcher:
         dense_ids, _ = self._dense.search(vectors, n_cand)
         out: list[list[Candidate]] = []
         for q, text in enumerate(texts):
-            lexical = self._lexical.scores(clean_post_text(text))
-            lex_top = np.argpartition(-lexical, min(n_cand, len(lexical) - 1))[:n_cand]
-            lex_top = lex_top[lexical[lex_top] > 0]
+            query = self._lexical.prepare(clean_post_text(text))
+            lex_top, _ = self._lexical.top_k(query, n_cand)  # from the postings, no full scan
             ids = np.unique(np.concatenate([dense_ids[q][dense_ids[q] >= 0], lex_top]))
+            lexical = self._lexical.scores_of(query, ids)
             dense, rows = self._dense.narrative_scores(vectors[q], ids)
-            fused = linear_fusion(dense, lexical[ids], self.config.lexical_weight)
+            fused = linear_fusion(dense, lexical, self.config.lexical_weight)
             order = np.argsort(-fused, kind="stable")
             ranked = [
-                Candidate(int(ids[j]), float(dense[j]), float(lexical[ids[j]]),
+                Candidate(int(ids[j]), float(dense[j]), float(lexical[j]),
                           float(fused[j]), int(rows[j]))
                 for j in order
             ]  # fmt: skip

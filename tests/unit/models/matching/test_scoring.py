@@ -59,7 +59,7 @@ def test_dense_index_ivf_agrees_with_exact_on_easy_data() -> None:
     owners = np.repeat(np.arange(100), 3)
     exact = ExemplarIndex(vectors, owners)
     approx = ExemplarIndex(vectors, owners, exact_limit=10)
-    assert approx.backend == "faiss-ivf"
+    assert approx.backend == "faiss-ivfpq"
     queries = vectors[::30] + 0.01
     assert approx.search(queries, 3)[0][:, 0].tolist() == exact.search(queries, 3)[0][:, 0].tolist()
 
