@@ -18,7 +18,8 @@ from typing import Any
 
 from prometheus_client import Counter, Gauge
 
-from models.records import DeadLetter, Post
+from models.dead_letters import DeadLetter
+from models.records import Post
 
 logger = logging.getLogger(__name__)
 

@@ -14,8 +14,9 @@ from typing import Any, Protocol
 from connectors.base import Connector, RawItem
 from connectors.pacing import Pacer
 from connectors.size import enforce_size
+from models.dead_letters import DeadLetter, RecordOrigin
 from models.errors import InvalidRecord
-from models.records import DeadLetter, Post, RecordOrigin
+from models.records import Post
 
 logger = logging.getLogger(__name__)
 

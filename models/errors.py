@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from models.records import DeadLetterReason
+    from models.dead_letters import DeadLetterReason
 
 
 class ModelError(Exception):

@@ -22,8 +22,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from models.dead_letters import DeadLetterReason
 from models.errors import InvalidRecord
-from models.records import DeadLetterReason, UtcDatetime, utc_now
+from models.records import UtcDatetime, utc_now
 
 POST_EVENT_SCHEMA_VERSION: Literal[1] = 1
 

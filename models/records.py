@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
-from models.limits import MAX_COUNT, encodable
+from models.limits import MAX_COUNT
 from models.text import normalise_text
 
 if TYPE_CHECKING:
-    from models.errors import InvalidRecord
+    pass
 
 POST_SCHEMA_VERSION: Literal[1] = 1
 HIT_SCHEMA_VERSION: Literal[1] = 1
@@ -42,25 +42,25 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class _Record(BaseModel):
+class FrozenRecord(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
 
 
-class Author(_Record):
+class Author(FrozenRecord):
     id: str | None = None
     handle: str | None = None
     display_name: str | None = None
     followers: int | None = Field(default=None, ge=0, le=MAX_COUNT)
 
 
-class Engagement(_Record):
+class Engagement(FrozenRecord):
     likes: int | None = Field(default=None, ge=0, le=MAX_COUNT)
     reposts: int | None = Field(default=None, ge=0, le=MAX_COUNT)
     replies: int | None = Field(default=None, ge=0, le=MAX_COUNT)
     views: int | None = Field(default=None, ge=0, le=MAX_COUNT)
 
 
-class References(_Record):
+class References(FrozenRecord):
     """Ids (source-scoped, like `Post.id`) of the posts this one replies to, quotes or reposts."""
 
     reply_to: str | None = None
@@ -68,7 +68,7 @@ class References(_Record):
     repost_of: str | None = None
 
 
-class Part(_Record):
+class Part(FrozenRecord):
     """Set when a long article was split into several posts (see `connectors` split rule)."""
 
     parent_id: str
@@ -76,7 +76,7 @@ class Part(_Record):
     count: int = Field(ge=1, le=MAX_COUNT)
 
 
-class Post(_Record):
+class Post(FrozenRecord):
     """One normalised post or article.
 
     `id` is stable and source-scoped (``"{platform}:{native id}"``), so a replay produces the same
@@ -124,13 +124,13 @@ class Post(_Record):
         )
 
 
-class Scores(_Record):
+class Scores(FrozenRecord):
     dense: float
     lexical: float
     combined: float
 
 
-class FactCheckLink(_Record):
+class FactCheckLink(FrozenRecord):
     """A published fact check of the narrative, carried on every hit (from the catalog)."""
 
     url: str
@@ -138,7 +138,7 @@ class FactCheckLink(_Record):
     rating: str | None = None
 
 
-class NarrativeRef(_Record):
+class NarrativeRef(FrozenRecord):
     """The narrative a hit matched, as the catalog described it when the hit was made:
     `why_tracked` and `fact_checks` travel with the hit so its explanation never needs the
     catalog that produced it (older hits lack them; readers fall back to the catalog)."""
@@ -152,7 +152,7 @@ class NarrativeRef(_Record):
     fact_checks: tuple[FactCheckLink, ...] = ()
 
 
-class Explanation(_Record):
+class Explanation(FrozenRecord):
     """Why a post was matched to a narrative, in terms a reviewer can check."""
 
     summary: str
@@ -169,7 +169,7 @@ class Explanation(_Record):
     catalog_version: str
 
 
-class ThreatComponent(_Record):
+class ThreatComponent(FrozenRecord):
     """One input of the threat score: its value (0-1), its weight, the points it adds (value x
     weight x 100, before the stance factor) and what it was computed from, in words."""
 
@@ -179,7 +179,7 @@ class ThreatComponent(_Record):
     detail: str
 
 
-class Threat(_Record):
+class Threat(FrozenRecord):
     """How urgently a hit needs attention (`models.threat` documents the formula and levels)."""
 
     score: float = Field(ge=0.0, le=100.0)
@@ -193,7 +193,7 @@ class Threat(_Record):
     version: str
 
 
-class Match(_Record):
+class Match(FrozenRecord):
     """One narrative matched by `models` for one post text."""
 
     narrative: NarrativeRef
@@ -203,7 +203,7 @@ class Match(_Record):
     explanation: Explanation
 
 
-class TargetingSpan(_Record):
+class TargetingSpan(FrozenRecord):
     """One piece of targeting evidence: ``post.text[start:end]`` and what it is evidence of
     (`models.signals.targeting.EvidenceKind`: phone, email, address, plate, person, role,
     call_to_action, veiled, locator, benign, institutional)."""
@@ -214,7 +214,7 @@ class TargetingSpan(_Record):
     text: str
 
 
-class Targeting(_Record):
+class Targeting(FrozenRecord):
     """The targeting screen of a post (`models.signals.targeting`): whether it calls to identify,
     expose or harass an election worker (`flag`), its score in [0, 1) and the evidence spans."""
 
@@ -223,7 +223,7 @@ class Targeting(_Record):
     evidence: tuple[TargetingSpan, ...] = ()
 
 
-class Hit(_Record):
+class Hit(FrozenRecord):
     """A post matched to a narrative; indexed in Elasticsearch under `id`. `targeting` is the
     post's targeting screen (None when the worker does not screen posts)."""
 
@@ -260,111 +260,3 @@ class Hit(_Record):
             explanation=match.explanation,
             embedding=embedding,
         )
-
-
-DeadLetterReason = Literal[
-    "invalid_utf8",
-    "malformed_json",
-    "schema_error",
-    "missing_text",
-    "oversized",
-    "index_rejected",
-    "normalisation_error",
-    "unexpected_error",
-    "step_failed",
-]
-
-
-class RecordOrigin(BaseModel):
-    """Where a record was read from, carried into its dead letter so an operator can find it:
-    a Kafka position (topic, partition, offset, key) or, for connectors, just a key naming the
-    source position (``path:line``, a frame id)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    topic: str | None = None
-    partition: int | None = None
-    offset: int | None = None
-    key: str | None = None
-
-
-class DeadLetter(_Record):
-    """What goes to the dead-letter topic: the original bytes (base64) and why they were refused.
-
-    A dead-lettered record is never retried automatically; an operator can replay `original`.
-    A dead letter always fits on the topic (Kafka refuses messages over about 1 MB by default,
-    producer and broker alike): an original larger than `ORIGINAL_MAX_BYTES` keeps only its first
-    `ORIGINAL_MAX_BYTES` bytes, with ``original_truncated`` true; ``original_size`` and
-    ``original_sha256`` always describe the whole original. Texts (error, source, key) are cut
-    and made UTF-8-encodable (`models.limits.encodable`), so building and encoding one never
-    fails whatever the record was.
-    """
-
-    ORIGINAL_MAX_BYTES: ClassVar[int] = 256 * 1024
-    ERROR_MAX_CHARS: ClassVar[int] = 2000
-    LABEL_MAX_CHARS: ClassVar[int] = 256
-    KEY_MAX_CHARS: ClassVar[int] = 1024
-
-    schema_version: Literal[1] = 1
-    reason: DeadLetterReason
-    error: str
-    source: str
-    original_b64: str
-    original_size: int | None = None
-    original_sha256: str | None = None
-    original_truncated: bool = False
-    original_topic: str | None = None
-    original_partition: int | None = None
-    original_offset: int | None = None
-    key: str | None = None
-    dead_lettered_at: UtcDatetime = Field(default_factory=utc_now)
-
-    @classmethod
-    def of(
-        cls,
-        original: bytes,
-        reason: DeadLetterReason,
-        error: str,
-        source: str,
-        *,
-        key: str | None = None,
-        **kw: Any,
-    ) -> DeadLetter:
-        import base64
-        import hashlib
-
-        kept = original[: cls.ORIGINAL_MAX_BYTES]
-        return cls(
-            reason=reason,
-            error=encodable(error, cls.ERROR_MAX_CHARS),
-            source=encodable(source, cls.LABEL_MAX_CHARS) or "unknown",
-            original_b64=base64.b64encode(kept).decode("ascii"),
-            original_size=len(original),
-            original_sha256=hashlib.sha256(original).hexdigest(),
-            original_truncated=len(kept) < len(original),
-            key=encodable(key, cls.KEY_MAX_CHARS) if key is not None else None,
-            **kw,
-        )
-
-    @classmethod
-    def of_invalid(
-        cls, original: bytes, error: InvalidRecord, origin: RecordOrigin, *, source: str
-    ) -> DeadLetter:
-        """The dead letter for `original`, refused by a parser with `error`, read at `origin`.
-        `source` is the fallback when the error names none. The one place a dead letter is
-        built from a refused record (batch runner and connector replay both call it)."""
-        return cls.of(
-            original,
-            error.reason,
-            error.detail,
-            error.source or source,
-            original_topic=origin.topic,
-            original_partition=origin.partition,
-            original_offset=origin.offset,
-            key=origin.key,
-        )
-
-    def original(self) -> bytes:
-        import base64
-
-        return base64.b64decode(self.original_b64)

@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from connectors.replay import PostSink
-from models.records import DeadLetter, Post
+from models.dead_letters import DeadLetter
+from models.records import Post
 
 
 def latest_post_time(path: Path) -> datetime:

@@ -10,8 +10,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from models.dead_letters import DeadLetterReason
 from models.errors import InvalidRecord
-from models.records import RAW_MAX_BYTES, DeadLetterReason, Post
+from models.records import RAW_MAX_BYTES, Post
 
 
 def decode_json(data: bytes) -> Any:

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from connectors.publisher import DeliveryStats
-from models.records import DeadLetter, Post
+from models.dead_letters import DeadLetter
+from models.records import Post
 
 
 class LiveSink(Protocol):

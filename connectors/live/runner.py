@@ -40,9 +40,10 @@ from connectors.live.source import (
 )
 from connectors.publisher import DeliveryStats
 from connectors.size import enforce_size
+from models.dead_letters import DeadLetter, RecordOrigin
 from models.errors import InvalidRecord
 from models.post_events import PostDeleted, PostEdited
-from models.records import DeadLetter, Post, RecordOrigin
+from models.records import Post
 
 logger = logging.getLogger(__name__)
 

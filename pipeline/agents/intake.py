@@ -37,9 +37,10 @@ from pydantic import ValidationError
 from pydantic_core import PydanticSerializationError
 
 from connectors.size import refuse_oversized
+from models.dead_letters import DeadLetterReason
 from models.errors import InvalidRecord
 from models.limits import MAX_JSON_DEPTH, encodable, json_depth
-from models.records import DeadLetterReason, Post
+from models.records import Post
 
 logger = logging.getLogger(__name__)
 

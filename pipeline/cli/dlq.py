@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 
 def _reasons() -> list[str]:
-    from models.records import DeadLetterReason
+    from models.dead_letters import DeadLetterReason
 
     return list(get_args(DeadLetterReason))
 

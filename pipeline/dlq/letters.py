@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from models.records import DeadLetter
+from models.dead_letters import DeadLetter
 
 ERROR_PREVIEW_CHARS = 100
 # C0 and C1 control characters but newline, DEL, and bidirectional overrides: a hostile record

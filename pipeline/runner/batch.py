@@ -9,8 +9,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from models.dead_letters import RecordOrigin
 from models.errors import InvalidRecord
-from models.records import RecordOrigin
 from pipeline.errors import TransientError, WorkerFatalError
 from pipeline.retry import backoff_delay
 from pipeline.runner.dead_letters import DeadLetterWriter

@@ -6,8 +6,8 @@ import asyncio
 import logging
 from typing import Any
 
+from models.dead_letters import DeadLetter, RecordOrigin
 from models.errors import InvalidRecord
-from models.records import DeadLetter, RecordOrigin
 from pipeline.metrics import Metrics
 
 logger = logging.getLogger(__name__)

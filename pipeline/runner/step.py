@@ -16,8 +16,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from models.dead_letters import RecordOrigin
 from models.errors import InvalidRecord
-from models.records import RecordOrigin
 
 T = TypeVar("T")
 T_contra = TypeVar("T_contra", contravariant=True)

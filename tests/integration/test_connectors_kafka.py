@@ -24,7 +24,8 @@ from connectors.jsonl import JsonlConnector
 from connectors.publisher import DeliveryMetrics, Publisher
 from connectors.replay import replay
 from connectors.topics import ensure_topics
-from models.records import DeadLetter, Post
+from models.dead_letters import DeadLetter
+from models.records import Post
 from pipeline.metrics import DEAD_LETTERED, PRODUCER_CONNECTED, PRODUCER_SENT, Metrics
 from pipeline.settings import Settings
 

@@ -19,7 +19,8 @@ from elasticsearch import Elasticsearch
 from kafka.admin import KafkaAdminClient, NewTopic
 
 from connectors.replay import replay
-from models.records import DeadLetter, Post
+from models.dead_letters import DeadLetter
+from models.records import Post
 from pipeline.demo import demo_connectors, demo_data_dir, example_catalog
 from pipeline.settings import Settings
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from connectors.topic_reader import read_topic
 from connectors.topics import ensure_topics
-from models.records import DeadLetter
+from models.dead_letters import DeadLetter
 from pipeline.cli import main
 from tests.factories import make_post
 

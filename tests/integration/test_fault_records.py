@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from models.records import DeadLetter
+from models.dead_letters import DeadLetter
 from pipeline.settings import Settings
 from pipeline.worker_process import WorkerProcess, total
 from tests.integration.poison_worker import ENTRY, POISON

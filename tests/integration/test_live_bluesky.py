@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from models.dead_letters import DeadLetter
 from models.post_events import PostDeleted, PostEdited, parse_post_event
-from models.records import DeadLetter, Post
+from models.records import Post
 from tests.integration.live_helpers import (
     LiveTopics,
     live_topics,

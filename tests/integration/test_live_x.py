@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from models.records import DeadLetter, Post
+from models.dead_letters import DeadLetter
+from models.records import Post
 from tests.integration.live_helpers import LiveTopics, live_topics, read_topic, run_connect
 from tests.live_frames import lines
 from tests.live_servers import LocalServer, XScript, x_app

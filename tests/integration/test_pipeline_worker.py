@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from models.records import DeadLetter, Post
+from models.dead_letters import DeadLetter
+from models.records import Post
 from pipeline.agents.hits import build_hits
 from pipeline.settings import Settings
 from pipeline.worker_process import Samples, WorkerProcess, total

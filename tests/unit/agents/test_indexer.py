@@ -10,8 +10,9 @@ from datetime import timedelta
 import pytest
 from prometheus_client import CollectorRegistry
 
+from models.dead_letters import RecordOrigin
 from models.errors import InvalidRecord
-from models.records import Hit, RecordOrigin
+from models.records import Hit
 from pipeline.agents.hits import parse_hit
 from pipeline.agents.indexer import IndexStep
 from pipeline.elastic.errors import ElasticUnavailable

@@ -7,8 +7,9 @@ import json
 
 import pytest
 
+from models.dead_letters import DeadLetter, RecordOrigin
 from models.errors import InvalidRecord
-from models.records import DeadLetter, Post, RecordOrigin
+from models.records import Post
 from pipeline.agents.intake import UNKNOWN_SOURCE, parse_post
 
 GOOD = {

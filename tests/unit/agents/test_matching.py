@@ -11,8 +11,9 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
+from models.dead_letters import RecordOrigin
 from models.matching.rerank import SHIPPED_CHECKTHAT
-from models.records import Hit, Match, NarrativeRef, Post, RecordOrigin
+from models.records import Hit, Match, NarrativeRef, Post
 from pipeline.agents.matcher import matcher_config
 from pipeline.agents.matching import MatchStep
 from pipeline.metrics import Metrics

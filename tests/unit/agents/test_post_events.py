@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 from prometheus_client import CollectorRegistry
 
+from models.dead_letters import RecordOrigin
 from models.post_events import PostDeleted, PostEdited
-from models.records import RecordOrigin
 from pipeline.agents.post_events import PostEvent, WithdrawStep, plan_withdrawals
 from pipeline.elastic.hits import bulk_operations, hit_document, hit_from_document
 from pipeline.elastic.withdrawals import (

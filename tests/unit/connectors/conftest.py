@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from models.records import DeadLetter, Post
+from models.dead_letters import DeadLetter
+from models.records import Post
 
 DEMO = Path(__file__).resolve().parents[3] / "pipeline" / "demo_data"
 NOW = datetime(2024, 11, 6, 12, 0, tzinfo=UTC)

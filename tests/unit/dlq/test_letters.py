@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from models.records import DeadLetter
+from models.dead_letters import DeadLetter
 from pipeline.dlq.letters import (
     LetterFilter,
     StoredLetter,

@@ -7,7 +7,7 @@ from functools import partial
 
 import pytest
 
-from models.records import DeadLetter
+from models.dead_letters import DeadLetter
 from pipeline.agents.intake import parse_post
 from pipeline.dlq.letters import StoredLetter
 from pipeline.dlq.replay import (

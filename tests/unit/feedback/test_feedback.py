@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from models.catalog import Narrative, load_catalog
+from models.dead_letters import RecordOrigin
 from models.errors import InvalidRecord
-from models.records import RecordOrigin
 from pipeline.api.narratives import with_review_stats
 from pipeline.elastic.review_stats import read_counts
 from pipeline.feedback.consumer import ReviewStatsStep, parse_review

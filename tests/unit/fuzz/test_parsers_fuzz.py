@@ -21,8 +21,9 @@ from connectors.base import RawItem
 from connectors.csv_file import CsvConnector
 from connectors.jsonl import JsonlConnector
 from connectors.replay import normalise_item
+from models.dead_letters import DeadLetter, RecordOrigin
 from models.errors import InvalidRecord
-from models.records import DeadLetter, Hit, Post, RecordOrigin
+from models.records import Hit, Post
 from pipeline.agents.hits import parse_hit
 from pipeline.agents.intake import max_record_bytes, parse_post
 from pipeline.metrics import Metrics

@@ -15,8 +15,9 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from models.catalog import Catalog, CatalogError, Narrative, catalog_from_message, catalog_message
+from models.dead_letters import RecordOrigin
 from models.matching import Matcher
-from models.records import Match, NarrativeRef, RecordOrigin
+from models.records import Match, NarrativeRef
 from pipeline.agents.matching import MatchStep
 from pipeline.live_catalog.follower import FileWatch
 from pipeline.live_catalog.holder import CatalogSwitch, MatcherHolder

@@ -6,7 +6,8 @@ import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from models.records import DeadLetter, Post
+from models.dead_letters import DeadLetter
+from models.records import Post
 from pipeline.demo import demo_data_dir, demo_settings
 from pipeline.demo_api import API_PID_KEY, is_demo_api
 from pipeline.demo_retime import RetimedSink, latest_post_time, retime_offset

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import pytest
 from prometheus_client import CollectorRegistry
 
+from models.dead_letters import DeadLetter
 from models.errors import InvalidRecord
-from models.records import DeadLetter
 from pipeline.errors import TransientError, WorkerFatalError
 from pipeline.metrics import Metrics
 from pipeline.runner import (

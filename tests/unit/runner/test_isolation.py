@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from models.records import DeadLetter
+from models.dead_letters import DeadLetter
 from pipeline.errors import TransientError, WorkerFatalError
 from pipeline.runner import IsolationPolicy, Record, StepResult
 from tests.unit.runner.fakes import FakeApp, FakeStream, events

@@ -10,7 +10,8 @@ import numpy as np
 import yaml
 from prometheus_client import CollectorRegistry
 
-from models.records import Post, RecordOrigin, References
+from models.dead_letters import RecordOrigin
+from models.records import Post, References
 from models.signals.coordination import CoordinationConfig, CoordinationDetector
 from models.signals.drafts import to_draft_narrative
 from models.signals.emerging import EmergingConfig, StoredPost, UnmatchedStore

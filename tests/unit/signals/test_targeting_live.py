@@ -10,7 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from prometheus_client import CollectorRegistry
 
-from models.records import Hit, Post, RecordOrigin, Targeting
+from models.dead_letters import RecordOrigin
+from models.records import Hit, Post, Targeting
 from models.signals.emerging import EmergingConfig, UnmatchedStore
 from pipeline.agents.matching import MatchStep
 from pipeline.agents.recent_ids import RecentIds

@@ -11,7 +11,7 @@ from typing import Any
 import faust
 from prometheus_client import CollectorRegistry
 
-from models.records import DeadLetter
+from models.dead_letters import DeadLetter
 from pipeline.metrics import DEAD_LETTERED, SPIKES, Metrics
 from pipeline.runner import DeadLetterWriter
 from pipeline.settings import Settings, SpikeSettings

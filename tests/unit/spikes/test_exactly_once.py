@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry
 
-from models.records import Hit, RecordOrigin
+from models.dead_letters import RecordOrigin
+from models.records import Hit
 from pipeline.metrics import NARRATIVE_RATE, SPIKE_HITS, Metrics
 from pipeline.runner import Record
 from pipeline.settings import SpikeSettings

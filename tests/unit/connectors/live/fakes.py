@@ -13,8 +13,9 @@ from connectors.base import OversizePolicy
 from connectors.live.frames import decode_object
 from connectors.live.source import Frame, Normalised
 from connectors.publisher import DeliveryStats
+from models.dead_letters import DeadLetter
 from models.post_events import PostDeleted
-from models.records import DeadLetter, Post
+from models.records import Post
 
 NOW = datetime(2024, 11, 6, tzinfo=UTC)
 
