@@ -52,10 +52,16 @@ def test_post_dates_reach_the_matcher() -> None:
     assert matcher.calls == [(["post 1", "post 2"], [dt.date(2024, 11, 6), dt.date(2020, 3, 1)])]
 
 
-def test_reranker_setting_is_opt_in_and_reaches_the_matcher_config(tmp_path: Path) -> None:
-    assert Settings().matcher.reranker is None
-    assert matcher_config(Settings()).reranker is None
+def test_reranker_is_the_live_default_and_settings_reach_the_matcher_config(
+    tmp_path: Path,
+) -> None:
+    assert Settings().matcher.reranker is None  # unset: the shipped weights
+    default = matcher_config(Settings())
+    assert default.reranker is not None and default.decision == "calibrated"
+    assert default.probability_threshold is None  # the calibrator's documented threshold
+    linear = matcher_config(Settings(matcher=MatcherSettings(ranking="linear", decision="fused")))
+    assert linear.reranker is None and linear.decision == "fused" and linear.threshold == 0.5
     settings = Settings(matcher=MatcherSettings(reranker=SHIPPED_CHECKTHAT, threshold=0.7))
     config = matcher_config(settings)
     assert config.reranker is not None and config.reranker.depth > 0
-    assert config.threshold == 0.7
+    assert config.threshold == 0.7 == config.probability_threshold
