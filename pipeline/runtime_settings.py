@@ -68,18 +68,37 @@ class ModelSettings(_Group):
 
 
 class MatcherSettings(_Group):
-    """Matching knobs passed to `models.matching.MatcherConfig` (threshold chosen on the labelled
-    election tuning set, see models/README.md).
+    """Matching knobs passed to `models.matching.MatcherConfig` (see models/README.md).
 
-    `threshold` applies to the fused score unless a narrative sets its own `threshold`."""
+    Live default: ranking by the shipped re-ranker (the best ranking on CheckThat! dev) and a
+    calibrated decision: hit when the calibrated probability of match reaches the probability
+    threshold documented in the catalog's calibrator (`models/calibrators/`), with a margin rule
+    against the best competing narrative; `top_k` only caps the hits per post.
+    `decision=fused` restores the raw fused-score threshold (then `threshold` defaults to 0.50)."""
 
-    threshold: float = Field(default=0.50, ge=0.0, le=1.0)
-    top_k: int = Field(default=5, ge=1, le=100)
+    threshold: float | None = Field(
+        default=None, ge=0.0, le=1.0,
+        description="Calibrated: a probability (unset: the calibrator's documented threshold); "
+        "fused: the fused-score threshold (unset: 0.50). A narrative's own threshold wins.",
+    )  # fmt: skip
+    top_k: int = Field(default=5, ge=1, le=100, description="At most this many hits per post.")
+    ranking: Literal["rerank", "linear"] = "rerank"
     reranker: Path | None = Field(
         default=None,
-        description="Re-ranker weights JSON (models.matching.rerank); unset keeps linear fusion. "
-        "Opt-in: its probabilities are not calibrated for a stream where most posts match nothing.",
+        description="Re-ranker weights JSON (models.matching.rerank); unset: the shipped "
+        "CheckThat! weights when ranking=rerank.",
     )
+    decision: Literal["calibrated", "fused"] = "calibrated"
+    calibrator: Path | None = Field(
+        default=None,
+        description="Calibrator JSON (models.matching.calibration); unset: the shipped one "
+        "fit for the catalog (by catalog name), else the CheckThat! one.",
+    )
+    hit_margin: float | None = Field(
+        default=None, ge=0.0, le=1.0,
+        description="A second hit must be within this probability of the best (unset: the "
+        "calibrator's).",
+    )  # fmt: skip
 
 
 class CatalogSettings(_Group):

@@ -40,6 +40,7 @@ class MatchEvidence:
     counter_exemplar: str | None
     counter_score: float | None
     shared_terms: tuple[str, ...]
+    score_name: str = "fused score"
 
 
 def build_match(
@@ -60,7 +61,8 @@ def build_match(
     shared = evidence.shared_terms
     summary = (
         f"Post {stance.stance} narrative '{narrative.title}' ({narrative.verdict}, "
-        f"{narrative.severity}): fused score {evidence.fused:.2f} >= {evidence.threshold:.2f}, "
+        f"{narrative.severity}): {evidence.score_name} {evidence.fused:.2f} "
+        f">= {evidence.threshold:.2f}, "
         f"closest exemplar cosine {evidence.dense:.2f}"
         + (f", shared words: {', '.join(shared[:6])}" if shared else "")
         + "."

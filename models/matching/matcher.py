@@ -14,12 +14,12 @@ Contracts:
   linearly (`models.matching.fusion`). With `MatcherConfig.reranker` set, the top
   `reranker.depth` linear candidates are re-scored by the logistic re-ranker
   (`models.matching.rerank`: per-field cosines, gaps to the best candidate, post/claim date
-  proximity) and only those are kept, ordered by its probability, which becomes the fused score.
-  Post dates come from the caller (`dates`) or else from a tweet attribution in the text
-  (`models.matching.query.post_date`). A match needs ``fused >= threshold`` (the narrative's own
-  threshold, else the default plus `MatcherConfig.severity_threshold_offsets[severity]`) and
-  every `required_terms` entry present in the post. Stance: `models.matching.stance`; the
-  `Match` and its explanation are built by `models.matching.explain`.
+  proximity) and only those are kept, ordered by its probability. Post dates come from the caller
+  (`dates`) or else from a tweet attribution in the text (`models.matching.query.post_date`).
+- Hit or no hit: `models.matching.decision` (raw fused threshold, or the live default: a
+  calibrated probability of match with a margin rule, `models.matching.calibration`); every
+  `required_terms` entry must be in the post. Stance: `models.matching.stance`; the `Match` and
+  its explanation are built by `models.matching.explain`.
 - Never raises for odd input: empty or whitespace texts get no matches.
 """
 
@@ -36,20 +36,31 @@ from pathlib import Path
 import numpy as np
 
 from models.catalog.loading import load_catalog
-from models.catalog.schema import Catalog, Narrative
+from models.catalog.schema import Catalog
+from models.matching.calibration import Calibrator, calibrator_for
+from models.matching.decision import HitDecision, candidate_days, decide_hits
 from models.matching.dense_index import ExemplarIndex
 from models.matching.embedder import Embedder
-from models.matching.explain import MatchEvidence, build_match, contains_term, narrative_document
+from models.matching.explain import MatchEvidence, build_match, narrative_document
 from models.matching.fusion import linear_fusion
 from models.matching.lexical import LexicalIndex
 from models.matching.query import clean_post_text, post_date
-from models.matching.rerank import Evidence, Reranker, feature_matrix
+from models.matching.rerank import SHIPPED_CHECKTHAT, Evidence, Reranker, feature_matrix
 from models.matching.types import Candidate, MatcherConfig, PostMatches
 from models.records import Match, NarrativeRef
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Candidate", "MatcherConfig", "NarrativeMatcher", "PostMatches", "load_matcher"]
+__all__ = [
+    "Candidate", "MatcherConfig", "NarrativeMatcher", "PostMatches", "live_config", "load_matcher",
+]  # fmt: skip
+
+
+def live_config(**overrides: object) -> MatcherConfig:
+    """What the live worker runs by default: the shipped re-ranker (the best ranking on
+    CheckThat! dev) and the calibrated decision with the catalog's shipped calibrator."""
+    base = MatcherConfig(reranker=Reranker.load(SHIPPED_CHECKTHAT), decision="calibrated")
+    return dataclasses.replace(base, **overrides)  # type: ignore[arg-type]
 
 
 def load_matcher(
@@ -61,13 +72,13 @@ def load_matcher(
     *,
     embedder: Embedder | None = None,
 ) -> NarrativeMatcher:
-    """A matcher for the catalog at `catalog_path` (file or folder). Raises `CatalogError`.
-    `embedder` (backend, batch size, threads...) replaces the default one built from `model_path`,
-    `device` and `cache_dir`."""
+    """A matcher for the catalog at `catalog_path` (file or folder), `live_config()` unless
+    `config` is given. `embedder` (backend, batch size, threads...) replaces the default one built
+    from `model_path`, `device` and `cache_dir`. Raises `CatalogError`."""
     catalog = load_catalog(catalog_path, cache_dir)
     if embedder is None:
         embedder = Embedder(model_path, device=device, cache_dir=cache_dir)
-    return NarrativeMatcher(catalog, embedder, config or MatcherConfig())
+    return NarrativeMatcher(catalog, embedder, config or live_config())
 
 
 class NarrativeMatcher:
@@ -92,6 +103,11 @@ class NarrativeMatcher:
             [n.claim_date.toordinal() if n.claim_date else np.nan for n in self._active],
             dtype=np.float64,
         )
+        self.calibrator: Calibrator | None = None
+        if config.decision == "calibrated":
+            self.calibrator = config.calibrator or calibrator_for(catalog.name)
+            if (self.calibrator.score == "rerank") != (config.reranker is not None):
+                raise ValueError(f"calibrator expects ranking {self.calibrator.score!r}")
         self._lock = threading.Lock()
 
     @property
@@ -147,10 +163,11 @@ class NarrativeMatcher:
         return self._rank(texts, vectors, k, dates)
 
     def with_reranker(self, reranker: Reranker | None) -> NarrativeMatcher:
-        """A matcher like this one (same model and catalog) that re-ranks with `reranker`."""
-        return NarrativeMatcher(
-            self.catalog, self.embedder, dataclasses.replace(self.config, reranker=reranker)
-        )
+        """A matcher like this one (same model and catalog) that re-ranks with `reranker`
+        (None: linear ranking, and then the raw fused decision)."""
+        decision = self.config.decision if reranker is not None else "fused"
+        config = dataclasses.replace(self.config, reranker=reranker, decision=decision)
+        return NarrativeMatcher(self.catalog, self.embedder, config)
 
     def evidence(
         self, vector: np.ndarray, date: dt.date | None, candidates: Sequence[Candidate]
@@ -233,7 +250,8 @@ class NarrativeMatcher:
         ranked = self._rank(cleaned, vectors, None, dates)
         results = []
         for q, candidates in enumerate(ranked):
-            matches = [] if not cleaned[q] else self._matches(cleaned[q], vectors[q], candidates)
+            hits = self.decide(cleaned[q], candidates, dates[q]) if cleaned[q] else []
+            matches = [self._explain(cleaned[q], vectors[q], h) for h in hits]
             results.append((vectors[q], matches))
         done = time.perf_counter()
         per_embed = (embedded - started) / len(texts)
@@ -243,26 +261,22 @@ class NarrativeMatcher:
             for vec, matches in results
         ]
 
-    def _matches(self, text: str, vector: np.ndarray, candidates: list[Candidate]) -> list[Match]:
-        lowered = text.lower()
-        out: list[Match] = []
-        for cand in candidates:
-            narrative = self._active[cand.narrative]
-            threshold = self.config.threshold_for(narrative.severity, narrative.threshold)
-            if cand.fused < threshold:
-                continue
-            if not all(contains_term(lowered, term) for term in narrative.required_terms):
-                continue
-            out.append(self._explain(text, vector, narrative, cand, threshold=threshold))
-            if len(out) >= self.config.top_k:
-                break
-        return out
+    def decide(
+        self, text: str, candidates: Sequence[Candidate], date: dt.date | None,
+        config: MatcherConfig | None = None,
+    ) -> list[HitDecision]:  # fmt: skip
+        """The hits among `candidates` (this matcher's ranking of `text`), under this matcher's
+        config or `config` (e.g. another threshold, same ranking and calibrator)."""
+        days = candidate_days(candidates, self._claim_days, date) if candidates else None
+        return decide_hits(
+            candidates, self._active, config or self.config, text.lower(),
+            calibrator=self.calibrator, days=days,
+        )  # fmt: skip
 
-    def _explain(
-        self, text: str, vector: np.ndarray, narrative: Narrative, cand: Candidate,
-        *, threshold: float,
-    ) -> Match:  # fmt: skip
+    def _explain(self, text: str, vector: np.ndarray, hit: HitDecision) -> Match:
         assert self._lexical is not None
+        cand, threshold = hit.candidate, hit.threshold
+        narrative = self._active[cand.narrative]
         counter_text, counter_score = None, None
         if self._counter is not None and narrative.counter_exemplars:
             scores, rows = self._counter.narrative_scores(vector, np.asarray([cand.narrative]))
@@ -277,6 +291,7 @@ class NarrativeMatcher:
             counter_exemplar=counter_text,
             counter_score=counter_score,
             shared_terms=tuple(self._lexical.matched_terms(text, narrative_document(narrative, 1))),
+            score_name="match probability" if self.calibrator else "fused score",
         )
         return build_match(
             text, narrative, self._refs[cand.narrative], evidence,

@@ -7,7 +7,9 @@ How it works (cheap, offline, per match):
 2. Debunk vocabulary ("false", "debunked", "fact check", "no evidence", "hoax", "myth", ...) in the
    post means debunks, unless the same cue also occurs in the matched exemplar (a narrative like
    "the moon landing was fake" must not turn every promoter into a debunker) or a negation comes
-   right before it ("math doesn't lie", "this is not a hoax").
+   right before it ("math doesn't lie", "this is not a hoax"). Refutations that name what the
+   claim lacks ("not proof", "doesn't prove", "oversells") and a negated claim word ("speech, not
+   vote rigging", "that is not fraud") also mean debunks.
 3. Discussion cues (a question mark, "is it true", "claims that", "reportedly", "according to",
    "rumor") mean discusses: the post reports or asks about the narrative without taking a side.
 4. Otherwise the post promotes: it was matched to a false narrative and shows no sign of distance.
@@ -16,7 +18,8 @@ Where it fails (known, measured only on constructed cases): sarcasm and irony ("
 rigged, lol"); scare quotes mocking fact checkers ("the 'fact checkers' say it's false, wake up"),
 which reads as debunking; double negation ("it is not true that vaccines are safe"); questions that
 are rhetorical promotion ("why won't they tell you X?"); languages other than English (cue lists
-are English). Treat stance as a reviewer hint, not a verdict.
+are English); neutral reports of a claim with no cue (read as promotes); reported questions
+containing "no evidence" (read as debunks). Treat stance as a reviewer hint, not a verdict.
 """
 
 from __future__ import annotations
@@ -53,6 +56,17 @@ DEBUNK_CUES: tuple[str, ...] = (
     "lies",
     "bogus",
     "snopes",
+    # refutations that name what the claim lacks (measured on the election tuning set only)
+    "not proof",
+    "isn't proof",
+    "not evidence",
+    "isn't evidence",
+    "doesn't prove",
+    "does not prove",
+    "oversell",
+    "exaggerat",
+    "stop spreading",
+    "stop sharing",
 )
 DISCUSS_CUES: tuple[str, ...] = (
     "?",
@@ -74,7 +88,8 @@ DISCUSS_CUES: tuple[str, ...] = (
 def _cue_pattern(cue: str) -> re.Pattern[str]:
     if not cue[0].isalnum():
         return re.compile(re.escape(cue))
-    tail = r"\w*" if cue.endswith(("debunk", "conspiracy theor")) else r"\b"
+    stems = ("debunk", "conspiracy theor", "oversell", "exaggerat")
+    tail = r"\w*" if cue.endswith(stems) else r"\b"
     return re.compile(r"\b" + re.escape(cue) + tail, re.IGNORECASE)
 
 
@@ -91,6 +106,14 @@ class StanceResult:
 # a negation just before a debunk cue reverses it: "math doesn't lie", "this is not a hoax"
 _NEGATED = re.compile(
     r"\b(?:not|never|does not|(?:doesn|don|isn|wasn|ain)['\u2019]t)\s+(?:\w+\s+)?$",
+    re.IGNORECASE,
+)
+
+
+# "X, not vote rigging" / "that is not fraud": a negated claim word refutes the narrative
+_NEGATED_CLAIM = re.compile(
+    r"\b(?:not|isn['\u2019]t|wasn['\u2019]t|weren['\u2019]t|aren['\u2019]t)\s+(?:\w+\s+)?"
+    r"(?:fraud|rigging|rigged|stolen|theft|an? attack|a ddos|bribery|vote buying)\b",
     re.IGNORECASE,
 )
 
@@ -130,6 +153,9 @@ def classify_stance(
             f"exemplar ({exemplar_score:.2f})",
         )
     debunk = _found(_DEBUNK, post, exemplar, negatable=True)
+    negated = _NEGATED_CLAIM.search(post)
+    if negated and not _NEGATED_CLAIM.search(exemplar):
+        debunk.append(negated.group(0))
     if debunk:
         return StanceResult("debunks", "debunk cue: " + ", ".join(repr(c) for c in debunk))
     discuss = _found(_DISCUSS, post, exemplar)

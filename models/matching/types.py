@@ -13,12 +13,15 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from models.records import Match, NarrativeRef
 
 if TYPE_CHECKING:
+    from models.matching.calibration import Calibrator
     from models.matching.rerank import Reranker
+
+Decision = Literal["fused", "calibrated"]
 
 # the linear fusion's lexical weight `w` (`models.matching.fusion`), tuned on CheckThat! train
 DEFAULT_LEXICAL_WEIGHT = 0.3
@@ -69,7 +72,15 @@ class MatcherConfig:
     """Tuning knobs. `lexical_weight` and `candidates` were chosen on the CheckThat! train split;
     `threshold`, `stance_margin` and `lexical_unknown_terms` on the labelled election tuning set
     (`models/evalsets/election-2024-tuning.jsonl`, by F0.5: false positives cost reviewers more
-    than misses). See the README."""
+    than misses). See the README.
+
+    `decision` says how hit / no hit is decided: ``fused`` (this class's default, a raw score
+    against `threshold`) or ``calibrated`` (what the live worker runs, see
+    `models.matching.matcher.live_config`): a calibrated probability of match
+    (`models.matching.calibration`) against `probability_threshold`, with the margin rule against
+    the best competing narrative; `calibrator` None means the shipped one for the catalog,
+    `probability_threshold` / `hit_margin` None mean the calibrator's documented values.
+    `top_k` caps the hits per post in both modes."""
 
     threshold: float = 0.50
     top_k: int = 5
@@ -80,6 +91,10 @@ class MatcherConfig:
     stance_margin: float = -0.02
     keyword_repeats: int = 3
     reranker: Reranker | None = None
+    decision: Decision = "fused"
+    calibrator: Calibrator | None = None
+    probability_threshold: float | None = None
+    hit_margin: float | None = None
     # count words no narrative uses in the lexical normalisation (`models.matching.lexical`):
     # without it chatter sharing one word with a small catalog scored lexical 1.0 (CheckThat! dev:
     # re-ranked MAP@5 unchanged at 0.968, linear 0.9502 -> 0.9506)
@@ -92,12 +107,15 @@ class MatcherConfig:
         default_factory=lambda: MappingProxyType({"high": -0.025, "critical": -0.025})
     )
 
-    def threshold_for(self, severity: str, own: float | None = None) -> float:
-        """The threshold a narrative must reach: its `own` if set, else the default plus the
-        severity offset."""
+    def threshold_for(
+        self, severity: str, own: float | None = None, base: float | None = None
+    ) -> float:
+        """The threshold a narrative must reach: its `own` if set, else the default (`base`, or
+        `threshold` when None) plus the severity offset."""
         if own is not None:
             return own
-        return self.threshold + self.severity_threshold_offsets.get(severity, 0.0)
+        default = self.threshold if base is None else base
+        return default + self.severity_threshold_offsets.get(severity, 0.0)
 
 
 @dataclass(frozen=True)

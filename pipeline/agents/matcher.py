@@ -34,16 +34,25 @@ def load_matcher(settings: Settings) -> Matcher:
 
 
 def matcher_config(settings: Settings) -> MatcherConfig:
-    """`models.matching.MatcherConfig` from ``settings.matcher`` (loads the re-ranker weights
-    when `reranker` is set; raises OSError / ValueError for a missing or mismatched file)."""
-    from models.matching import MatcherConfig
-    from models.matching.rerank import Reranker
+    """`models.matching.MatcherConfig` from ``settings.matcher``: the live default is
+    `models.matching.matcher.live_config` (shipped re-ranker, calibrated decision). Loads weight
+    files; raises OSError / ValueError for a missing or mismatched file."""
+    from models.matching.calibration import Calibrator
+    from models.matching.matcher import MatcherConfig
+    from models.matching.rerank import SHIPPED_CHECKTHAT, Reranker
 
-    path = settings.matcher.reranker
+    m = settings.matcher
+    reranker = None
+    if m.ranking == "rerank":
+        reranker = Reranker.load(m.reranker or SHIPPED_CHECKTHAT)
     return MatcherConfig(
-        threshold=settings.matcher.threshold,
-        top_k=settings.matcher.top_k,
-        reranker=Reranker.load(path) if path is not None else None,
+        threshold=m.threshold if m.threshold is not None else 0.50,
+        top_k=m.top_k,
+        reranker=reranker,
+        decision=m.decision,
+        calibrator=Calibrator.load(m.calibrator) if m.calibrator is not None else None,
+        probability_threshold=m.threshold,
+        hit_margin=m.hit_margin,
     )
 
 

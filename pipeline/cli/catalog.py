@@ -230,7 +230,7 @@ def suggest(
     """Suggest catalog edits from reviews, as a unified diff to apply by hand (narrmon never
     applies it): confirmed hits as exemplars, false positives as counter-exemplars, and a higher
     threshold where the review counts show precision below the target. Reasons go to stderr."""
-    from models.matching import MatcherConfig
+    from pipeline.agents.matcher import matcher_config
     from pipeline.api.server import build_service
     from pipeline.cli.context import load_settings
     from pipeline.elastic.errors import ElasticError
@@ -242,7 +242,7 @@ def suggest(
     loaded = _load(path, catalog_option)
     chosen = _catalog_path(path, catalog_option)
     settings = load_settings()
-    config = MatcherConfig(threshold=settings.matcher.threshold)
+    config = matcher_config(settings)  # the live configuration's thresholds
     client = build_service(settings, publish_reviews=False).client
     wanted = narrative_ids or tuple(n.id for n in loaded.active)
     texts: dict[Path, tuple[str, str]] = {}  # file -> (original, edited)

@@ -43,10 +43,11 @@ def evaluate() -> None:
 )
 @click.option(
     "--fusion",
-    type=click.Choice(["rerank", "linear", "dense", "lexical", "rrf"]),
-    default="rerank",
+    type=click.Choice(["live", "rerank", "linear", "dense", "lexical", "rrf"]),
+    default="live",
     show_default=True,
-    help="How to rank candidates (rerank: logistic re-ranker over the top linear candidates).",
+    help="How to rank candidates (live: exactly the worker's ranking from the settings, the "
+    "re-ranker by default; rerank: logistic re-ranker over the top linear candidates).",
 )
 @click.option(
     "--reranker",
@@ -105,12 +106,13 @@ def claims(  # noqa: PLR0917 (click passes options positionally)
 
     from models.evaluation.claims_eval import run_claims_eval
     from models.evaluation.metrics import read_qrels, read_queries
-    from models.matching.matcher import MatcherConfig, load_matcher
+    from models.matching.matcher import load_matcher
+    from pipeline.agents.matcher import matcher_config
     from pipeline.embedding import embedder_from_settings
     from pipeline.settings import Settings
 
     settings = Settings.load()
-    _set_threads(settings.model.threads)
+    set_threads(settings.model.threads)
     model_path = model_path or settings.model.path
     if (finetune_queries is None) != (finetune_qrels is None):
         raise click.UsageError("--finetune-queries and --finetune-qrels go together")
@@ -121,7 +123,9 @@ def claims(  # noqa: PLR0917 (click passes options positionally)
 
         pairs = claim_pairs(catalog_path, finetune_queries, finetune_qrels)
         model_path = str(ensure_finetuned(settings.cache_dir, pairs, model_path))
-    config = MatcherConfig()
+    config = matcher_config(settings)  # the live configuration
+    if fusion == "live":
+        fusion = "rerank" if config.reranker is not None else "linear"
     if lexical_weight is not None:
         config = dataclasses.replace(config, lexical_weight=lexical_weight)
     matcher = load_matcher(
@@ -134,9 +138,12 @@ def claims(  # noqa: PLR0917 (click passes options positionally)
         raise click.UsageError("--rerank-queries and --rerank-qrels go together")
     if fusion == "rerank":
         matcher = matcher.with_reranker(
-            _reranker(matcher, queries, reranker_path, train_queries=rerank_queries,
-                      train_qrels=rerank_qrels, cache_dir=settings.cache_dir)
+            _reranker(matcher, queries, reranker_path or settings.matcher.reranker,
+                      train_queries=rerank_queries, train_qrels=rerank_qrels,
+                      cache_dir=settings.cache_dir)
         )  # fmt: skip
+    else:
+        matcher = matcher.with_reranker(None)
     report = run_claims_eval(matcher, read_queries(queries), read_qrels(qrels), fusion)  # type: ignore[arg-type]
     if as_json:
         click.echo(json.dumps({k: round(v, 4) if isinstance(v, float) else v
@@ -191,14 +198,14 @@ def posts(  # noqa: PLR0917 (click passes options positionally)
     from pipeline.settings import Settings
 
     settings = Settings.load()
-    _set_threads(settings.model.threads)
+    set_threads(settings.model.threads)
     try:
         labelled = read_labelled_posts(posts_path)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     config = matcher_config(settings)
     if threshold is not None:
-        config = dataclasses.replace(config, threshold=threshold)
+        config = dataclasses.replace(config, threshold=threshold, probability_threshold=threshold)
     if reranker_path is not None:
         config = dataclasses.replace(config, reranker=Reranker.load(reranker_path))
     matcher = load_matcher(
@@ -213,11 +220,15 @@ def posts(  # noqa: PLR0917 (click passes options positionally)
         if not show_errors:
             data.pop("errors")
             data.pop("stance_errors")
-        click.echo(json.dumps(_rounded(data)))
+        click.echo(json.dumps(rounded(data)))
         return
     mode = "rerank" if config.reranker is not None else "linear"
+    shown = config.threshold
+    if matcher.calibrator is not None:
+        mode += " calibrated"
+        shown = config.probability_threshold or matcher.calibrator.threshold
     click.echo(f"model {matcher.model_id}  catalog {matcher.catalog_version}  {mode}  "
-               f"threshold {config.threshold}  posts {report.posts} "
+               f"threshold {shown}  posts {report.posts} "
                f"({report.labelled} narrative, {report.chatter} chatter)")  # fmt: skip
     click.echo(f"precision {report.precision:.3f}  recall {report.recall:.3f}  "
                f"F1 {report.f1:.3f}  accuracy {report.accuracy:.3f}")  # fmt: skip
@@ -239,14 +250,19 @@ def posts(  # noqa: PLR0917 (click passes options positionally)
             click.echo(f"  stance {label}  got {got}: {text[:110]}")
 
 
-def _rounded(value: object) -> object:
+def rounded(value: object) -> object:
     if isinstance(value, float):
         return round(value, 4)
     if isinstance(value, dict):
-        return {k: _rounded(v) for k, v in value.items()}
+        return {k: rounded(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_rounded(v) for v in value]
+        return [rounded(v) for v in value]
     return value
+
+
+from pipeline.cli.evaluate_openset import openset  # noqa: E402 (registers on the group)
+
+evaluate.add_command(openset)
 
 
 def _reranker(
@@ -272,7 +288,7 @@ def _reranker(
     return reranker
 
 
-def _set_threads(threads: int | None) -> None:
+def set_threads(threads: int | None) -> None:
     if threads:
         import torch
 

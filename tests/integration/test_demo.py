@@ -44,7 +44,8 @@ class _ListSink:
 
 
 def _expected(settings: Settings) -> tuple[list[Post], Counter[str], Counter[str]]:
-    from models.matching.matcher import MatcherConfig, load_matcher
+    from models.matching.matcher import load_matcher
+    from pipeline.agents.matcher import matcher_config
 
     sink = _ListSink()
     for connector in demo_connectors(demo_data_dir()):
@@ -53,7 +54,7 @@ def _expected(settings: Settings) -> tuple[list[Post], Counter[str], Counter[str
     matcher = load_matcher(
         example_catalog(),
         cache_dir=settings.cache_dir,
-        config=MatcherConfig(threshold=settings.matcher.threshold, top_k=settings.matcher.top_k),
+        config=matcher_config(settings),  # the worker's own (live) configuration
     )
     matcher.warm_up()
     hits: Counter[str] = Counter()

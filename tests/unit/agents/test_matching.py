@@ -87,13 +87,19 @@ def test_step_emits_one_hit_per_match_keyed_by_hit_id_and_counts() -> None:
     assert get("narrmon_match_seconds_sum") == 0.004
 
 
-def test_reranker_setting_is_opt_in_and_reaches_the_matcher_config(tmp_path: Path) -> None:
-    assert Settings().matcher.reranker is None
-    assert matcher_config(Settings()).reranker is None
+def test_reranker_is_the_live_default_and_settings_reach_the_matcher_config(
+    tmp_path: Path,
+) -> None:
+    assert Settings().matcher.reranker is None  # unset: the shipped weights
+    default = matcher_config(Settings())
+    assert default.reranker is not None and default.decision == "calibrated"
+    assert default.probability_threshold is None  # the calibrator's documented threshold
+    linear = matcher_config(Settings(matcher=MatcherSettings(ranking="linear", decision="fused")))
+    assert linear.reranker is None and linear.decision == "fused" and linear.threshold == 0.5
     settings = Settings(matcher=MatcherSettings(reranker=SHIPPED_CHECKTHAT, threshold=0.7))
     config = matcher_config(settings)
     assert config.reranker is not None and config.reranker.depth > 0
-    assert config.threshold == 0.7
+    assert config.threshold == 0.7 == config.probability_threshold
 
 
 def test_a_redelivered_hit_is_sent_again_but_counted_once() -> None:

@@ -1,0 +1,261 @@
+"""Fit the open-set calibrator (`models.matching.calibration`) on TRAIN data; k-fold CV by post.
+
+Two kinds of training data, both giving each post's top candidates under the live ranking (the
+shipped re-ranker) with a label (is this candidate the post's narrative?):
+- CheckThat!-style queries + qrels (``--queries/--qrels``): the train queries are split in two
+  halves (seeded); the catalog is built twice, each time without the gold claims of one half,
+  and every query is ranked against both, so each appears once with its claim present and once
+  absent (open-set negatives);
+- labelled posts (``--posts``, `models.evaluation.posts_eval` format): chatter posts are the
+  negatives, against the whole catalog.
+The threshold and margin are chosen on out-of-fold probabilities (folds by post): the best
+recall whose hit precision reaches ``--target-precision`` and whose false-alarm (chatter) rate
+stays within ``--max-false-alarm``; the model is then refit on everything. Deterministic, so::
+
+    python -m models.evaluation.calibrate_train --catalog $D/vclaims.jsonl \\
+        --queries $D/train.queries.tsv --qrels $D/train.qrels.tsv \\
+        --out models/calibrators/checkthat-2022-2a-en.json
+
+rebuilds the shipped file byte for byte. Never pass a split that is reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from models.evaluation.openset import OpenSetMetrics, Outcome, leave_out_split, score_outcomes
+from models.evaluation.openset_run import rank_open_set
+from models.matching.calibration import DEFAULT_DEPTH, FEATURES, Calibrator, Floats, select_hits
+from models.matching.decision import calibration_rows, candidate_days
+from models.matching.matcher import Candidate, NarrativeMatcher
+
+logger = logging.getLogger(__name__)
+
+THRESHOLDS = tuple(round(0.025 * i, 3) for i in range(2, 39))
+MARGINS = (0.05, 0.1, 0.2, 0.3, 1.0)
+
+
+@dataclass(frozen=True)
+class CalSamples:
+    """Rows of every post's top candidates. `group[i]`: the post of row i (posts are numbered
+    in order); `fold_key[g]`: what CV folds post g by (the same query twice stays together)."""
+
+    rows: Floats
+    labels: np.ndarray
+    group: np.ndarray
+    offset: Floats
+    cand_ids: list[str]
+    gold: list[frozenset[str]]
+    fold_key: list[str]
+
+
+@dataclass(frozen=True)
+class _Catalog:
+    """What rows need from one matcher's catalog, computed once."""
+
+    active: tuple[Any, ...]
+    claim_days: Floats
+    offsets: Mapping[str, float]
+
+    @classmethod
+    def of(cls, m: NarrativeMatcher) -> _Catalog:
+        active = m.catalog.active
+        days = [n.claim_date.toordinal() if n.claim_date else np.nan for n in active]
+        return cls(active, np.asarray(days, dtype=np.float64),
+                   m.config.severity_threshold_offsets)  # fmt: skip
+
+
+def _add_post(
+    acc: dict[str, list[Any]], cat: _Catalog, cands: Sequence[Candidate], *, date: Any,
+    gold: frozenset[str], key: str,
+) -> None:  # fmt: skip
+    active = cat.active
+    days = candidate_days(cands, cat.claim_days, date) if cands else np.zeros(0)
+    rows = calibration_rows(cands, days, "rerank", DEFAULT_DEPTH)
+    g = len(acc["gold"])
+    for i in range(len(rows)):
+        narrative = active[cands[i].narrative]
+        acc["rows"].append(rows[i])
+        acc["labels"].append(int(narrative.id in gold))
+        acc["group"].append(g)
+        acc["offset"].append(cat.offsets.get(narrative.severity, 0.0))
+        acc["cand_ids"].append(narrative.id)
+    acc["gold"].append(gold)
+    acc["fold_key"].append(key)
+
+
+def _samples(acc: dict[str, list[Any]]) -> CalSamples:
+    return CalSamples(
+        rows=np.vstack(acc["rows"]) if acc["rows"] else np.zeros((0, len(FEATURES))),
+        labels=np.asarray(acc["labels"], dtype=np.int64),
+        group=np.asarray(acc["group"], dtype=np.int64), offset=np.asarray(acc["offset"]),
+        cand_ids=acc["cand_ids"], gold=acc["gold"], fold_key=acc["fold_key"],
+    )  # fmt: skip
+
+
+def _empty() -> dict[str, list[Any]]:
+    return {k: [] for k in ("rows", "labels", "group", "offset", "cand_ids", "gold", "fold_key")}
+
+
+def collect_openset(
+    matcher: NarrativeMatcher, queries: Mapping[str, str], qrels: Mapping[str, set[str]],
+    seed: int,
+) -> CalSamples:  # fmt: skip
+    """Every query ranked against two leave-out catalogs (module docstring)."""
+    ids = [q for q in sorted(qrels) if q in queries]
+    half = leave_out_split(ids, 0.5, seed)
+    acc = _empty()
+    for left in (half, set(ids) - half):
+        ranked = rank_open_set(matcher, queries, qrels, left)
+        cat = _Catalog.of(ranked.matcher)
+        for q, cands in enumerate(ranked.ranked):
+            _add_post(acc, cat, cands, date=ranked.dates[q],
+                      gold=ranked.present[q], key=ranked.query_ids[q])  # fmt: skip
+    return _samples(acc)
+
+
+def collect_posts(matcher: NarrativeMatcher, posts: Sequence[Any]) -> CalSamples:
+    """Labelled posts (`posts_eval.LabelledPost`) ranked against the whole catalog."""
+    matcher.warm_up()
+    dates = [p.date for p in posts]
+    ranked = matcher.rank([p.text for p in posts], dates=dates)
+    acc = _empty()
+    cat = _Catalog.of(matcher)
+    for p, cands in zip(posts, ranked, strict=True):
+        gold = frozenset([p.narrative]) if p.narrative else frozenset()
+        _add_post(acc, cat, cands, date=p.date, gold=gold, key=p.id)
+    return _samples(acc)
+
+
+def fit(samples: CalSamples, c: float = 1.0) -> tuple[Floats, Floats, Floats, float]:
+    """Standardised, seeded scikit-learn logistic regression: (mean, scale, coef, intercept)."""
+    from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
+
+    mean = samples.rows.mean(axis=0)
+    scale = samples.rows.std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(C=c, max_iter=5000)
+    model.fit((samples.rows - mean) / scale, samples.labels)
+    return mean, scale, model.coef_[0], float(model.intercept_[0])
+
+
+def _probabilities(weights: tuple[Floats, Floats, Floats, float], rows: Floats) -> Floats:
+    mean, scale, coef, intercept = weights
+    return np.asarray(1.0 / (1.0 + np.exp(-(((rows - mean) / scale) @ coef + intercept))))
+
+
+def out_of_fold(samples: CalSamples, folds: int = 5, seed: int = 0, c: float = 1.0) -> Floats:
+    """Each row's probability from a model fit on the other folds (folds by `fold_key`)."""
+    keys = sorted(set(samples.fold_key))
+    fold_of_key = dict(zip(keys, np.random.default_rng(seed).permutation(len(keys)) % folds,
+                           strict=True))  # fmt: skip
+    fold = np.asarray([fold_of_key[samples.fold_key[g]] for g in samples.group])
+    probs = np.zeros(len(samples.labels))
+    for f in range(folds):
+        held = fold == f
+        part = dataclasses.replace(samples, rows=samples.rows[~held], labels=samples.labels[~held])
+        probs[held] = _probabilities(fit(part, c), samples.rows[held])
+    return probs
+
+
+def decision_metrics(
+    samples: CalSamples, probs: Floats, threshold: float, margin: float, max_hits: int = 5
+) -> OpenSetMetrics:
+    """The open-set metrics of the live decision rule applied to `probs`."""
+    out = []
+    # rows are grouped by post, in post order
+    bounds = np.searchsorted(samples.group, np.arange(len(samples.gold) + 1))
+    for g, gold in enumerate(samples.gold):
+        lo, hi = int(bounds[g]), int(bounds[g + 1])
+        chosen = select_hits(probs[lo:hi], threshold + samples.offset[lo:hi], margin, max_hits)
+        out.append(Outcome(gold, tuple(samples.cand_ids[lo + i] for i in chosen)))
+    return score_outcomes(out, threshold)
+
+
+def choose(
+    samples: CalSamples, probs: Floats, target_precision: float, max_false_alarm: float
+) -> tuple[float, float, OpenSetMetrics]:
+    """(threshold, margin, metrics): best recall meeting both targets, else best F0.5."""
+    best: tuple[tuple[float, ...], float, float, OpenSetMetrics] | None = None
+    for margin in MARGINS:
+        for t in THRESHOLDS:
+            m = decision_metrics(samples, probs, t, margin)
+            ok = m.hit_precision >= target_precision and m.false_alarm_rate <= max_false_alarm
+            p, r = m.hit_precision, m.recall
+            f05 = 1.25 * p * r / (0.25 * p + r) if p + r else 0.0
+            key = (1.0, r, -m.false_alarm_rate) if ok else (0.0, f05, 0.0)
+            if best is None or key > best[0]:
+                best = (key, t, margin, m)
+    assert best is not None
+    return best[1], best[2], best[3]
+
+
+def main(argv: list[str] | None = None) -> None:
+    from models.evaluation.metrics import read_qrels, read_queries
+    from models.evaluation.posts_eval import read_labelled_posts
+    from models.matching.matcher import live_config, load_matcher
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--catalog", type=Path, required=True)
+    parser.add_argument("--queries", type=Path, help="TRAIN queries TSV (with --qrels)")
+    parser.add_argument("--qrels", type=Path, help="TRAIN qrels TSV")
+    parser.add_argument("--posts", type=Path, help="TRAIN (tuning) labelled posts JSONL")
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--cache-dir", type=Path, default=Path.home() / ".cache" / "narrmon")
+    parser.add_argument("--seed", type=int, default=13, help="leave-out halves")
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--c", type=float, default=1.0, help="inverse L2 strength")
+    parser.add_argument("--target-precision", type=float, default=0.90)
+    parser.add_argument("--max-false-alarm", type=float, default=0.05)
+    parser.add_argument("--cv-only", action="store_true", help="report CV, write nothing")
+    parser.add_argument("--curve", action="store_true", help="log the CV curve too")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    config = live_config(decision="fused")  # the live ranking; the decision is what we fit
+    matcher = load_matcher(args.catalog, cache_dir=args.cache_dir, config=config)
+    if args.posts is not None:
+        source = args.posts.name
+        samples = collect_posts(matcher, read_labelled_posts(args.posts))
+    elif args.queries is not None and args.qrels is not None:
+        source = args.queries.name
+        samples = collect_openset(matcher, read_queries(args.queries), read_qrels(args.qrels),
+                                  args.seed)  # fmt: skip
+    else:
+        parser.error("pass --posts, or --queries and --qrels")
+    probs = out_of_fold(samples, args.folds, c=args.c)
+    threshold, margin, cv = choose(samples, probs, args.target_precision, args.max_false_alarm)
+    logger.info("CV (%d folds) at threshold %.3f margin %.2f: %s", args.folds, threshold,
+                margin, cv)  # fmt: skip
+    for t in THRESHOLDS if args.curve else ():
+        m = decision_metrics(samples, probs, t, margin)
+        logger.info("CV t %.3f recall %.3f top1 %.3f false-alarm %.3f hit-P %.3f hits/post %.2f",
+                    t, m.recall, m.top1_accuracy, m.false_alarm_rate, m.hit_precision,
+                    m.hits_per_post)  # fmt: skip
+    if args.cv_only or args.out is None:
+        return
+    mean, scale, coef, intercept = fit(samples, args.c)
+    meta = {
+        "trained_on": source, "posts": len(samples.gold), "rows": len(samples.labels),
+        "model_id": matcher.model_id, "catalog_version": matcher.catalog_version,
+        "C": args.c, "seed": args.seed, "cv_folds": args.folds,
+        "target_precision": args.target_precision, "max_false_alarm": args.max_false_alarm,
+        **{f"cv_{k}": round(float(v), 4) for k, v in cv.as_json().items()},
+    }  # fmt: skip
+    Calibrator(
+        mean=tuple(float(x) for x in mean), scale=tuple(float(x) for x in scale),
+        coef=tuple(float(x) for x in coef), intercept=intercept, threshold=threshold,
+        margin=margin, catalogs=(matcher.catalog.name,), meta=meta,
+    ).save(args.out)  # fmt: skip
+    logger.info("wrote %s", args.out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+"""Hit or no hit: a calibrated probability that a ranked candidate is the post's narrative. Pure
+numpy at run time.
+
+Contracts:
+- `calibration_features(scores, dense, lexical, days)` turns one post's ranked candidates (best
+  first, in the live ranking's order) into the rows `FEATURES` names. ``score`` is the ranking's
+  own score (the re-ranker's probability, or the linear fused score when there is no re-ranker);
+  each signal also appears as a *margin* against the best competing candidate (for the top
+  candidate: itself minus the runner-up; for the others: itself minus the top), so a narrative
+  that barely beats another reads as less certain. ``days`` is ``claim_date - post_date`` (NaN
+  when either is unknown).
+- `Calibrator.probabilities(rows)` is a logistic model (Platt scaling over several features):
+  ``sigmoid(((rows - mean) / scale) @ coef + b)``. It is fit OPEN-SET (posts whose narrative is
+  not in the catalog are part of the training data), so its output reads "probability that this
+  candidate is right", and a threshold on it is a probability.
+- `select_hits(probabilities, thresholds, margin, max_hits)` is the decision: a candidate is a hit
+  when its probability reaches its threshold; a candidate other than the most probable one is a
+  hit only if it is also within `margin` of the best competing narrative's probability; at most
+  `max_hits`, in ranking order. So the number of hits per post follows the probabilities.
+- JSON files (`Calibrator.load` / `save`) carry the threshold documented for the catalogs they
+  were fit for (`catalogs`), the margin, the ranking they expect (``score``: ``rerank`` or
+  ``fused``) and provenance (`meta`). They are built by `models.evaluation.calibrate_train`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from models.files import write_atomic
+
+Floats = npt.NDArray[np.float64]
+Score = Literal["rerank", "fused"]
+
+FEATURES: tuple[str, ...] = (
+    "score_logit", "score_margin", "dense", "dense_margin", "lexical", "lexical_margin",
+    "log_rank", "has_date", "within_week",
+)  # fmt: skip
+CALIBRATORS_DIR = Path(__file__).parents[1] / "calibrators"
+DEFAULT_CALIBRATOR = CALIBRATORS_DIR / "checkthat-2022-2a-en.json"
+# candidates per post the calibrator scores (the rest are never hits)
+DEFAULT_DEPTH = 5
+_EPS = 1e-6
+
+
+def _margin(values: Floats) -> Floats:
+    """Each value minus the best OTHER value (0 for a single candidate)."""
+    if len(values) < 2:
+        return np.zeros(len(values))
+    order = np.argsort(-values, kind="stable")
+    best, second = values[order[0]], values[order[1]]
+    others = np.where(np.arange(len(values)) == order[0], second, best)
+    return np.asarray(values - others, dtype=np.float64)
+
+
+def calibration_features(
+    scores: Floats, dense: Floats, lexical: Floats, days: Floats, score: Score = "rerank"
+) -> Floats:
+    """One row of `FEATURES` per candidate (ranking order, best first)."""
+    n = len(scores)
+    if n == 0:
+        return np.zeros((0, len(FEATURES)))
+    s = np.asarray(scores, dtype=np.float64)
+    if score == "rerank":
+        clipped = np.clip(s, _EPS, 1 - _EPS)
+        s = np.log(clipped / (1 - clipped))
+    d = np.asarray(dense, dtype=np.float64)
+    lex = np.asarray(lexical, dtype=np.float64)
+    day = np.asarray(days, dtype=np.float64)
+    known = ~np.isnan(day)
+    safe = np.where(known, day, 0.0)
+    cols = {
+        "score_logit": s, "score_margin": _margin(s), "dense": d, "dense_margin": _margin(d),
+        "lexical": lex, "lexical_margin": _margin(lex),
+        "log_rank": np.log1p(np.arange(n, dtype=np.float64)),
+        "has_date": known.astype(np.float64),
+        "within_week": (known & (safe >= 0) & (safe <= 7)).astype(np.float64),
+    }  # fmt: skip
+    return np.column_stack([cols[name] for name in FEATURES])
+
+
+def select_hits(
+    probabilities: Floats, thresholds: Floats, margin: float, max_hits: int
+) -> list[int]:
+    """Indexes (ranking order) of the candidates that are hits (see module docstring)."""
+    if len(probabilities) == 0:
+        return []
+    p = np.asarray(probabilities, dtype=np.float64)
+    best = float(p.max())
+    top = int(np.argmax(p))
+    out = []
+    for i, prob in enumerate(p):
+        if prob < thresholds[i]:
+            continue
+        if i != top and best - prob > margin:
+            continue
+        out.append(i)
+        if len(out) >= max_hits:
+            break
+    return out
+
+
+@dataclass(frozen=True)
+class Calibrator:
+    """A fitted open-set calibrator (see module docstring). `threshold`: the probability a hit
+    needs, as documented for `catalogs`; `margin`: how far below the most probable narrative a
+    second hit may be; `depth`: candidates scored per post."""
+
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+    threshold: float
+    margin: float
+    score: Score = "rerank"
+    depth: int = DEFAULT_DEPTH
+    catalogs: tuple[str, ...] = ()
+    features: tuple[str, ...] = FEATURES
+    meta: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.features != FEATURES:
+            raise ValueError(f"calibrator features {self.features} do not match {FEATURES}")
+        if not len(self.mean) == len(self.scale) == len(self.coef) == len(FEATURES):
+            raise ValueError("calibrator weights must have one entry per feature")
+        if not 0.0 <= self.threshold <= 1.0 or self.score not in ("rerank", "fused"):
+            raise ValueError("calibrator threshold must be a probability, score rerank|fused")
+
+    def probabilities(self, rows: Floats) -> Floats:
+        """Probability that each row's candidate is the post's narrative."""
+        z = (rows - np.asarray(self.mean)) / np.asarray(self.scale)
+        logits = z @ np.asarray(self.coef) + self.intercept
+        return np.asarray(1.0 / (1.0 + np.exp(-logits)), dtype=np.float64)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "features": list(self.features), "mean": list(self.mean), "scale": list(self.scale),
+            "coef": list(self.coef), "intercept": self.intercept, "threshold": self.threshold,
+            "margin": self.margin, "score": self.score, "depth": self.depth,
+            "catalogs": list(self.catalogs), "meta": self.meta,
+        }  # fmt: skip
+
+    def save(self, path: Path) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, json.dumps(self.to_json(), indent=1) + "\n")
+
+    @classmethod
+    def load(cls, path: Path) -> Calibrator:
+        """Raises ValueError for a file that does not fit `FEATURES` or lacks a field."""
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        try:
+            return cls(
+                mean=tuple(float(x) for x in data["mean"]),
+                scale=tuple(float(x) for x in data["scale"]),
+                coef=tuple(float(x) for x in data["coef"]),
+                intercept=float(data["intercept"]),
+                threshold=float(data["threshold"]),
+                margin=float(data["margin"]),
+                score=data.get("score", "rerank"),
+                depth=int(data.get("depth", DEFAULT_DEPTH)),
+                catalogs=tuple(data.get("catalogs", ())),
+                features=tuple(data["features"]),
+                meta=dict(data.get("meta", {})),
+            )
+        except KeyError as exc:
+            raise ValueError(f"{path}: calibrator lacks field {exc}") from exc
+
+
+def calibrator_for(catalog_name: str) -> Calibrator:
+    """The shipped calibrator fit for `catalog_name`, else the CheckThat! one (whose features
+    are catalog-independent, but whose probabilities were fit on tweets against 14k claims)."""
+    for path in sorted(CALIBRATORS_DIR.glob("*.json")):
+        calibrator = Calibrator.load(path)
+        if catalog_name in calibrator.catalogs:
+            return calibrator
+    return Calibrator.load(DEFAULT_CALIBRATOR)

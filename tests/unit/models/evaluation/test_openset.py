@@ -1,0 +1,101 @@
+"""Open-set metrics, the leave-out split and the calibrator's training helpers (no model)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from models.catalog.loading import load_catalog
+from models.evaluation.calibrate_train import CalSamples, choose, decision_metrics, out_of_fold
+from models.evaluation.openset import (
+    OpenSetMetrics,
+    Outcome,
+    at_precision,
+    leave_out_catalog,
+    leave_out_split,
+    removed_claims,
+    score_outcomes,
+)  # fmt: skip
+
+
+def test_score_outcomes_counts_recall_top1_false_alarms_and_precision() -> None:
+    outcomes = [
+        Outcome(frozenset({"a"}), ("a",)),  # right
+        Outcome(frozenset({"b"}), ("x", "b")),  # recalled, but top-1 wrong
+        Outcome(frozenset({"c"}), ()),  # missed
+        Outcome(frozenset(), ("y",)),  # false alarm
+        Outcome(frozenset(), ()),  # rightly silent
+    ]
+    m = score_outcomes(outcomes, 0.5)
+    assert (m.queries, m.present, m.absent, m.hits) == (5, 3, 2, 4)
+    assert m.recall == pytest.approx(2 / 3)
+    assert m.top1_accuracy == pytest.approx(1 / 3)
+    assert m.false_alarm_rate == pytest.approx(1 / 2)
+    assert m.hit_precision == pytest.approx(2 / 4)
+    assert m.hits_per_post == pytest.approx(4 / 5)
+    silent = score_outcomes([Outcome(frozenset(), ())], 0.9)
+    assert silent.hit_precision == 0.0 and silent.false_alarm_rate == 0.0
+
+
+def _point(t: float, recall: float, precision: float, fa: float) -> OpenSetMetrics:
+    return OpenSetMetrics(t, 10, 5, 5, recall, recall, fa, precision, 1.0, 10)
+
+
+def test_at_precision_takes_the_best_recall_that_reaches_the_target() -> None:
+    points = [_point(0.3, 0.95, 0.80, 0.2), _point(0.5, 0.90, 0.91, 0.04),
+              _point(0.7, 0.80, 0.97, 0.01)]  # fmt: skip
+    assert at_precision(points, 0.9) == points[1]
+    assert at_precision(points, 0.95) == points[2]
+    assert at_precision(points, 0.99) is None
+
+
+def test_leave_out_split_is_seeded_and_sized() -> None:
+    ids = [f"q{i}" for i in range(10)]
+    first = leave_out_split(ids, 0.5, seed=13)
+    assert len(first) == 5 and first <= set(ids)
+    assert leave_out_split(reversed(ids), 0.5, seed=13) == first
+    assert leave_out_split(ids, 0.5, seed=14) != first
+    with pytest.raises(ValueError):
+        leave_out_split(ids, 1.5, seed=1)
+
+
+def test_leave_out_catalog_drops_the_left_out_gold_claims(catalog_path: Path) -> None:
+    catalog = load_catalog(catalog_path)
+    removed = removed_claims({"q1": {"stolen-election"}, "q2": {"x"}}, {"q1"})
+    assert removed == {"stolen-election"}
+    smaller = leave_out_catalog(catalog, removed)
+    assert smaller.name == catalog.name
+    assert "stolen-election" not in [n.id for n in smaller.narratives]
+    assert len(smaller.narratives) == len(catalog.narratives) - 1
+    assert smaller.version != catalog.version
+
+
+def _samples() -> CalSamples:
+    """Ten posts, two candidates each: present posts' gold is candidate 0 with a high score;
+    absent posts have only wrong candidates with low scores."""
+    rng = np.random.default_rng(0)
+    rows, labels, group, ids, gold = [], [], [], [], []
+    for g in range(40):
+        present = g % 2 == 0
+        for rank in range(2):
+            good = present and rank == 0
+            rows.append([3.0 + rng.normal() if good else -1.0 + rng.normal()] + [0.0] * 8)
+            labels.append(int(good))
+            group.append(g)
+            ids.append(f"n{g}-{rank}")
+        gold.append(frozenset({f"n{g}-0"}) if present else frozenset())
+    return CalSamples(np.asarray(rows), np.asarray(labels), np.asarray(group),
+                      np.zeros(len(labels)), ids, gold, [str(g) for g in range(40)])  # fmt: skip
+
+
+def test_calibrator_training_helpers_separate_right_from_absent() -> None:
+    samples = _samples()
+    probs = out_of_fold(samples, folds=4)
+    assert probs[samples.labels == 1].min() > probs[samples.labels == 0].max() - 0.5
+    metrics = decision_metrics(samples, probs, 0.5, margin=0.2)
+    assert metrics.recall > 0.9 and metrics.false_alarm_rate < 0.1
+    threshold, margin, chosen = choose(samples, probs, 0.9, 0.05)
+    assert 0.0 < threshold < 1.0 and margin > 0
+    assert chosen.hit_precision >= 0.9 and chosen.false_alarm_rate <= 0.05
