@@ -185,9 +185,9 @@ def test_version_1_indices_gain_the_withdrawn_fields_in_place(
         m.setattr(mapping, "hits_mappings", v1)
         ensure_hits_index(es, ix, DIMS)
     write(es, ix, make_hit("p:1", embedding=[1, 0, 0, 0]))
-    assert mapping.MAPPING_VERSION == 3
+    assert mapping.MAPPING_VERSION == 4
     steps = migrate(es, ix)
-    assert [(s.action, s.from_version, s.to_version) for s in steps] == [("put_mapping", 1, 3)]
+    assert [(s.action, s.from_version, s.to_version) for s in steps] == [("put_mapping", 1, 4)]
     got = es.indices.get_mapping(index=hits_alias(ix))
     properties = next(iter(got.body.values()))["mappings"]["properties"]
     assert properties["deleted_at"] == {"type": "date"}

@@ -33,7 +33,7 @@ def ix(es: Elasticsearch, settings: Settings, unique_name: str) -> Iterator[Sett
 def test_a_version_1_index_gains_targeting_in_place(
     es: Elasticsearch, ix: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert mapping.MAPPING_VERSION == 3
+    assert mapping.MAPPING_VERSION == 4
     current = mapping.hits_mappings
 
     def version_1(dims: int) -> dict[str, Any]:
@@ -48,7 +48,7 @@ def test_a_version_1_index_gains_targeting_in_place(
         ensure_hits_index(es, ix, dims=4)
 
     steps = migrate(es, ix)
-    assert [(s.action, s.from_version, s.to_version) for s in steps] == [("put_mapping", 1, 3)]
+    assert [(s.action, s.from_version, s.to_version) for s in steps] == [("put_mapping", 1, 4)]
 
     flag = Targeting(
         flag=True,
