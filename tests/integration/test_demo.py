@@ -44,21 +44,19 @@ class _ListSink:
 
 
 def _expected(settings: Settings) -> tuple[list[Post], Counter[str], Counter[str]]:
-    from models.matching.matcher import load_matcher
-    from pipeline.agents.matcher import matcher_config
+    from pipeline.agents.matcher import load_matcher
 
     sink = _ListSink()
     for connector in demo_connectors(demo_data_dir()):
         replay(connector, sink, max_chars=settings.worker.max_post_chars)
     dead = Counter(letter.reason for letter in sink.dead_letters)
-    matcher = load_matcher(
-        example_catalog(),
-        cache_dir=settings.cache_dir,
-        config=matcher_config(settings),  # the worker's own (live) configuration
-    )
+    # the worker's own loader: same configuration, embedding backend and catalog
+    catalog = settings.catalog.model_copy(update={"path": example_catalog()})
+    matcher = load_matcher(settings.model_copy(update={"catalog": catalog}))
     matcher.warm_up()
     hits: Counter[str] = Counter()
-    for result in matcher.match([post.text for post in sink.posts]):
+    texts = [post.text for post in sink.posts]
+    for result in matcher.match(texts, dates=[post.created_at.date() for post in sink.posts]):
         hits.update(match.narrative.id for match in result.matches)
     return sink.posts, dead, hits
 

@@ -106,16 +106,19 @@ def post_records(posts: list[Post]) -> list[tuple[bytes | None, bytes]]:
 
 
 @pytest.fixture(scope="module")
-def matcher() -> Any:
-    from models.matching.matcher import load_matcher
+def matcher(stack: Settings) -> Any:
+    from pipeline.agents.matcher import load_matcher
 
-    m = load_matcher(CATALOG)
+    # the worker's own loader: same configuration, embedding backend and catalog
+    m = load_matcher(
+        stack.model_copy(update={"catalog": stack.catalog.model_copy(update={"path": CATALOG})})
+    )
     m.warm_up()
     return m
 
 
 def expected_hit_ids(matcher: Any, posts: list[Post]) -> set[str]:
-    results = matcher.match([p.text for p in posts])
+    results = matcher.match([p.text for p in posts], dates=[p.created_at.date() for p in posts])
     return {h.id for mp in build_hits(posts, results) for h in mp.hits}
 
 
