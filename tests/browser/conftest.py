@@ -1,7 +1,9 @@
 """Fixtures for the analyst UI in headless Chromium against the real Elasticsearch.
 
-- `serve_ui(hits, encoder=None)`: index `hits` under a fresh prefix and serve the UI on them
-  (token `TOKEN`); returns the base URL. `encoder` stands in for the model behind /api/similar.
+- `serve_ui(hits, encoder=None, catalog_topic=None)`: index `hits` under a fresh prefix and serve
+  the UI on them (token `TOKEN`); returns the base URL. `encoder` stands in for the model behind
+  /api/similar. With `catalog_topic`, the API follows that catalog topic as ``narrmon api`` does
+  (`pipeline.api.server.follow_catalog`); the topic is deleted afterwards.
 - `index_more(hits)`: add hits to the index the UI serves (for "new hits").
 - `open_page(width)`: a headless Chromium page `width` px wide; page errors fail the test.
 
@@ -88,11 +90,26 @@ def serve_ui(
 ) -> Iterator[ServeUi]:
     import uvicorn
 
-    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
+    from pipeline.api.server import follow_catalog
 
-    def start(hits: list[Hit], encoder: TextEncoder | None = None) -> str:
+    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
+    readers: list[Any] = []
+    topics: list[str] = []
+
+    def start(
+        hits: list[Hit], encoder: TextEncoder | None = None, catalog_topic: str | None = None
+    ) -> str:
         index_more(hits)
         service = HitService(es, ui_settings, encoder=encoder, catalog_loader=lambda: CATALOG)
+        if catalog_topic is not None:
+            topics.append(catalog_topic)
+            follows = ui_settings.model_copy(
+                update={
+                    "topics": ui_settings.topics.model_copy(update={"catalog": catalog_topic}),
+                    "catalog": ui_settings.catalog.model_copy(update={"follow": True}),
+                }
+            )
+            readers.extend(follow_catalog(follows, service))
         port = free_port()
         config = uvicorn.Config(
             create_app(ui_settings, service), host="127.0.0.1", port=port, log_level="warning"
@@ -108,9 +125,19 @@ def serve_ui(
         return f"http://127.0.0.1:{port}"
 
     yield start
+    for reader in readers:
+        reader.stop()
     for server, thread in servers:
         server.should_exit = True
         thread.join(timeout=10)
+    if topics:
+        from kafka.admin import KafkaAdminClient
+
+        admin = KafkaAdminClient(bootstrap_servers=ui_settings.kafka.bootstrap.split(","))
+        try:
+            admin.delete_topics(topics)
+        finally:
+            admin.close()
     es.options(ignore_status=404).indices.delete(
         index=f"{names.prefix(ui_settings)}-*", expand_wildcards="all"
     )
