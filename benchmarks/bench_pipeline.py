@@ -215,7 +215,7 @@ def cleanup(settings: Settings, run: str) -> None:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from pipeline.index import hits_alias
+    from pipeline.elastic.schema.names import hits_alias
 
     from pipeline.topics import ensure_pipeline_topics
 
