@@ -32,12 +32,16 @@ async def supervise(
 ) -> list[dict[str, Any]]:
     """Run ``run_one(spec, stop)`` for every spec concurrently, restarting crashed ones (at most
     `max_restarts` times each when given). Returns one summary per spec: its last run's result
-    plus ``restarts``; a run that raised is summarised as ``{"source", "error"}``."""
+    plus ``restarts``; a run that raised is summarised as ``{"source", "error"}``. A source stopped
+    while it was still failing (a retry in progress that had read nothing when the stop came)
+    keeps the error of its last failed run, so a refused token is reported whenever the stop
+    lands."""
 
     async def keep_running(spec: Spec) -> dict[str, Any]:
         name = name_of(spec)
         backoff = Backoff({"network": restart})
         restarts = 0
+        last_error: str | None = None
         while True:
             try:
                 result = await run_one(spec, stop)
@@ -45,8 +49,11 @@ async def supervise(
                 logger.exception("source=%s crashed", name)
                 result = {"source": name, "error": f"{type(exc).__name__}: {exc}"}
             result["restarts"] = restarts
+            if stop.is_set() and last_error and not result.get("error") and not result.get("read"):
+                result["error"] = last_error  # stopped mid-retry: still failing
             if stop.is_set() or not result.get("error"):
                 return result
+            last_error = str(result["error"])
             if max_restarts is not None and restarts >= max_restarts:
                 logger.error("source=%s gave up after %d restarts", name, restarts)
                 return result

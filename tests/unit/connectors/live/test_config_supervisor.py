@@ -85,6 +85,30 @@ def test_supervision_gives_up_after_max_restarts() -> None:
     assert result == {"source": "x", "error": "always", "restarts": 1}
 
 
+def test_a_source_stopped_mid_retry_keeps_its_last_error() -> None:
+    """The stop can land while a failing source's retry is connecting: that run ends cleanly
+    having read nothing, but the source never got in, so its last error is still reported."""
+
+    async def main() -> list[dict[str, Any]]:
+        stop = asyncio.Event()
+        calls = 0
+
+        async def run_one(name: str, stop_: asyncio.Event) -> dict[str, Any]:
+            nonlocal calls
+            calls += 1
+            if calls == 1:
+                return {"source": name, "error": "rejected: HTTP 401", "read": 0}
+            stop_.set()  # the stop arrives during the retry
+            return {"source": name, "error": None, "read": 0}
+
+        restart = BackoffPolicy(initial_s=0.01, max_s=0.01, jitter=0)
+        return await supervise(["masto"], run_one, stop, name_of=str, restart=restart)
+
+    (result,) = asyncio.run(main())
+    assert result["error"] == "rejected: HTTP 401"
+    assert result["restarts"] == 1
+
+
 def test_post_events_round_trip_and_bad_ones_are_invalid_records() -> None:
     from datetime import UTC, datetime
 
