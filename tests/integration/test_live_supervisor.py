@@ -80,9 +80,16 @@ def test_sources_run_side_by_side_a_refused_one_is_restarted_and_sigterm_stops_a
             assert port is not None
             url = f"http://127.0.0.1:{port}/metrics"
             bsky_read = f'{FRAMES_READ}_total{{source="{unique_name}-bsky"}} 10.0'
-            restarted = f'{SOURCE_RESTARTS}_total{{source="{unique_name}-masto"}}'
+            restarted = re.compile(
+                rf'{SOURCE_RESTARTS}_total{{source="{unique_name}-masto"}} ([0-9.]+)'
+            )
+
+            def masto_restarted(text: str) -> bool:
+                found = restarted.search(text)  # the series exists at 0 before any restart
+                return found is not None and float(found.group(1)) >= 1
+
             wait_for(
-                lambda: bsky_read in (text := httpx.get(url).text) and restarted in text,
+                lambda: bsky_read in (text := httpx.get(url).text) and masto_restarted(text),
                 timeout_s=40,
                 what="all Jetstream frames read and the Mastodon source restarted",
             )
