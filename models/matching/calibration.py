@@ -33,6 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from models.files import write_atomic
+from models.matching.rerank import standardised_logistic
 
 Floats = npt.NDArray[np.float64]
 Score = Literal["rerank", "fused"]
@@ -133,9 +134,7 @@ class Calibrator:
 
     def probabilities(self, rows: Floats) -> Floats:
         """Probability that each row's candidate is the post's narrative."""
-        z = (rows - np.asarray(self.mean)) / np.asarray(self.scale)
-        logits = z @ np.asarray(self.coef) + self.intercept
-        return np.asarray(1.0 / (1.0 + np.exp(-logits)), dtype=np.float64)
+        return standardised_logistic(rows, self.mean, self.scale, self.coef, self.intercept)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,20 @@ def feature_matrix(evidence: Evidence) -> Floats:
     return np.column_stack([cols[name] for name in FEATURES])
 
 
+def standardised_logistic(
+    rows: Floats,
+    mean: Sequence[float],
+    scale: Sequence[float],
+    coef: Sequence[float],
+    intercept: float,
+) -> Floats:
+    """A fitted logistic model over standardised features: ``sigmoid(((rows - mean) / scale) @
+    coef + intercept)`` per row. Shared by the re-ranker and the calibrator. Pure."""
+    z = (rows - np.asarray(mean)) / np.asarray(scale)
+    logits = z @ np.asarray(coef) + intercept
+    return np.asarray(1.0 / (1.0 + np.exp(-logits)), dtype=np.float64)
+
+
 @dataclass(frozen=True)
 class Reranker:
     """A fitted logistic re-ranker (see module docstring). `depth`: how many linear candidates
@@ -102,9 +117,7 @@ class Reranker:
 
     def score(self, rows: Floats) -> Floats:
         """Probability of relevance per row of `feature_matrix`."""
-        z = (rows - np.asarray(self.mean)) / np.asarray(self.scale)
-        logits = z @ np.asarray(self.coef) + self.intercept
-        return np.asarray(1.0 / (1.0 + np.exp(-logits)), dtype=np.float64)
+        return standardised_logistic(rows, self.mean, self.scale, self.coef, self.intercept)
 
     def to_json(self) -> dict[str, Any]:
         return {
