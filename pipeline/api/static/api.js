@@ -44,6 +44,19 @@ export class ApiError extends Error {
   }
 }
 
+// A download that carries the token: a plain link cannot send an Authorization header, so when a
+// token is set the file is fetched and handed to the browser as a blob.
+export async function download(path, filename) {
+  const response = await fetch(path, { headers: authHeaders() });
+  if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => ({})));
+  const url = URL.createObjectURL(await response.blob());
+  const link = el("a", { href: url, download: filename });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
 export async function api(path, options = {}) {
   const response = await fetch(path, { ...options, headers: { ...authHeaders(), ...(options.headers || {}) } });
   const body = await response.json().catch(() => ({}));

@@ -1,7 +1,7 @@
 // narrmon analyst UI: plain JS modules, no build step, no network beyond this API.
 // The view (filters, sort, open explanation) is in the URL; results are one card per post.
 
-import { $, api, el, setStatus } from "./api.js";
+import { $, api, download, el, setStatus, token } from "./api.js";
 import { addHit, setReviewState, updateReviewButtons } from "./cards.js";
 import { closeDrawer, explain, openHit, similar } from "./drawer.js";
 import { loadNarratives, markActive } from "./narratives.js";
@@ -158,6 +158,11 @@ function init() {
   $("#search-form").addEventListener("submit", (event) => { event.preventDefault(); changed(); });
   for (const control of document.querySelectorAll("#filters select, #filters input")) control.addEventListener("change", changed);
   $("#more").addEventListener("click", () => search(true));
+  $("#export-link").addEventListener("click", (event) => {
+    if (!token()) return;  // reads are open: the plain link downloads
+    event.preventDefault();
+    download($("#export-link").href, "hits.csv").catch((error) => setStatus(`Export failed: ${error.message}`, true));
+  });
   $("#clear-post").addEventListener("click", () => { $("#f-post").value = ""; changed(); });
   $("#new-hits").addEventListener("click", () => search());
   $("#drawer-close").addEventListener("click", () => { closeDrawer(); saveView(null); });
