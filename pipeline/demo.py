@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import importlib.resources
 import logging
-import statistics
 import time
 import uuid
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline import metrics as m
+from pipeline.demo_summary import index_summary, percentile
 from pipeline.settings import Settings
 from pipeline.worker_process import (
     Samples,
@@ -83,17 +83,6 @@ def demo_settings(settings: Settings, run_id: str) -> Settings:
     return settings.model_copy(
         update={"topics": topics, "worker": worker, "elasticsearch": es, "catalog": catalog}
     )
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    """The ``q``-th percentile (0-100, linear interpolation); None for no values."""
-    if not values:
-        return None
-    if len(values) == 1:
-        return values[0]
-    cuts = statistics.quantiles(values, n=100, method="inclusive")
-    index = min(98, max(0, round(q) - 1))
-    return cuts[index]
 
 
 @dataclass
@@ -170,45 +159,6 @@ def is_settled(samples: Samples, published: int) -> bool:
     return processed + worker_dlq >= published and indexed + rejected >= hits
 
 
-def index_summary(settings: Settings, alias: str) -> dict[str, Any]:
-    """Hits per narrative with stance mix, and end-to-end latencies, read from the index."""
-    from pipeline.elastic.client import BACKGROUND, make_client
-    from pipeline.elastic.search import scan
-
-    client = make_client(settings, BACKGROUND)
-    try:
-        narratives: dict[str, Counter[str]] = defaultdict(Counter)
-        titles: dict[str, str] = {}
-        latencies: list[float] = []
-        ids: set[str] = set()
-        docs = 0
-        for doc in scan(
-            client,
-            alias,
-            ["narrative.id", "narrative.title", "stance", "post.ingested_at", "indexed_at"],
-        ):
-            docs += 1
-            ids.add(doc["_id"])
-            src = doc["_source"]
-            nid = src["narrative"]["id"]
-            titles[nid] = src["narrative"]["title"]
-            narratives[nid][src.get("stance") or "unknown"] += 1
-            start = datetime.fromisoformat(src["post"]["ingested_at"])
-            end = datetime.fromisoformat(src["indexed_at"])
-            latencies.append(max(0.0, (end - start).total_seconds()))
-    finally:
-        client.close()
-    return {
-        "documents": docs,
-        "distinct_ids": len(ids),
-        "narratives": {
-            nid: {"title": titles[nid], "hits": sum(c.values()), "stance": dict(c)}
-            for nid, c in sorted(narratives.items(), key=lambda kv: -sum(kv[1].values()))
-        },
-        "latencies": latencies,
-    }
-
-
 def run_demo(
     settings: Settings,
     *,
@@ -216,7 +166,18 @@ def run_demo(
     timeout_s: float = 600.0,
     speed: str = "max",
 ) -> dict[str, Any]:
-    """Run the demo; return the summary. Raises `DemoError`."""
+    """Run the demo; return the summary. Raises `DemoError`. The run holds a lease while it
+    runs (`pipeline.demo_leases`) so that a demo started meanwhile does not prune its data."""
+    from pipeline.demo_leases import hold_run
+
+    run_id = uuid.uuid4().hex[:8]
+    with hold_run(settings.state_dir, run_id):
+        return _run(demo_settings(settings, run_id), run_id, keep_running, timeout_s, speed)
+
+
+def _run(
+    settings: Settings, run_id: str, keep_running: bool, timeout_s: float, speed: str
+) -> dict[str, Any]:
     from pipeline.demo_api import start_demo_ui
     from pipeline.demo_runs import prune_previous_runs, write_handoff
     from pipeline.elastic.schema.names import hits_alias
@@ -224,8 +185,6 @@ def run_demo(
     from pipeline.stack.layout import StackLayout
     from pipeline.topics import ensure_pipeline_topics
 
-    run_id = uuid.uuid4().hex[:8]
-    settings = demo_settings(settings, run_id)
     try:
         stack = up(settings)
     except StackError as exc:

@@ -9,6 +9,7 @@ exact. Without pruning, each run would leave ~5 topics and 2 indices on the loca
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from pathlib import Path
 
 from pipeline.settings import Settings
@@ -19,16 +20,21 @@ TOPIC_PREFIXES = ("demo-", "narrmon-demo-")
 INDEX_PATTERN = "narrmon-demo-*"
 
 
-def stale_names(names: list[str], prefixes: tuple[str, ...], run_id: str) -> list[str]:
-    """The names that belong to a demo run other than `run_id` (pure)."""
-    return sorted(n for n in names if n.startswith(prefixes) and run_id not in n)
+def stale_names(names: list[str], prefixes: tuple[str, ...], keep: Collection[str]) -> list[str]:
+    """The names that belong to a demo run other than those in `keep` (pure)."""
+    return sorted(n for n in names if n.startswith(prefixes) and not any(run in n for run in keep))
 
 
 def prune_previous_runs(settings: Settings, run_id: str) -> tuple[list[str], list[str]]:
     """Delete the Kafka topics and Elasticsearch indices of earlier demo runs (best effort: a
     failure is logged, never raised). Returns (topics deleted, indices deleted). Blocking.
 
-    A worker left running by ``--keep-running`` of an earlier run loses its data."""
+    Runs still in progress (a live lease, `pipeline.demo_leases`) are kept, so two demos on one
+    stack do not break each other. A worker left running by ``--keep-running`` of an earlier run
+    loses its data."""
+    from pipeline.demo_leases import active_runs
+
+    keep = active_runs(settings.state_dir) | {run_id}
     topics: list[str] = []
     indices: list[str] = []
     try:
@@ -42,7 +48,7 @@ def prune_previous_runs(settings: Settings, run_id: str) -> tuple[list[str], lis
             **kafka_python_options(settings.kafka.security),
         )
         try:
-            topics = stale_names(list(admin.list_topics()), TOPIC_PREFIXES, run_id)
+            topics = stale_names(list(admin.list_topics()), TOPIC_PREFIXES, keep)
             if topics:
                 admin.delete_topics(topics, timeout_ms=30_000)
         finally:
@@ -56,7 +62,7 @@ def prune_previous_runs(settings: Settings, run_id: str) -> tuple[list[str], lis
         client = make_client(settings, BACKGROUND)
         try:
             found = list(client.indices.get(index=INDEX_PATTERN, expand_wildcards="all"))
-            indices = stale_names(found, ("narrmon-demo-",), run_id)
+            indices = stale_names(found, ("narrmon-demo-",), keep)
             # Explicit names: 8.x refuses wildcard deletes (action.destructive_requires_name).
             for start in range(0, len(indices), 50):
                 client.indices.delete(index=",".join(indices[start : start + 50]))
@@ -64,7 +70,7 @@ def prune_previous_runs(settings: Settings, run_id: str) -> tuple[list[str], lis
                 name="narrmon-demo-*"
             )
             for template in templates.get("index_templates", []):
-                if run_id not in template["name"]:
+                if not any(run in template["name"] for run in keep):
                     client.indices.delete_index_template(name=template["name"])
         finally:
             client.close()

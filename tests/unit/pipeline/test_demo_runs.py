@@ -21,8 +21,12 @@ def test_stale_names_keep_the_current_run_and_foreign_names() -> None:
         "narrmon-hits-2026.11",
         "__consumer_offsets",
     ]
-    assert stale_names(names, TOPIC_PREFIXES, "aaaa1111") == [
+    assert stale_names(names, TOPIC_PREFIXES, {"aaaa1111"}) == [
         "demo-bbbb2222.hits",
+        "narrmon-demo-cccc3333-spike-baselines-changelog",
+    ]
+    # a run still in progress (a live lease) is kept too
+    assert stale_names(names, TOPIC_PREFIXES, {"aaaa1111", "bbbb2222"}) == [
         "narrmon-demo-cccc3333-spike-baselines-changelog",
     ]
 

@@ -10,7 +10,8 @@ import pytest
 
 from models.records import Explanation, Match, NarrativeRef, Post, Scores
 from pipeline.agents.hits import build_hits
-from pipeline.demo import is_settled, percentile
+from pipeline.demo import is_settled
+from pipeline.demo_summary import percentile
 from pipeline.lag import partition_lag
 from pipeline.settings import Settings
 from pipeline.worker_process import settings_env
