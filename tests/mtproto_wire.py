@@ -60,19 +60,19 @@ class ClientMessage:
     body: bytes
 
 
-class SecurityViolation(ValueError):
+class MTProtoViolationError(ValueError):
     """A packet that was not encrypted with `AUTH_KEY` the way MTProto 2.0 says."""
 
 
 def decrypt(packet: bytes) -> ClientMessage:
-    """A client packet -> `ClientMessage`. Raises `SecurityViolation`."""
+    """A client packet -> `ClientMessage`. Raises `MTProtoViolationError`."""
     if len(packet) < 24 or struct.unpack("<Q", packet[:8])[0] != AUTH_KEY.key_id:
-        raise SecurityViolation("unknown auth key id")
+        raise MTProtoViolationError("unknown auth key id")
     msg_key = packet[8:24]
     aes_key, aes_iv = _aes_key_iv(msg_key, 0)
     plain = AES.decrypt_ige(packet[24:], aes_key, aes_iv)
     if sha256(AUTH_KEY.key[88:120] + plain).digest()[8:24] != msg_key:
-        raise SecurityViolation("msg_key does not match the plaintext")
+        raise MTProtoViolationError("msg_key does not match the plaintext")
     salt, session_id, msg_id, seq_no, length = struct.unpack("<qqqii", plain[:32])
     return ClientMessage(salt, session_id, msg_id, seq_no, plain[32 : 32 + length])
 
@@ -83,7 +83,8 @@ def encrypt(salt: int, session_id: int, msg_id: int, seq_no: int, body: bytes) -
     plain += os.urandom(-(len(plain) + 12) % 16 + 12)
     msg_key = sha256(AUTH_KEY.key[96:128] + plain).digest()[8:24]
     aes_key, aes_iv = _aes_key_iv(msg_key, 8)
-    return struct.pack("<Q", AUTH_KEY.key_id) + msg_key + AES.encrypt_ige(plain, aes_key, aes_iv)
+    cipher: bytes = AES.encrypt_ige(plain, aes_key, aes_iv)
+    return struct.pack("<Q", AUTH_KEY.key_id) + msg_key + cipher
 
 
 class MessageIds:
@@ -103,13 +104,13 @@ class MessageIds:
 
 async def read_packet(reader: asyncio.StreamReader) -> bytes:
     """One TCP-full packet's payload. Raises `asyncio.IncompleteReadError` at EOF and
-    `SecurityViolation` for a bad checksum."""
+    `MTProtoViolationError` for a bad checksum."""
     header = await reader.readexactly(8)
     length = struct.unpack("<i", header[:4])[0]
     rest = await reader.readexactly(length - 8)
     payload, crc = rest[:-4], struct.unpack("<I", rest[-4:])[0]
     if crc32(header + payload) != crc:
-        raise SecurityViolation("bad transport checksum")
+        raise MTProtoViolationError("bad transport checksum")
     return payload
 
 

@@ -10,18 +10,22 @@ pushes channel updates (new message, edit, deletion) with consecutive ``pts`` as
 
 The test drives it from its own thread: `post`, `edit`, `delete` (pushed to connected clients
 unless `hold` is set, which models updates a client misses while it is away: it finds them
-through the pts gap and getChannelDifference), `drop` (abort every TCP connection), and
-`flood_waits` (answer the next request of a kind with ``FLOOD_WAIT_X``). `requests` records
-every request (name, monotonic time, the TL object).
+through the pts gap and getChannelDifference), `drop` (abort every TCP connection: Telethon
+reconnects by itself), `transport_error` (Telegram's transport-level 429: Telethon gives up and
+the source must reconnect) and `flood_waits` (answer the next request of a kind with
+``FLOOD_WAIT_X``). `requests` records every request (name, monotonic time, the TL object) and
+`connections` counts TCP connections.
 """
 
 from __future__ import annotations
 
 import asyncio
+import struct
 import threading
 import time
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from telethon.extensions import BinaryReader
@@ -31,7 +35,7 @@ from telethon.tl.core import GzipPacked, MessageContainer
 from tests.mtproto_wire import (
     ClientMessage,
     MessageIds,
-    SecurityViolation,
+    MTProtoViolationError,
     decrypt,
     encrypt,
     frame_packet,
@@ -39,6 +43,7 @@ from tests.mtproto_wire import (
     rpc_result,
     vector,
 )
+from tests.telegram_channel import ChannelState, config
 
 _WRAPPERS = (
     functions.InvokeWithLayerRequest,
@@ -62,30 +67,6 @@ class Recorded:
     request: Any
 
 
-@dataclass
-class ChannelState:
-    """The channel's history (current versions), its pts and the updates that made it."""
-
-    id: int = 1_234_567_890
-    access_hash: int = 987_654_321
-    username: str = "county_elections"
-    title: str = "County Elections"
-    messages: dict[int, Any] = field(default_factory=dict)
-    log: list[tuple[int, Any]] = field(default_factory=list)  # (pts after, update)
-    pts: int = 100
-
-    def entity(self) -> Any:
-        return types.Channel(
-            id=self.id,
-            title=self.title,
-            photo=types.ChatPhotoEmpty(),
-            date=datetime(2020, 1, 1, tzinfo=UTC),
-            broadcast=True,
-            access_hash=self.access_hash,
-            username=self.username,
-        )
-
-
 class TelegramServer:
     """`with TelegramServer() as server:` serves on 127.0.0.1:``server.port`` in a thread."""
 
@@ -95,6 +76,7 @@ class TelegramServer:
         self.hold = False
         self.flood_waits: dict[str, int] = {}
         self.requests: list[Recorded] = []
+        self.connections = 0
         self.port = 0
         self._ids = MessageIds()
         self._connections: set[_Connection] = set()
@@ -116,42 +98,33 @@ class TelegramServer:
 
     def post(self, text: str, **fields: Any) -> int:
         """Publish a channel message (`fields`: more `types.Message` fields); its id."""
-        number = max(self.channel.messages, default=500) + 1
-        message = types.Message(
-            id=number,
-            peer_id=types.PeerChannel(self.channel.id),
-            date=datetime.now(UTC).replace(microsecond=0),
-            message=text,
-            post=True,
-            **fields,
-        )
-        self.channel.messages[number] = message
-        self._update(lambda pts: types.UpdateNewChannelMessage(message, pts, 1), 1)
+        number: int = self._call(self._on_loop(lambda: self._post(text, fields)))
         return number
 
     def edit(self, number: int, text: str) -> None:
-        message = self.channel.messages[number]
-        message.message, message.edit_date = text, datetime.now(UTC).replace(microsecond=0)
-        self._update(lambda pts: types.UpdateEditChannelMessage(message, pts, 1), 1)
+        self._call(self._on_loop(lambda: self._edit(number, text)))
 
     def delete(self, *numbers: int) -> None:
-        for number in numbers:
-            del self.channel.messages[number]
-        ids, channel = list(numbers), self.channel.id
-        self._update(lambda pts: types.UpdateDeleteChannelMessages(channel, ids, pts, len(ids)), len(ids))
+        self._call(self._on_loop(lambda: self._delete(list(numbers))))
 
     def drop(self) -> None:
         """Abort every open TCP connection (as a network failure would)."""
         self._call(self._drop())
 
+    def transport_error(self, code: int = 429) -> None:
+        """Send every connection Telegram's transport-level error: ``-code`` where a packet's
+        length, sequence number and body would be (429: too many connections). Telethon gives
+        such a connection up instead of reconnecting by itself."""
+        self._call(self._transport_error(struct.pack("<iii", -code, -code, -code)))
+
     def names(self) -> list[str]:
         return [r.name for r in self.requests]
 
-    def _update(self, make: Any, count: int) -> None:
-        self._call(self._apply(make, count))
-
     def _call(self, coroutine: Any) -> Any:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=10)
+
+    async def _on_loop(self, change: Callable[[], Any]) -> Any:
+        return change()  # the channel changes only on the server's loop, between requests
 
     # -- the server ------------------------------------------------------------------------
 
@@ -169,7 +142,37 @@ class TelegramServer:
             connection.writer.transport.abort()
         self._connections.clear()
 
-    async def _apply(self, make: Any, count: int) -> None:
+    async def _transport_error(self, data: bytes) -> None:
+        for connection in list(self._connections):
+            connection.writer.write(data)
+
+    # -- the channel's updates (on the loop) --------------------------------------------------
+
+    def _post(self, text: str, fields: dict[str, Any]) -> int:
+        channel = self.channel
+        channel.last_id += 1
+        date = datetime.now(UTC).replace(microsecond=0)
+        peer = types.PeerChannel(channel.id)
+        message = types.Message(channel.last_id, peer, date, text, post=True, **fields)
+        channel.messages[message.id] = message
+        self._push(lambda pts: types.UpdateNewChannelMessage(message, pts, 1), 1)
+        return channel.last_id
+
+    def _edit(self, number: int, text: str) -> None:
+        message = self.channel.messages[number]
+        message.message, message.edit_date = text, datetime.now(UTC).replace(microsecond=0)
+        self._push(lambda pts: types.UpdateEditChannelMessage(message, pts, 1), 1)
+
+    def _delete(self, numbers: list[int]) -> None:
+        for number in numbers:
+            del self.channel.messages[number]
+        channel, count = self.channel.id, len(numbers)
+        self._push(
+            lambda pts: types.UpdateDeleteChannelMessages(channel, numbers, pts, count), count
+        )
+
+    def _push(self, make: Callable[[int], Any], count: int) -> None:
+        """Move pts by `count`, log the update `make(pts)`, push it unless `hold` is set."""
         self.channel.pts += count
         update = make(self.channel.pts)
         self.channel.log.append((self.channel.pts, update))
@@ -184,12 +187,13 @@ class TelegramServer:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         connection = _Connection(writer)
         self._connections.add(connection)
+        self.connections += 1
         try:
             while True:
                 message = decrypt(await read_packet(reader))
                 connection.session_id, connection.salt = message.session_id, message.salt
                 await self._handle(connection, message.msg_id, _read(message))
-        except (asyncio.IncompleteReadError, ConnectionError, SecurityViolation):
+        except (asyncio.IncompleteReadError, ConnectionError, MTProtoViolationError):
             pass
         finally:
             self._connections.discard(connection)
@@ -226,11 +230,11 @@ class TelegramServer:
         connection.writer.write(frame_packet(packet, connection.sent))
         connection.sent += 1
 
-    def _answer(self, request: Any) -> bytes:  # noqa: PLR0911 - one branch per method
+    def _answer(self, request: Any) -> bytes:
         now = datetime.now(UTC).replace(microsecond=0)
         channel = self.channel
         if isinstance(request, functions.help.GetConfigRequest):
-            return bytes(_config(now, self.port))
+            return bytes(config(now, self.port))
         if isinstance(request, functions.users.GetUsersRequest):
             return vector([bytes(self.me)])
         if isinstance(request, functions.updates.GetStateRequest):
@@ -245,72 +249,16 @@ class TelegramServer:
         if isinstance(request, functions.channels.GetChannelsRequest):
             return bytes(types.messages.Chats([channel.entity()]))
         if isinstance(request, functions.messages.GetHistoryRequest):
-            page = history_page(list(channel.messages.values()), request)
+            page = channel.history(request)
             return bytes(
                 types.messages.ChannelMessages(
                     channel.pts, len(channel.messages), page, [], [channel.entity()], []
                 )
             )
         if isinstance(request, functions.updates.GetChannelDifferenceRequest):
-            return bytes(self._channel_difference(request.pts))
+            return bytes(channel.difference(request.pts))
         return bytes(types.RpcError(400, f"METHOD_NOT_SERVED_{type(request).__name__}"))
-
-    def _channel_difference(self, pts: int) -> Any:
-        channel = self.channel
-        missed = [update for after, update in channel.log if after > pts]
-        if not missed:
-            return types.updates.ChannelDifferenceEmpty(pts=channel.pts, final=True)
-        new = [u.message for u in missed if isinstance(u, types.UpdateNewChannelMessage)]
-        other = [u for u in missed if not isinstance(u, types.UpdateNewChannelMessage)]
-        return types.updates.ChannelDifference(
-            channel.pts, new, other, [channel.entity()], [], final=True
-        )
-
-
-def history_page(messages: list[Any], request: Any) -> list[Any]:
-    """messages.getHistory: newest first; start at the first message older than ``offset_id``
-    (the newest when 0), shifted by ``add_offset`` (negative: newer ones), ``limit`` of them,
-    keeping ``min_id < id < max_id`` (no upper bound when max_id is 0)."""
-    ordered = sorted(messages, key=lambda m: m.id, reverse=True)
-    start = 0
-    if request.offset_id:
-        start = next((i for i, m in enumerate(ordered) if m.id < request.offset_id), len(ordered))
-    start += request.add_offset
-    window = ordered[max(start, 0) : max(start + request.limit, 0)]
-    return [
-        m
-        for m in window
-        if m.id > request.min_id and (not request.max_id or m.id < request.max_id)
-    ]
 
 
 def _read(message: ClientMessage) -> Any:
     return BinaryReader(message.body).tgread_object()
-
-
-def _config(now: datetime, port: int) -> Any:
-    limits = dict.fromkeys(
-        (
-            "chat_size_max megagroup_size_max forwarded_count_max online_update_period_ms "
-            "offline_blur_timeout_ms offline_idle_timeout_ms online_cloud_timeout_ms "
-            "notify_cloud_delay_ms notify_default_delay_ms push_chat_period_ms push_chat_limit "
-            "edit_time_limit revoke_time_limit revoke_pm_time_limit rating_e_decay "
-            "stickers_recent_limit channels_read_media_period call_receive_timeout_ms "
-            "call_ring_timeout_ms call_connect_timeout_ms call_packet_timeout_ms"
-        ).split(),
-        1_000,
-    )
-    return types.Config(
-        date=now,
-        expires=now + timedelta(hours=1),
-        test_mode=False,
-        this_dc=2,
-        dc_options=[types.DcOption(2, "127.0.0.1", port)],
-        dc_txt_domain_name="",
-        me_url_prefix="https://t.me/",
-        caption_length_max=1024,
-        message_length_max=4096,
-        webfile_dc_id=2,
-        **limits,
-    )
-

@@ -46,6 +46,7 @@ class TelegramOptions(BaseModel):
     api_id: int = Field(gt=0)
     api_hash_file: Path
     backfill_limit: int = Field(default=200, ge=0, le=5_000)
+    flood_sleep_threshold_s: int = Field(default=60, ge=0, le=86_400)
     queue_size: int = Field(default=1_000, ge=1)
 
 
@@ -72,7 +73,12 @@ class TelegramSource:
     async def stream(self) -> AsyncIterator[Frame]:
         from telethon import TelegramClient, errors
 
-        client = TelegramClient(str(self.options.session_file), self.options.api_id, self._api_hash)
+        client = TelegramClient(
+            str(self.options.session_file),
+            self.options.api_id,
+            self._api_hash,
+            flood_sleep_threshold=self.options.flood_sleep_threshold_s,
+        )
         try:
             await client.connect()
             if not await client.is_user_authorized():
@@ -143,14 +149,14 @@ class TelegramSource:
             ):
                 data = encode_frame("new", channels[entity.id], {"message": message.to_dict()})
                 yield self._frame(data, entity.id)
+        lost = client.disconnected
         while True:
             getter = asyncio.ensure_future(queue.get())
-            done, _ = await asyncio.wait(
-                {getter, client.disconnected}, return_when=asyncio.FIRST_COMPLETED
-            )
+            done, _ = await asyncio.wait({getter, lost}, return_when=asyncio.FIRST_COMPLETED)
             if getter not in done:
                 getter.cancel()
-                raise SourceDisconnected("Telegram connection lost")
+                cause = None if lost.cancelled() else lost.exception()
+                raise SourceDisconnected(f"Telegram connection lost: {cause!r}")
             yield self._frame(getter.result(), None)
 
     def _frame(self, data: bytes, channel_id: int | None) -> Frame:
