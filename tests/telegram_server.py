@@ -1,8 +1,10 @@
 """A local Telegram (MTProto 2.0) server with one public channel, for the Telegram source's tests.
 
-Real Telethon talks to it over TCP with its default transport (`tests.mtproto_wire`). Requests
-are parsed with Telethon's own TL reader and answered with Telethon's TL types, so every byte
-crosses the wire as it would with Telegram. It answers what a logged-in user's client asks
+Real Telethon talks to it over TCP with its default transport and MTProto 2.0 encryption
+(`tests.mtproto_wire`). Requests are parsed with Telethon's own TL reader and answered with
+Telethon's TL types. Simplified on purpose: no key exchange (the session file holds a known key),
+any salt accepted, no acknowledgements from the server, one DC, one user, one channel. It answers
+what a logged-in user's client asks
 (initConnection + help.getConfig, users.getUsers, updates.getState/getDifference,
 contacts.resolveUsername, channels.getChannels, messages.getHistory with Telegram's
 offset_id/add_offset/limit/min_id/max_id semantics, updates.getChannelDifference, ping) and
@@ -70,14 +72,14 @@ class Recorded:
 class TelegramServer:
     """`with TelegramServer() as server:` serves on 127.0.0.1:``server.port`` in a thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:  # 0: any free port
         self.channel = ChannelState()
         self.me = types.User(id=777_000, is_self=True, access_hash=1, first_name="Analyst")
         self.hold = False
         self.flood_waits: dict[str, int] = {}
         self.requests: list[Recorded] = []
         self.connections = 0
-        self.port = 0
+        self.port = port
         self._ids = MessageIds()
         self._connections: set[_Connection] = set()
         self._loop = asyncio.new_event_loop()
@@ -129,7 +131,7 @@ class TelegramServer:
     # -- the server ------------------------------------------------------------------------
 
     async def _start(self) -> None:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def _stop(self) -> None:
