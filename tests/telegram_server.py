@@ -15,8 +15,9 @@ unless `hold` is set, which models updates a client misses while it is away: it 
 through the pts gap and getChannelDifference), `drop` (abort every TCP connection: Telethon
 reconnects by itself), `transport_error` (Telegram's transport-level 429: Telethon gives up and
 the source must reconnect) and `flood_waits` (answer the next request of a kind with
-``FLOOD_WAIT_X``). `requests` records every request (name, monotonic time, the TL object) and
-`connections` counts TCP connections.
+``FLOOD_WAIT_X``); `logged_in = False` answers 401 as for a session never signed in.
+`requests` records every request (name, monotonic time, the TL object) and `connections`
+counts TCP connections.
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ class TelegramServer:
         self.channel = ChannelState()
         self.me = types.User(id=777_000, is_self=True, access_hash=1, first_name="Analyst")
         self.hold = False
+        self.logged_in = True  # False: the auth key is known but signed in to no account
         self.flood_waits: dict[str, int] = {}
         self.requests: list[Recorded] = []
         self.connections = 0
@@ -237,6 +239,8 @@ class TelegramServer:
         channel = self.channel
         if isinstance(request, functions.help.GetConfigRequest):
             return bytes(config(now, self.port))
+        if not self.logged_in:
+            return bytes(types.RpcError(401, "AUTH_KEY_UNREGISTERED"))
         if isinstance(request, functions.users.GetUsersRequest):
             return vector([bytes(self.me)])
         if isinstance(request, functions.updates.GetStateRequest):

@@ -123,6 +123,8 @@ def test_updates_reconnects_dead_letters_flood_waits_and_restart(
         again = run_connect([*args, "--max-posts", "2", "--flood-sleep-threshold", "0"], tmp_path)
         restart = [r for r in server.requests[seen:] if r.name == "GetHistoryRequest"]
         unknown = refused([*args[:2], "nosuch_channel", *args[3:]], tmp_path)
+        server.logged_in = False
+        signed_out = refused(args, tmp_path)
 
     assert (first_run["published"], first_run["dead_lettered"]) == (6, 1)
     assert (first_run["edited"], first_run["deleted"], first_run["error"]) == (1, 1, None)
@@ -133,6 +135,7 @@ def test_updates_reconnects_dead_letters_flood_waits_and_restart(
     assert restart[1].at - restart[0].at >= 1.0
     assert {r.request.offset_id for r in restart[:2]} == {backfilled + 1}
     assert "nosuch_channel" in unknown
+    assert "not a logged-in session" in signed_out
 
     records = read_topic(kafka_bootstrap, live_topics.posts, 2.0)
     posts = [Post.model_validate_json(r.value) for r in records]
