@@ -277,6 +277,11 @@ def x_stream(
     type=click.IntRange(min=0, max=5000),
     help="Messages per channel to catch up after a restart (default 200).",
 )
+@click.option(
+    "--flood-sleep-threshold",
+    type=click.IntRange(min=0, max=86_400),
+    help="FloodWaits up to S s are slept inside Telethon, longer ones reconnect (default 60).",
+)
 @live_options
 def telegram(
     *,
@@ -286,6 +291,7 @@ def telegram(
     api_id: int,
     api_hash_file: Path,
     backfill_limit: int | None,
+    flood_sleep_threshold: int | None,
 ) -> None:
     """Telegram public channels (Telethon, a user session): messages, edits, deletions."""
     options: dict[str, Any] = {
@@ -296,4 +302,6 @@ def telegram(
     }
     if backfill_limit is not None:
         options["backfill_limit"] = backfill_limit
+    if flood_sleep_threshold is not None:
+        options["flood_sleep_threshold_s"] = flood_sleep_threshold
     run_source("telegram", options, common)

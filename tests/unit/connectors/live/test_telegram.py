@@ -1,5 +1,6 @@
 """Telegram: messages built with Telethon's own TL types -> frames -> posts, forwards, edits,
-deletions. (No MTProto server exists to test the I/O half against; see the README.)"""
+deletions. (The I/O half runs against a local MTProto server in
+``tests/integration/test_live_telegram.py``.)"""
 
 from __future__ import annotations
 
