@@ -216,7 +216,6 @@ def cleanup(settings: Settings, run: str) -> None:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from pipeline.elastic.schema.names import hits_alias
-
     from pipeline.topics import ensure_pipeline_topics
 
     run_id = f"bench{uuid.uuid4().hex[:8]}"
