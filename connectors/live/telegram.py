@@ -11,8 +11,8 @@ slept inside Telethon; a longer one ends the connection as `RateLimited` and the
 out. Telethon reconnects a dropped TCP connection by itself (and fills the gap with
 getChannelDifference); when it gives the connection up (a transport-level error, retries
 exhausted) the source raises `SourceDisconnected` and the runner reconnects with a new client,
-which catches up from the last message id published, as after a restart (a channel with no
-message published yet has no last id, so nothing is caught up for it). Frames are normalised by
+which catches up from the last message id published, as after a restart (a channel seen for
+the first time starts at its newest message, so a catch-up covers it too). Frames are normalised by
 `connectors.live.telegram_frames`.
 
 Tested over the wire (``tests/integration/test_live_telegram.py``): real Telethon against a local
@@ -153,9 +153,10 @@ class TelegramSource:
         client.add_event_handler(on_new, events.NewMessage(chats=entities))
         client.add_event_handler(on_edit, events.MessageEdited(chats=entities))
         client.add_event_handler(on_delete, events.MessageDeleted(chats=entities))
+        started = await self.start_positions(client, entities)
         for entity in entities:
             last = self._last.get(str(entity.id))
-            if last is None or not self.options.backfill_limit:
+            if last is None or entity.id in started or not self.options.backfill_limit:
                 continue
             async for message in client.iter_messages(
                 entity, min_id=last, reverse=True, limit=self.options.backfill_limit
@@ -171,6 +172,20 @@ class TelegramSource:
                 cause = None if lost.cancelled() else lost.exception()
                 raise SourceDisconnected(f"Telegram connection lost: {cause!r}")
             yield self._frame(getter.result(), None)
+
+    async def start_positions(self, client: Any, entities: Sequence[Any]) -> set[int]:
+        """A channel seen for the first time starts at its newest message (0 when empty): a
+        later reconnect or restart then catches up everything posted after it, even when the
+        connection is lost before the channel's first message is published. Returns the ids of
+        the channels started now (nothing to catch up for them)."""
+        started: set[int] = set()
+        for entity in entities:
+            key = str(entity.id)
+            if key not in self._last:
+                newest = await client.get_messages(entity, limit=1)
+                self._last[key] = int(newest[0].id) if newest else 0
+                started.add(entity.id)
+        return started
 
     def _frame(self, data: bytes, channel_id: int | None) -> Frame:
         origin = f"telegram:{channel_id}" if channel_id is not None else "telegram:updates"

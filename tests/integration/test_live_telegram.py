@@ -112,6 +112,7 @@ def test_updates_reconnects_dead_letters_flood_waits_and_restart(
         first_run = json.loads(stdout.strip().splitlines()[-1])
         lookups = [r.at for r in server.requests if r.name == "ResolveUsernameRequest"]
         history = [r.request for r in server.requests if r.name == "GetHistoryRequest"]
+        start, history = history[0], history[1:]  # the channel's newest message: where it starts
         difference = [r for r in server.requests if r.name == "GetChannelDifferenceRequest"]
 
         # A restart resumes after the last message id in the saved checkpoint (507). With a
@@ -130,6 +131,7 @@ def test_updates_reconnects_dead_letters_flood_waits_and_restart(
     assert (first_run["edited"], first_run["deleted"], first_run["error"]) == (1, 1, None)
     assert first_run["reconnects"] == 1 and server.connections >= 4
     assert lookups[1] - lookups[0] >= 1.0
+    assert start.limit == 1 and start.offset_id == 0
     assert difference and history[0].offset_id == after_gap + 1
     assert (again["published"], again["reconnects"], again["error"]) == (2, 1, None)
     assert restart[1].at - restart[0].at >= 1.0

@@ -5,6 +5,7 @@ deletions. (The I/O half runs against a local MTProto server in
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from telethon.tl.types import (
@@ -114,3 +115,40 @@ def test_bad_frames_raise_invalid_record(data: bytes, reason: str) -> None:
     with pytest.raises(InvalidRecord) as caught:
         run(data)
     assert caught.value.reason == reason
+
+
+class Newest:
+    """Answers ``get_messages(entity, limit=1)`` from a fixed newest id per channel."""
+
+    def __init__(self, newest: dict[int, int | None]) -> None:
+        self.newest = newest
+        self.asked: list[int] = []
+
+    async def get_messages(self, entity: PeerChannel, limit: int) -> list[Message]:
+        assert limit == 1
+        self.asked.append(entity.channel_id)
+        found = self.newest[entity.channel_id]
+        return [] if found is None else [message(id=found)]
+
+
+def test_a_new_channel_starts_at_its_newest_message_and_a_known_one_keeps_its_checkpoint(
+    tmp_path: Path,
+) -> None:
+    import asyncio
+
+    from connectors.live.telegram import TelegramOptions, TelegramSource
+
+    secret = tmp_path / "hash"
+    secret.write_text("0123456789abcdef\n")
+    options = TelegramOptions(
+        channels=("a", "b", "c"), session_file=tmp_path / "s", api_id=1, api_hash_file=secret
+    )
+    source = TelegramSource(options, source="tg")
+    source.restore({"channels": {"1": 40}})
+    client = Newest({1: 90, 2: 7, 3: None})
+    entities = [PeerChannel(n) for n in (1, 2, 3)]
+    for e in entities:
+        e.id = e.channel_id  # type: ignore[attr-defined]  # resolved channels carry .id
+    assert asyncio.run(source.start_positions(client, entities)) == {2, 3}
+    assert client.asked == [2, 3]
+    assert source.checkpoint() == {"channels": {"1": 40, "2": 7, "3": 0}}
