@@ -6,7 +6,8 @@ workers, coordinated posting, emerging narratives. A group of `pipeline.settings
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,10 +21,16 @@ class _Group(BaseModel):
 
 
 class TargetingSettings(_Group):
-    """The targeting screen the match step runs on every post (`pipeline.signals.targeting`)."""
+    """The targeting screen the match step runs on every post (`pipeline.signals.targeting`):
+    ``classifier`` (default) flags from the learnt probability over the post's embedding
+    (`models.signals.targeting_classifier`), ``patterns`` from the regular expressions alone."""
 
     enabled: bool = True
     max_evidence: int = Field(default=20, ge=0, description="Evidence spans kept per hit.")
+    method: Literal["classifier", "patterns"] = "classifier"
+    classifier_path: Path | None = Field(
+        default=None, description="Classifier JSON (default: the shipped one)."
+    )
 
 
 class CoordinationSettings(_Group):

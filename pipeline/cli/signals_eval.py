@@ -27,10 +27,10 @@ def _split_path(kind: str, split: str, override: Path | None) -> Path:
 @click.option("--posts", "posts_path", type=EXISTING_FILE, default=None, help="Another JSONL.")
 @click.option(
     "--method",
-    type=click.Choice(["patterns", "embedding", "combined"]),
-    default="patterns",
+    type=click.Choice(["classifier", "patterns", "embedding", "combined"]),
+    default="classifier",
     show_default=True,
-    help="patterns (shipped), exemplar similarity alone, or patterns + similarity.",
+    help="classifier (live), patterns alone, exemplar similarity alone, or patterns + similarity.",
 )
 @click.option("--threshold", type=float, default=None, help="Embedding margin threshold.")
 @click.option("--errors", "show_errors", is_flag=True, help="List every wrong post.")
@@ -51,10 +51,15 @@ def targeting(  # noqa: PLR0917 (click passes options positionally)
         posts = read_labelled(_split_path("targeting", split, posts_path))
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
+    from pipeline.settings import Settings
+
+    settings = Settings.load()
     chosen = EMBEDDING_THRESHOLD if threshold is None else threshold
-    report = evaluate(posts, predict(posts, method, chosen), method)  # type: ignore[arg-type]
+    predictions = predict(posts, method, chosen, settings.model.path,  # type: ignore[arg-type]
+                          settings.cache_dir)  # fmt: skip
+    report = evaluate(posts, predictions, method)
     data = report.as_dict()
-    if method != "patterns":
+    if method in ("embedding", "combined"):
         data["threshold"] = chosen
     if as_json:
         if show_errors:
