@@ -13,6 +13,8 @@ from pipeline.cli.params import EXISTING_FILE
 
 EVALSETS = Path(__file__).resolve().parents[2] / "models" / "evalsets"
 SPLIT = click.Choice(["tuning", "reporting"])
+COORDINATION_SPLIT = click.Choice(["tuning", "tuning-dense", "reporting"])
+EMERGING_SPLIT = click.Choice(["tuning", "tuning-varied", "reporting"])
 
 
 def _split_path(kind: str, split: str, override: Path | None) -> Path:
@@ -78,7 +80,7 @@ def targeting(  # noqa: PLR0917 (click passes options positionally)
 
 
 @click.command()
-@click.option("--split", type=SPLIT, default="tuning", show_default=True)
+@click.option("--split", type=COORDINATION_SPLIT, default="tuning", show_default=True)
 @click.option("--posts", "posts_path", type=EXISTING_FILE, default=None, help="Another JSONL.")
 @click.option(
     "--method",
@@ -114,7 +116,7 @@ def coordination(
 
 
 @click.command()
-@click.option("--split", type=SPLIT, default="tuning", show_default=True)
+@click.option("--split", type=EMERGING_SPLIT, default="tuning", show_default=True)
 @click.option("--posts", "posts_path", type=EXISTING_FILE, default=None, help="Another JSONL.")
 @click.option(
     "--algorithm",
