@@ -90,18 +90,29 @@ def targeting(  # noqa: PLR0917 (click passes options positionally)
     help="MinHash LSH (shipped) or exact embedding cosine.",
 )
 @click.option("--threshold", type=float, default=None, help="Link similarity threshold.")
+@click.option(
+    "--min-distinctive", type=click.FloatRange(0, 1), default=None,
+    help="Share of uncommon shingles a post needs to be compared (0: no boilerplate filter).",
+)  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def coordination(
-    split: str, posts_path: Path | None, method: str, threshold: float | None, as_json: bool
-) -> None:
+def coordination(  # noqa: PLR0917 (click passes options positionally)
+    split: str, posts_path: Path | None, method: str, threshold: float | None,
+    min_distinctive: float | None, as_json: bool,
+) -> None:  # fmt: skip
     """Group-membership precision / recall of coordinated-posting detection."""
+    import dataclasses
+
     from models.evaluation.coordination_eval import evaluate, read_stream
+    from models.signals.coordination import CoordinationConfig
 
     try:
         rows = read_stream(_split_path("coordination", split, posts_path))
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
-    report = evaluate(rows, method, threshold)
+    config = CoordinationConfig()
+    if min_distinctive is not None:
+        config = dataclasses.replace(config, min_distinctive=min_distinctive)
+    report = evaluate(rows, method, threshold, config)
     if as_json:
         click.echo(json.dumps(report))
         return
@@ -125,10 +136,15 @@ def coordination(
     show_default=True,
 )
 @click.option("--interval", type=int, default=10, show_default=True, help="Minutes per round.")
+@click.option(
+    "--merge-similarity", type=click.FloatRange(0, 1), default=None,
+    help="Centroid cosine at which clusters are joined (0: no centroid merge).",
+)  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def emerging(
-    split: str, posts_path: Path | None, algorithm: str, interval: int, as_json: bool
-) -> None:
+def emerging(  # noqa: PLR0917 (click passes options positionally)
+    split: str, posts_path: Path | None, algorithm: str, interval: int,
+    merge_similarity: float | None, as_json: bool,
+) -> None:  # fmt: skip
     """Replay a labelled stream through the unmatched-post store and clustering rounds; print
     when the injected narrative surfaced, with cluster precision / recall."""
     import dataclasses
@@ -145,6 +161,8 @@ def emerging(
         raise click.UsageError(str(exc)) from exc
     vectors = embed(rows, settings.model.path, settings.cache_dir)
     config = dataclasses.replace(EmergingConfig(), algorithm=algorithm)  # type: ignore[arg-type]
+    if merge_similarity is not None:
+        config = dataclasses.replace(config, merge_similarity=merge_similarity or None)
     report = replay(rows, vectors, config, timedelta(minutes=interval))
     if as_json:
         click.echo(json.dumps(report))
