@@ -6,7 +6,8 @@ workers, coordinated posting, emerging narratives. A group of `pipeline.settings
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,10 +21,16 @@ class _Group(BaseModel):
 
 
 class TargetingSettings(_Group):
-    """The targeting screen the match step runs on every post (`pipeline.signals.targeting`)."""
+    """The targeting screen the match step runs on every post (`pipeline.signals.targeting`):
+    ``classifier`` (default) flags from the learnt probability over the post's embedding
+    (`models.signals.targeting_classifier`), ``patterns`` from the regular expressions alone."""
 
     enabled: bool = True
     max_evidence: int = Field(default=20, ge=0, description="Evidence spans kept per hit.")
+    method: Literal["classifier", "patterns"] = "classifier"
+    classifier_path: Path | None = Field(
+        default=None, description="Classifier JSON (default: the shipped one)."
+    )
 
 
 class CoordinationSettings(_Group):
@@ -38,6 +45,12 @@ class CoordinationSettings(_Group):
         default=0.55, gt=0, le=1, description="Estimated Jaccard of two posts' 6-gram shingles."
     )
     max_posts: int = Field(default=50_000, ge=1, description="Posts held in the LSH index.")
+    boilerplate_count: float = Field(
+        default=2.0, gt=0, description="Background posts (decayed) that make a shingle common."
+    )
+    min_distinctive: float = Field(
+        default=0.4, ge=0, le=1, description="Share of uncommon shingles a post needs (0: off)."
+    )
     max_post_ids: int = Field(
         default=200, ge=1, description="Post ids carried per group record (the first ones)."
     )
@@ -52,6 +65,8 @@ class CoordinationSettings(_Group):
             threshold=self.threshold,
             min_accounts=self.min_accounts,
             max_posts=self.max_posts,
+            boilerplate_count=self.boilerplate_count,
+            min_distinctive=self.min_distinctive,
         )
 
 
@@ -75,6 +90,9 @@ class EmergingSettings(_Group):
     min_authors: int = Field(default=5, ge=1)
     min_growth: float = Field(default=5.0, ge=0)
     distance_threshold: float = Field(default=0.5, gt=0, le=2)
+    merge_similarity: float | None = Field(
+        default=0.7, gt=0, le=1, description="Join clusters whose centroids reach this cosine."
+    )
 
     def clustering_config(self) -> EmergingConfig:
         from models.signals.emerging import EmergingConfig
@@ -90,6 +108,7 @@ class EmergingSettings(_Group):
             min_authors=self.min_authors,
             min_growth=self.min_growth,
             distance_threshold=self.distance_threshold,
+            merge_similarity=self.merge_similarity,
         )
 
 

@@ -5,12 +5,15 @@ seed and material give the same files byte for byte).
   `signal_streams`, half of them two templates joined, plus, with ``--seeds``, sentences of the
   seed articles, each used once) and one injected narrative of 30 hand-written posts from 18
   accounts within 25 minutes, four hours in.
-  Label ``{"narrative": "injected" | null}``.
+  Label ``{"narrative": "injected" | null}``. ``emerging-tuning-varied.jsonl``: another seed's
+  chatter with the variously phrased narrative of `signal_narratives` (tuning only).
 - ``coordination-{split}.jsonl``: 600 chatter posts (two templates joined) over three hours;
   six copy-paste campaigns (5-12 accounts within 15 minutes, hand-written paraphrases plus
   generated openers, hashtags, links, mentions and word swaps); platform-marked reposts of
   three posts (``repost_of``); three headlines shared by five accounts each with their own
   comment; two accounts repeating one post. Label ``{"campaign": id | null, "kind": ...}``.
+  ``coordination-tuning-dense.jsonl``: the tuning campaigns among 1,500 chatter posts (another
+  seed), where the same two templates from unrelated accounts often meet within the window.
 
 Run: ``python -m models.evaluation.signal_sets --seeds DIR`` (DIR: plain-text articles).
 """
@@ -26,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from models.evaluation import signal_streams as material
+from models.evaluation.signal_narratives import VARIED_TUNING
 
 OUT = Path(__file__).resolve().parents[1] / "evalsets"
 START = datetime(2024, 11, 5, 12, 0, tzinfo=UTC)
@@ -105,21 +109,25 @@ def seed_sentences(folder: Path | None) -> list[str]:
     return sentences
 
 
-def emerging_stream(split: str, seed: int, seeds: list[str]) -> list[dict[str, Any]]:
+def emerging_stream(
+    split: str, seed: int, seeds: list[str], narrative: tuple[str, ...] | None = None
+) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     rows = []
     for i, text in enumerate(chatter(rng, 2000, seeds, compose=0.5)):
         at = START + timedelta(seconds=rng.uniform(0, 6 * 3600))
         rows.append(_post(f"em-{split}-c{i:04d}", _handle(rng), text, at, rng, {"narrative": None}))
     accounts = [_handle(rng) for _ in range(18)]
-    for i, text in enumerate(material.INJECTED[split]):
+    for i, text in enumerate(narrative or material.INJECTED[split]):
         at = START + timedelta(hours=4, seconds=rng.uniform(0, 25 * 60))
         handle = accounts[i % len(accounts)]
         rows.append(_post(f"em-{split}-n{i:02d}", handle, text, at, rng, {"narrative": "injected"}))
     return sorted(rows, key=lambda r: (r["created_at"], r["id"]))
 
 
-def coordination_stream(split: str, seed: int, seeds: list[str]) -> list[dict[str, Any]]:
+def coordination_stream(
+    split: str, seed: int, seeds: list[str], chatter_posts: int = 600
+) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     span = 3 * 3600
     rows = []
@@ -127,7 +135,7 @@ def coordination_stream(split: str, seed: int, seeds: list[str]) -> list[dict[st
     def at(lo: float = 0, hi: float = span) -> datetime:
         return START + timedelta(seconds=rng.uniform(lo, hi))
 
-    for i, text in enumerate(chatter(rng, 600, seeds, compose=1.0)):
+    for i, text in enumerate(chatter(rng, chatter_posts, seeds, compose=1.0)):
         label = {"campaign": None, "kind": "chatter"}
         rows.append(_post(f"co-{split}-c{i:03d}", _handle(rng), text, at(), rng, label))
     for c, variants in enumerate(material.CAMPAIGNS[split]):
@@ -175,6 +183,10 @@ def main(argv: list[str] | None = None) -> None:
     for n, split in enumerate(("tuning", "reporting")):
         write(args.out / f"emerging-{split}.jsonl", emerging_stream(split, 100 + n, seeds))
         write(args.out / f"coordination-{split}.jsonl", coordination_stream(split, 200 + n, seeds))
+    varied = emerging_stream("tuning-varied", 102, seeds, VARIED_TUNING)
+    write(args.out / "emerging-tuning-varied.jsonl", varied)
+    dense = coordination_stream("tuning", 300, seeds, chatter_posts=1500)
+    write(args.out / "coordination-tuning-dense.jsonl", dense)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,11 @@
 split (``text`` and ``label: {targeting: bool, kind: str}``), with recall per positive kind
 (explicit, pii, veiled) and false positives per hard-negative kind (news, thanks, official, ...).
 
-Methods: ``patterns`` (the shipped `detect_targeting`), ``embedding`` (exemplar margin alone,
-flag when the margin exceeds `threshold`), ``combined`` (patterns, or a role word plus a margin
-above `threshold`). Pure apart from reading the file and, for the embedding methods, the model.
+Methods: ``classifier`` (live: the shipped classifier's probability over the post embedding plus
+a role word, `models.signals.targeting_classifier`), ``patterns`` (the regular expressions
+alone), ``embedding`` (exemplar margin alone, flag when the margin exceeds `threshold`),
+``combined`` (patterns, or a role word plus a margin above `threshold`). Pure apart from reading
+the file and, for every method but ``patterns``, the model.
 """
 
 from __future__ import annotations
@@ -16,9 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
+import numpy.typing as npt
+
 from models.signals.targeting import detect_targeting
 
-Method = Literal["patterns", "embedding", "combined"]
+Method = Literal["classifier", "patterns", "embedding", "combined"]
 EMBEDDING_THRESHOLD = 0.025
 """Margin chosen on the tuning split: best precision at recall >= 0.85 (embedding alone)."""
 
@@ -81,15 +86,37 @@ def read_labelled(path: Path) -> list[LabelledPost]:
     return posts
 
 
-def predict(
+def embed_posts(
+    posts: Sequence[LabelledPost], model_path: str | None = None, cache_dir: Path | None = None
+) -> npt.NDArray[np.float64]:
+    """The posts' embeddings with the packaged model (or `model_path`); with `cache_dir` the
+    embedder picks the same backend as the worker (ONNX int8 on CPU)."""
+    from models.matching.embedder import Embedder
+
+    vectors = Embedder(model_path, cache_dir=cache_dir).encode_cached([p.text for p in posts])
+    return np.asarray(vectors, dtype=np.float64)
+
+
+def predict(  # noqa: PLR0917
     posts: Sequence[LabelledPost],
-    method: Method = "patterns",
+    method: Method = "classifier",
     threshold: float = EMBEDDING_THRESHOLD,
     model_path: str | None = None,
+    cache_dir: Path | None = None,
+    classifier_path: Path | None = None,
 ) -> list[bool]:
     results = [detect_targeting(p.text) for p in posts]
     if method == "patterns":
         return [r.targeting for r in results]
+    if method == "classifier":
+        from models.signals.targeting_classifier import DEFAULT_CLASSIFIER, load_classifier
+
+        classifier = load_classifier(classifier_path or DEFAULT_CLASSIFIER)
+        probabilities = classifier.probabilities(embed_posts(posts, model_path, cache_dir))
+        return [
+            detect_targeting(p.text, probability=float(q), threshold=classifier.threshold).targeting
+            for p, q in zip(posts, probabilities, strict=True)
+        ]
     from models.matching.embedder import Embedder
     from models.signals.targeting_semantic import ExemplarScorer
 

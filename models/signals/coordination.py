@@ -3,16 +3,24 @@
 Contract: `CoordinationDetector(config)` is cheap and pure (no I/O, no model). `observe(post)`
 is called once per post in (roughly) time order; it returns the `CoordinationGroup` the post
 joined when that group spans at least `min_accounts` accounts, else None. Posts the platform
-marks as reposts (`Post.references.repost_of`) are skipped (counted in `reposts_skipped`).
+marks as reposts (`Post.references.repost_of`) and manual retweets (text starting ``RT @x:``) are
+skipped (counted in `reposts_skipped`); a quote post is compared on its own text only.
 
 How: each post's text is normalised (case, links, mentions, `RT @x:`, hashtag signs, punctuation
 and emoji removed), cut into character 6-gram shingles and sketched with MinHash (datasketch);
 a MinHash LSH index proposes candidates whose estimated Jaccard similarity is then checked
 against `threshold`. Posts linked across different accounts are merged into groups
-(union-find; the older group keeps its id). Memory is bounded: a post leaves the index once it is
-older than `window` (relative to the newest post seen), a group is forgotten `window` after its
-last post, and at most `max_posts` posts are indexed (the oldest go first). Posts older than the
-window on arrival are ignored. Measured against embedding similarity in `models/README.md`.
+(union-find; the older group keeps its id). Boilerplate is not coordination: a post whose
+shingles are mostly common in the background (`models.signals.boilerplate`: decayed counts of
+the posts that left the window, so templates and stock phrases many accounts have posted for
+hours) is counted but never linked (fewer than `min_distinctive` of its shingles seen in fewer
+than `boilerplate_count` background posts). Posts that joined a group are not counted, so a
+campaign running longer than the window keeps linking. The background is empty for the first
+`window` after start: template collisions can still form groups then. Memory is bounded: a post
+leaves the index once it is older than `window` (relative to the newest post seen), a group is
+forgotten `window` after its last post, at most `max_posts` posts are indexed (the oldest go
+first) and the background is a fixed array. Posts older than the window on arrival are ignored.
+Measured against embedding similarity in `models/README.md`.
 """
 
 from __future__ import annotations
@@ -26,10 +34,12 @@ from datetime import datetime, timedelta
 from datasketch import MinHash, MinHashLSH  # type: ignore[import-untyped]
 
 from models.records import Post
+from models.signals.boilerplate import BoilerplateCounts, Ids, bucket_ids
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _MENTION = re.compile(r"(?:^|\s)(?:rt\s+)?@\w+:?")
 _NON_WORD = re.compile(r"[^\w\s]|_")
+_MANUAL_RETWEET = re.compile(r"^\s*rt\s+@\w+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,12 @@ class CoordinationConfig:
     min_chars: int = 30
     """Shorter normalised texts are not compared ("+1", "this!" are not coordination)."""
     max_posts: int = 200_000
+    boilerplate_count: float = 2.0
+    """A shingle held by this many (decayed) background posts is boilerplate."""
+    min_distinctive: float = 0.4
+    """Share of a post's shingles that must not be boilerplate for it to be compared (0: off)."""
+    background_half_life: timedelta = timedelta(hours=1)
+    background_buckets: int = 2**21
 
 
 @dataclass
@@ -86,7 +102,9 @@ class _Indexed:
     post_id: str
     account: str
     at: datetime
-    sketch: MinHash
+    sketch: MinHash | None
+    """None: held only to count its shingles into the background when it leaves the window."""
+    ids: Ids
 
 
 def normalise_for_similarity(text: str) -> str:
@@ -111,10 +129,14 @@ class CoordinationDetector:
         self._group_of: dict[str, str] = {}
         self._groups: dict[str, CoordinationGroup] = {}
         self._now: datetime | None = None
+        self._background = BoilerplateCounts(
+            self.config.background_buckets, self.config.background_half_life
+        )
         self.reposts_skipped = 0
+        self.boilerplate_skipped = 0
 
     def observe(self, post: Post) -> CoordinationGroup | None:
-        if post.references.repost_of is not None:
+        if post.references.repost_of is not None or _MANUAL_RETWEET.match(post.text):
             self.reposts_skipped += 1
             return None
         if self._now is None or post.created_at > self._now:
@@ -125,24 +147,37 @@ class CoordinationDetector:
         text = normalise_for_similarity(post.text)
         if len(text) < self.config.min_chars:
             return None
-        sketch = MinHash(num_perm=self.config.num_perm, seed=1)
-        sketch.update_batch([s.encode("utf-8") for s in shingles(text, self.config.shingle_chars)])
+        grams = shingles(text, self.config.shingle_chars)
+        ids = bucket_ids(grams, self.config.background_buckets)
         account = post.author.id or post.author.handle or post.id
+        if self._is_boilerplate(ids, post.created_at):
+            self.boilerplate_skipped += 1
+            self._indexed[post.id] = _Indexed(post.id, account, post.created_at, None, ids)
+            self._order.append(post.id)
+            return None
+        sketch = MinHash(num_perm=self.config.num_perm, seed=1)
+        sketch.update_batch([s.encode("utf-8") for s in grams])
         links = []
         for other_id in self._lsh.query(sketch):
             other = self._indexed[other_id]
-            if other.account == account:
+            if other.account == account or other.sketch is None:
                 continue
             similarity = float(sketch.jaccard(other.sketch))
             if similarity >= self.config.threshold:
                 links.append((other, similarity))
         self._lsh.insert(post.id, sketch)
-        self._indexed[post.id] = _Indexed(post.id, account, post.created_at, sketch)
+        self._indexed[post.id] = _Indexed(post.id, account, post.created_at, sketch, ids)
         self._order.append(post.id)
         if not links:
             return None
         group = self._join(post.id, account, post.created_at, links)
         return group if group.size >= self.config.min_accounts else None
+
+    def _is_boilerplate(self, ids: Ids, at: datetime) -> bool:
+        if self.config.min_distinctive <= 0 or len(ids) == 0:
+            return False
+        common = self._background.counts(ids, at) >= self.config.boilerplate_count
+        return float(1.0 - common.mean()) < self.config.min_distinctive
 
     def group_of(self, post_id: str) -> CoordinationGroup | None:
         group_id = self._group_of.get(post_id)
@@ -204,9 +239,11 @@ class CoordinationDetector:
         while self._order and (
             len(self._order) > self.config.max_posts or self._indexed[self._order[0]].at < horizon
         ):
-            post_id = self._order.popleft()
-            self._lsh.remove(post_id)
-            del self._indexed[post_id]
+            gone = self._indexed.pop(self._order.popleft())
+            if gone.sketch is not None:
+                self._lsh.remove(gone.post_id)
+            if self.group_of(gone.post_id) is None:  # a campaign's text is not boilerplate
+                self._background.add(gone.ids, gone.at)
         stale = [
             g
             for g in self._groups.values()

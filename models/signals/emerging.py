@@ -6,10 +6,11 @@ Contracts (pure; the caller embeds posts and supplies the clock):
   a deterministic sample (`sample_rate`, by a hash of the post id) that expires after `retention`.
   `add()` is O(1) amortised; memory is ``max_posts x (dims x 4 bytes + text)``.
 - `find_candidates(store, now, config)` clusters the posts of the last `window` (average-linkage
-  agglomerative clustering on cosine distance by default, or HDBSCAN; chosen on the tuning stream,
-  see `models/README.md`) and returns `Candidate`s: clusters with at least
-  `min_size` posts from `min_authors` accounts whose rate in the last `recent` period is at least
-  `min_growth` times their rate before it (a cluster with no past has growth = recent posts).
+  agglomerative clustering on cosine distance by default, then clusters whose centroids agree
+  joined; or HDBSCAN; chosen on the tuning streams, see `models/README.md`) and returns
+  `Candidate`s: clusters with at least `min_size` posts from `min_authors` accounts whose rate
+  in the last `recent` period is at least `min_growth` times their rate before it (a cluster
+  with no past has growth = recent posts).
   Blocking, CPU-bound: agglomerative ~0.1 s per round for ~1,000 posts of 384 dims (HDBSCAN
   ~2 s) on the shared 2-core machine.
 - Candidate ids are stable across rounds for the same posts: the id is a hash of the oldest
@@ -46,6 +47,11 @@ class EmergingConfig:
     algorithm: Literal["hdbscan", "agglomerative"] = "agglomerative"
     distance_threshold: float = 0.5
     """Agglomerative only: average-linkage cosine distance at which clusters stop merging."""
+    merge_similarity: float | None = 0.7
+    """Agglomerative only: then join clusters whose centroids have at least this cosine (a
+    variously worded narrative splits into sub-clusters whose centroids still agree); None: off."""
+    merge_min_posts: int = 3
+    """Clusters smaller than this take no part in the centroid merge."""
     top_terms: int = 8
     representatives: int = 5
 
@@ -158,6 +164,9 @@ def cluster_labels(vectors: Vector, config: EmergingConfig) -> npt.NDArray[np.in
             distance_threshold=config.distance_threshold,
         )
         labels = np.asarray(agglomerative.fit_predict(vectors), dtype=np.int64)
+        if config.merge_similarity is not None:
+            labels = merge_by_centroid(vectors, labels, config.merge_similarity,
+                                       config.merge_min_posts)  # fmt: skip
         sizes = np.bincount(labels)
         return np.where(sizes[labels] >= config.min_cluster_size, labels, -1)
     model = HDBSCAN(
@@ -167,6 +176,34 @@ def cluster_labels(vectors: Vector, config: EmergingConfig) -> npt.NDArray[np.in
         copy=True,
     )
     return np.asarray(model.fit_predict(vectors), dtype=np.int64)
+
+
+def merge_by_centroid(
+    vectors: Vector, labels: npt.NDArray[np.int64], similarity: float, min_posts: int
+) -> npt.NDArray[np.int64]:
+    """`labels` with every two clusters of `min_posts`+ posts whose normalised centroids have a
+    cosine >= `similarity` joined (transitively; the smallest label names the result)."""
+    sizes = np.bincount(labels)
+    big = np.nonzero(sizes >= min_posts)[0]
+    if len(big) < 2:
+        return labels
+    centroids = np.vstack([vectors[labels == k].mean(axis=0) for k in big])
+    centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
+    parent = {int(k): int(k) for k in big}
+
+    def root(k: int) -> int:
+        while parent[k] != k:
+            k = parent[k]
+        return k
+
+    close = np.argwhere(np.triu(centroids @ centroids.T, k=1) >= similarity)
+    for i, j in close:
+        a, b = root(int(big[i])), root(int(big[j]))
+        parent[max(a, b)] = min(a, b)
+    mapping = np.arange(len(sizes), dtype=np.int64)
+    for k in parent:
+        mapping[k] = root(k)
+    return mapping[labels]
 
 
 def find_candidates(

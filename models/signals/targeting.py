@@ -1,21 +1,27 @@
 """Targeting of election workers: personal data or a named private person, together with an
 election role, together with a call to action (explicit or veiled).
 
-Contract: `detect_targeting(text)` is pure, fast (regular expressions only, ~0.1 ms per post) and
-never raises on any string. It returns a `TargetingResult` with the evidence spans (character
-offsets into `text`), a score in (0, 1) and the `targeting` flag (score >= 0.5).
+Contract: `detect_targeting(text, probability=None)` is pure, fast (regular expressions, ~0.1 ms
+per post) and never raises on any string. It returns a `TargetingResult` with the evidence spans
+(character offsets into `text`), a score in [0, 1] and the `targeting` flag.
 
-How the score is built (weights in `TargetingConfig`, tuned on the tuning split only):
-- a post that names no election role (poll worker, clerk, courier, postal worker, canvasser,
-  election judge, ...) is never flagged: public officials criticised by name carry titles
-  (Secretary of State, Senator, ...), not roles, so "make Senator X answer" is ordinary speech;
-- evidence kinds add up once each: personal data (phone, email, street address, licence plate),
-  a named private person, a call to action, a veiled call, a locator ("lives on", "his truck");
-- benign context (reporting verbs, thanks, service information, condemnation) subtracts, and
-  contact data next to "office"/"hotline"/"tips" counts as institutional, not personal;
-- a call to action right after a negation ("don't dox anyone") is dropped.
-Known failure modes: a veiled threat with no role word ("she'd better watch out") is missed;
-quoted or reported calls ("he wrote: find her") are flagged unless reporting verbs surround them.
+Two decisions, one rule in common: a post that names no election role (poll worker, clerk,
+courier, postal worker, canvasser, observer, election judge, ...) is never flagged. Public
+officials criticised by name carry titles (Secretary of State, Senator, ...), not roles, so "make
+Senator X answer" is ordinary speech.
+- live (`probability` given): the score is the learnt probability of
+  `models.signals.targeting_classifier` over the post's embedding, and the post is flagged when
+  it reaches `threshold` (the classifier's, chosen on the tuning split) and a role is named. The
+  evidence spans are the patterns' and explain the flag; they do not decide it;
+- patterns only (no embedding): evidence kinds add up once each (weights in `TargetingConfig`):
+  personal data (phone, email, street address, licence plate), a named private person, a call to
+  action, a veiled call, a locator ("lives on", "his truck"); benign context (reporting verbs,
+  thanks, service information, condemnation) subtracts, contact data next to
+  "office"/"hotline"/"tips" counts as institutional, and a call to action right after a negation
+  ("don't dox anyone") is dropped. Flag when the sum is positive.
+Known failure modes: the patterns miss most phrasings they were not written from (measured in
+`models/README.md`); the classifier was fit on a few hundred posts, so unusual phrasings and
+non-English posts are missed, and quoted or reported calls can be flagged.
 """
 
 from __future__ import annotations
@@ -67,7 +73,7 @@ class TargetingResult:
 class TargetingConfig:
     """Weights of each evidence kind (counted once) and the bias; flag when the sum > 0."""
 
-    personal_data: float = 1.5
+    personal_data: float = 1.0
     person: float = 0.5
     call_to_action: float = 1.5
     veiled: float = 1.5
@@ -138,9 +144,20 @@ def score_evidence(evidence: list[Evidence], config: TargetingConfig = DEFAULT_C
     return raw
 
 
-def detect_targeting(text: str, config: TargetingConfig = DEFAULT_CONFIG) -> TargetingResult:
-    """Pattern-based targeting detection for one post text (see the module docstring)."""
+def detect_targeting(
+    text: str,
+    config: TargetingConfig = DEFAULT_CONFIG,
+    *,
+    probability: float | None = None,
+    threshold: float = 0.5,
+) -> TargetingResult:
+    """Targeting detection for one post text: with the classifier's `probability` (flag at
+    `threshold` when a role is named), else from the patterns alone (see the module docstring)."""
     evidence = find_evidence(text)
+    if probability is not None:
+        named_role = any(e.kind == "role" for e in evidence)
+        flagged = named_role and probability >= threshold
+        return TargetingResult(flagged, float(probability), tuple(evidence))
     raw = score_evidence(evidence, config)
     score = 0.0 if raw == -math.inf else 1.0 / (1.0 + math.exp(-raw))
     return TargetingResult(

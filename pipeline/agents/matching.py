@@ -8,6 +8,7 @@ step, which can be called from a REPL with a matcher and a list of `Record`s.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
@@ -26,6 +27,8 @@ from pipeline.live_catalog.holder import MatcherHolder
 from pipeline.metrics import Metrics
 from pipeline.runner import BatchRunner, Output, Record, StepResult
 from pipeline.signals.screening import PostScreen
+
+logger = logging.getLogger(__name__)
 
 
 class MatchStep:
@@ -118,7 +121,9 @@ class MatchStep:
         use = matcher or self.matchers.current
 
         def run() -> tuple[Sequence[MatchResult], list[Targeting | None]]:
-            return use.match(texts, dates=dates), self.screen.screen_texts(texts)
+            results = use.match(texts, dates=dates)
+            embeddings = [result.embedding for result in results]
+            return results, self.screen.screen_texts(texts, embeddings)
 
         loop = asyncio.get_running_loop()
         try:
@@ -149,11 +154,20 @@ def count_consumed(metrics: Metrics) -> Callable[[Post | None], None]:
 def post_screen(deps: WorkerDeps) -> PostScreen:
     """The match step's screen from ``settings.signals`` and the worker's unmatched store."""
     targeting = deps.settings.signals.targeting
+    classifier = None
+    if deps.settings.model.path and targeting.method == "classifier":
+        logger.warning("targeting: the classifier was fit on the packaged model's embeddings; "
+                       "model.path is set, so the screen uses the patterns alone")  # fmt: skip
+    elif targeting.enabled and targeting.method == "classifier":
+        from models.signals.targeting_classifier import DEFAULT_CLASSIFIER, load_classifier
+
+        classifier = load_classifier(targeting.classifier_path or DEFAULT_CLASSIFIER)
     return PostScreen(
         deps.metrics,
         targeting=targeting.enabled,
         max_evidence=targeting.max_evidence,
         unmatched=deps.unmatched,
+        classifier=classifier,
     )
 
 

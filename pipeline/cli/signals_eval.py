@@ -13,6 +13,8 @@ from pipeline.cli.params import EXISTING_FILE
 
 EVALSETS = Path(__file__).resolve().parents[2] / "models" / "evalsets"
 SPLIT = click.Choice(["tuning", "reporting"])
+COORDINATION_SPLIT = click.Choice(["tuning", "tuning-dense", "reporting"])
+EMERGING_SPLIT = click.Choice(["tuning", "tuning-varied", "reporting"])
 
 
 def _split_path(kind: str, split: str, override: Path | None) -> Path:
@@ -27,10 +29,10 @@ def _split_path(kind: str, split: str, override: Path | None) -> Path:
 @click.option("--posts", "posts_path", type=EXISTING_FILE, default=None, help="Another JSONL.")
 @click.option(
     "--method",
-    type=click.Choice(["patterns", "embedding", "combined"]),
-    default="patterns",
+    type=click.Choice(["classifier", "patterns", "embedding", "combined"]),
+    default="classifier",
     show_default=True,
-    help="patterns (shipped), exemplar similarity alone, or patterns + similarity.",
+    help="classifier (live), patterns alone, exemplar similarity alone, or patterns + similarity.",
 )
 @click.option("--threshold", type=float, default=None, help="Embedding margin threshold.")
 @click.option("--errors", "show_errors", is_flag=True, help="List every wrong post.")
@@ -51,10 +53,15 @@ def targeting(  # noqa: PLR0917 (click passes options positionally)
         posts = read_labelled(_split_path("targeting", split, posts_path))
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
+    from pipeline.settings import Settings
+
+    settings = Settings.load()
     chosen = EMBEDDING_THRESHOLD if threshold is None else threshold
-    report = evaluate(posts, predict(posts, method, chosen), method)  # type: ignore[arg-type]
+    predictions = predict(posts, method, chosen, settings.model.path,  # type: ignore[arg-type]
+                          settings.cache_dir)  # fmt: skip
+    report = evaluate(posts, predictions, method)
     data = report.as_dict()
-    if method != "patterns":
+    if method in ("embedding", "combined"):
         data["threshold"] = chosen
     if as_json:
         if show_errors:
@@ -73,7 +80,7 @@ def targeting(  # noqa: PLR0917 (click passes options positionally)
 
 
 @click.command()
-@click.option("--split", type=SPLIT, default="tuning", show_default=True)
+@click.option("--split", type=COORDINATION_SPLIT, default="tuning", show_default=True)
 @click.option("--posts", "posts_path", type=EXISTING_FILE, default=None, help="Another JSONL.")
 @click.option(
     "--method",
@@ -83,18 +90,29 @@ def targeting(  # noqa: PLR0917 (click passes options positionally)
     help="MinHash LSH (shipped) or exact embedding cosine.",
 )
 @click.option("--threshold", type=float, default=None, help="Link similarity threshold.")
+@click.option(
+    "--min-distinctive", type=click.FloatRange(0, 1), default=None,
+    help="Share of uncommon shingles a post needs to be compared (0: no boilerplate filter).",
+)  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def coordination(
-    split: str, posts_path: Path | None, method: str, threshold: float | None, as_json: bool
-) -> None:
+def coordination(  # noqa: PLR0917 (click passes options positionally)
+    split: str, posts_path: Path | None, method: str, threshold: float | None,
+    min_distinctive: float | None, as_json: bool,
+) -> None:  # fmt: skip
     """Group-membership precision / recall of coordinated-posting detection."""
+    import dataclasses
+
     from models.evaluation.coordination_eval import evaluate, read_stream
+    from models.signals.coordination import CoordinationConfig
 
     try:
         rows = read_stream(_split_path("coordination", split, posts_path))
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
-    report = evaluate(rows, method, threshold)
+    config = CoordinationConfig()
+    if min_distinctive is not None:
+        config = dataclasses.replace(config, min_distinctive=min_distinctive)
+    report = evaluate(rows, method, threshold, config)
     if as_json:
         click.echo(json.dumps(report))
         return
@@ -109,7 +127,7 @@ def coordination(
 
 
 @click.command()
-@click.option("--split", type=SPLIT, default="tuning", show_default=True)
+@click.option("--split", type=EMERGING_SPLIT, default="tuning", show_default=True)
 @click.option("--posts", "posts_path", type=EXISTING_FILE, default=None, help="Another JSONL.")
 @click.option(
     "--algorithm",
@@ -118,10 +136,15 @@ def coordination(
     show_default=True,
 )
 @click.option("--interval", type=int, default=10, show_default=True, help="Minutes per round.")
+@click.option(
+    "--merge-similarity", type=click.FloatRange(0, 1), default=None,
+    help="Centroid cosine at which clusters are joined (0: no centroid merge).",
+)  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def emerging(
-    split: str, posts_path: Path | None, algorithm: str, interval: int, as_json: bool
-) -> None:
+def emerging(  # noqa: PLR0917 (click passes options positionally)
+    split: str, posts_path: Path | None, algorithm: str, interval: int,
+    merge_similarity: float | None, as_json: bool,
+) -> None:  # fmt: skip
     """Replay a labelled stream through the unmatched-post store and clustering rounds; print
     when the injected narrative surfaced, with cluster precision / recall."""
     import dataclasses
@@ -138,6 +161,8 @@ def emerging(
         raise click.UsageError(str(exc)) from exc
     vectors = embed(rows, settings.model.path, settings.cache_dir)
     config = dataclasses.replace(EmergingConfig(), algorithm=algorithm)  # type: ignore[arg-type]
+    if merge_similarity is not None:
+        config = dataclasses.replace(config, merge_similarity=merge_similarity or None)
     report = replay(rows, vectors, config, timedelta(minutes=interval))
     if as_json:
         click.echo(json.dumps(report))

@@ -1,8 +1,9 @@
 """`PostScreen`: what the match step does beyond the catalog, per batch.
 
 - `screen_texts` runs the targeting screen (`pipeline.signals.targeting.screen`) on the batch's
-  texts. Blocking; the match step calls it on the model thread in the same call as the matcher,
-  so neither touches the event loop.
+  texts, with the classifier's probabilities over the embeddings the matcher computed when a
+  `TargetingClassifier` is given (else the patterns alone). Blocking; the match step calls it on
+  the model thread in the same call as the matcher, so neither touches the event loop.
 - `apply` (on the event loop) puts each post's targeting block on its hits, adds the synthetic
   ``targeting`` hit for a flagged post that matched no catalog narrative, counts
   ``narrmon_targeting_posts`` (each post id once among the recent ids: a redelivered post is
@@ -21,10 +22,11 @@ import numpy as np
 from models.matching import MatchResult
 from models.records import Targeting
 from models.signals.emerging import StoredPost, UnmatchedStore
+from models.signals.targeting_classifier import TargetingClassifier
 from pipeline.agents.hits import MatchedPost
 from pipeline.agents.recent_ids import RecentIds
 from pipeline.metrics import Metrics
-from pipeline.signals.targeting import screen, targeting_hit
+from pipeline.signals.targeting import FLAG_THRESHOLD, screen, targeting_hit
 
 
 class PostScreen:
@@ -40,18 +42,37 @@ class PostScreen:
         max_evidence: int = 20,
         unmatched: UnmatchedStore | None = None,
         counted: RecentIds | None = None,
+        classifier: TargetingClassifier | None = None,
     ) -> None:
         self.metrics = metrics
         self.targeting = targeting
         self.max_evidence = max_evidence
         self.unmatched = unmatched
         self.counted = counted if counted is not None else RecentIds()
+        self.classifier = classifier
 
-    def screen_texts(self, texts: Sequence[str]) -> list[Targeting | None]:
+    @property
+    def threshold(self) -> float:
+        return self.classifier.threshold if self.classifier is not None else FLAG_THRESHOLD
+
+    def screen_texts(
+        self, texts: Sequence[str], embeddings: Sequence[Sequence[float]] | None = None
+    ) -> list[Targeting | None]:
         """One targeting block per text (None each when the screen is off). Blocking."""
         if not self.targeting:
             return [None] * len(texts)
-        return [screen(text, self.max_evidence) for text in texts]
+        if (
+            self.classifier is None
+            or embeddings is None
+            or not texts
+            or any(len(e) != self.classifier.dims for e in embeddings)
+        ):
+            return [screen(text, self.max_evidence) for text in texts]
+        probabilities = self.classifier.probabilities(np.asarray(embeddings, dtype=np.float64))
+        return [
+            screen(text, self.max_evidence, float(q), self.classifier.threshold)
+            for text, q in zip(texts, probabilities, strict=True)
+        ]
 
     def apply(
         self,
@@ -88,6 +109,7 @@ class PostScreen:
                         model_id=model_id,
                         catalog_version=catalog_version,
                         embedding=list(result.embedding),
+                        threshold=self.threshold,
                     )
                     hits = (synthetic,)
             out.append(MatchedPost(post, "hit" if hits else "no_hit", hits))

@@ -1,8 +1,9 @@
 """The targeting screen of a post as a hit block, and the hit of the synthetic ``targeting``
 narrative. Pure.
 
-Every post the match step sees is screened (`models.signals.targeting.detect_targeting`,
-regular expressions only); every hit of the post carries the result as ``hit.targeting``. A post
+Every post the match step sees is screened (`models.signals.targeting.detect_targeting`: the
+learnt probability over the post's embedding when a classifier is given, else the regular
+expressions alone); every hit of the post carries the result as ``hit.targeting``. A post
 that matches no catalog narrative but is flagged gets ONE hit on the synthetic narrative
 `TARGETING_NARRATIVE` (id ``targeting``, severity critical, verdict harmful), so that analysts
 see it in the hits index, the API and the UI like any other hit. The id ``targeting`` is
@@ -23,12 +24,17 @@ TARGETING_NARRATIVE = NarrativeRef(
     tags=("signal", "targeting"),
 )
 FLAG_THRESHOLD = 0.5
-"""`detect_targeting` flags at a score of 0.5 (see its module); recorded in the explanation."""
+"""The patterns-only decision flags at a score of 0.5 (see `models.signals.targeting`); with a
+classifier its own threshold applies. Recorded in the explanation."""
 
 
-def screen(text: str, max_evidence: int = 20) -> Targeting:
-    """The targeting block for `text` (at most `max_evidence` spans, in order of position)."""
-    result = detect_targeting(text)
+def screen(
+    text: str, max_evidence: int = 20, probability: float | None = None,
+    threshold: float = FLAG_THRESHOLD,
+) -> Targeting:  # fmt: skip
+    """The targeting block for `text` (at most `max_evidence` spans, in order of position);
+    `probability` is the classifier's for this post (None: patterns alone)."""
+    result = detect_targeting(text, probability=probability, threshold=threshold)
     spans = tuple(
         TargetingSpan(start=e.start, end=e.end, kind=e.kind, text=e.text)
         for e in result.evidence[:max_evidence]
@@ -43,6 +49,7 @@ def targeting_hit(
     model_id: str,
     catalog_version: str,
     embedding: list[float] | None = None,
+    threshold: float = FLAG_THRESHOLD,
 ) -> Hit:
     """The hit of `post` on the synthetic ``targeting`` narrative (id ``{post.id}:targeting``).
     Its combined score is the targeting score; dense and lexical scores are 0 (no exemplar)."""
@@ -53,7 +60,7 @@ def targeting_hit(
         dense_score=0.0,
         lexical_score=0.0,
         fused_score=targeting.score,
-        threshold=FLAG_THRESHOLD,
+        threshold=threshold,
         model_id=model_id,
         catalog_version=catalog_version,
     )

@@ -72,7 +72,9 @@ def test_a_group_forms_at_three_accounts_and_a_rerun_emits_it_again_counted_once
         _post(4, "d", CAMPAIGN, minutes=2, references=References(repost_of="x:1")),
     ]
     assert asyncio.run(step(_records(posts))).outputs == []
-    third = [_post(5, "e", "RT @a: " + CAMPAIGN, minutes=3)]
+    manual_retweet = [_post(6, "f", "RT @a: " + CAMPAIGN, minutes=2)]  # a repost by its text
+    assert asyncio.run(step(_records(manual_retweet))).outputs == []
+    third = [_post(5, "e", "Pass it on: " + CAMPAIGN, minutes=3)]
     first = asyncio.run(step(_records(third)))
     again = asyncio.run(step(_records(third)))  # a retried batch
     (group,) = [CoordinationGroupRecord.model_validate_json(o.value) for o in first.outputs]

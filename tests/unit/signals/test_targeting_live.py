@@ -4,15 +4,18 @@ the unmatched store, and the screen running on the model thread."""
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from prometheus_client import CollectorRegistry
 
 from models.dead_letters import RecordOrigin
 from models.records import Hit, Post, Targeting
 from models.signals.emerging import EmergingConfig, UnmatchedStore
+from models.signals.targeting_classifier import TargetingClassifier
 from pipeline.agents.matching import MatchStep
 from pipeline.agents.recent_ids import RecentIds
 from pipeline.metrics import Metrics
@@ -113,12 +116,38 @@ def test_the_screen_runs_on_the_model_thread_with_the_matcher() -> None:
     threads: list[str] = []
 
     class Recording(PostScreen):
-        def screen_texts(self, texts: Sequence[str]) -> list[Targeting | None]:
+        def screen_texts(
+            self, texts: Sequence[str], embeddings: Sequence[Sequence[float]] | None = None
+        ) -> list[Targeting | None]:
             threads.append(threading.current_thread().name)
-            return super().screen_texts(texts)
+            return super().screen_texts(texts, embeddings)
 
     metrics = Metrics(CollectorRegistry())
     executor = ThreadPoolExecutor(1, thread_name_prefix="model")
     step = MatchStep(RecordingMatcher(), metrics, executor, screen=Recording(metrics))
     asyncio.run(step(_records([make_post(1, text=DOXXING)])))
     assert threads and threads[0].startswith("model")
+
+
+def _classifier(intercept: float) -> TargetingClassifier:
+    return TargetingClassifier(coef=(1.0, 1.0), intercept=intercept, threshold=0.6)
+
+
+def test_with_a_classifier_its_probability_decides_and_a_role_is_still_required() -> None:
+    metrics = Metrics(CollectorRegistry())
+    no_role = "Find her. You know what to do."
+    posts = [make_post(1, text=DOXXING), make_post(2, text=no_role)]
+    confident = _step(RecordingMatcher(), metrics, classifier=_classifier(3.0))
+    (hit,) = _hits(asyncio.run(confident(_records(posts))).outputs)
+    assert hit.post.id == "x:1" and hit.targeting is not None and hit.targeting.flag
+    assert hit.targeting.score == pytest.approx(1 / (1 + math.exp(-4.0)), abs=1e-4)
+    assert hit.explanation.threshold == 0.6
+    assert {"role", "call_to_action"} <= {span.kind for span in hit.targeting.evidence}
+    doubtful = _step(RecordingMatcher(), Metrics(CollectorRegistry()), classifier=_classifier(-3.0))
+    assert asyncio.run(doubtful(_records(posts))).outputs == []
+
+
+def test_embeddings_of_another_size_fall_back_to_the_patterns() -> None:
+    screen = PostScreen(Metrics(CollectorRegistry()), classifier=_classifier(-9.0))
+    (block,) = screen.screen_texts([DOXXING], [[0.1, 0.2, 0.3]])
+    assert block is not None and block.flag

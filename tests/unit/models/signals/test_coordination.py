@@ -76,3 +76,46 @@ def test_unrelated_posts_are_not_grouped() -> None:
         "The Bucks looked terrible last night, that block in the fourth was unreal",
     ]
     assert all(detector.observe(_post(f"p{i}", f"a{i}", t, i)) is None for i, t in enumerate(texts))
+
+
+def test_manual_retweets_count_as_reposts() -> None:
+    detector = CoordinationDetector()
+    detector.observe(_post("orig", "a0", CAMPAIGN, 0))
+    for i in range(4):
+        assert detector.observe(_post(f"rt{i}", f"b{i}", f"RT @a0: {CAMPAIGN}", i + 1)) is None
+    assert detector.reposts_skipped == 4
+    assert detector.groups() == []
+
+
+TEMPLATE = "Reminder: {} counts mail ballots after election day, results take time. Go team"
+
+
+def test_a_template_posted_for_hours_is_boilerplate_but_a_new_campaign_still_groups() -> None:
+    config = CoordinationConfig(window=timedelta(minutes=10))
+    detector = CoordinationDetector(config)
+    states = ("Ohio", "Iowa", "Utah", "Idaho", "Texas", "Maine")
+    for i, state in enumerate(states):  # unrelated accounts, 15 minutes apart: the background
+        assert detector.observe(_post(f"bg{i}", f"bg{i}", TEMPLATE.format(state), i * 15)) is None
+    late = [_post(f"t{i}", f"t{i}", TEMPLATE.format("Ohio"), 90 + i) for i in range(3)]
+    skipped = detector.boilerplate_skipped
+    assert [detector.observe(p) for p in late] == [None, None, None]
+    assert detector.boilerplate_skipped == skipped + 3
+    campaign = [_post(f"c{i}", f"c{i}", CAMPAIGN, 95 + i) for i in range(3)]
+    results = [detector.observe(p) for p in campaign]
+    assert results[2] is not None and sorted(results[2].post_ids) == ["c0", "c1", "c2"]
+
+
+def test_the_same_template_without_a_background_forms_a_group() -> None:
+    detector = CoordinationDetector(CoordinationConfig(window=timedelta(minutes=10)))
+    for i in range(3):
+        detector.observe(_post(f"bg{i}", f"bg{i}", TEMPLATE.format("Ohio"), i))
+    assert len(detector.groups()) == 1 and detector.boilerplate_skipped == 0
+
+
+def test_campaign_posts_leaving_the_window_do_not_become_background() -> None:
+    detector = CoordinationDetector(CoordinationConfig(window=timedelta(minutes=10)))
+    for i in range(4):
+        detector.observe(_post(f"c{i}", f"c{i}", CAMPAIGN, i))
+    later = [detector.observe(_post(f"d{i}", f"d{i}", CAMPAIGN + " now", 30 + i)) for i in range(3)]
+    assert detector.boilerplate_skipped == 0
+    assert later[2] is not None

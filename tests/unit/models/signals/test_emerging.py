@@ -102,3 +102,27 @@ def test_draft_narrative_is_a_valid_catalog_file(tmp_path) -> None:  # type: ign
     assert narrative.status == "retired" and narrative.verdict == "unproven"
     assert narrative.exemplars == tuple(dict.fromkeys(p.text for p in candidate.representatives))
     assert "draft" in narrative.tags
+
+
+def test_clusters_whose_centroids_agree_are_joined_and_others_are_not() -> None:
+    from models.signals.emerging import merge_by_centroid
+
+    rng = np.random.default_rng(3)
+    base = np.zeros(DIMS)
+    base[0] = 1.0
+    halves = []
+    for axis in (1, 2):  # two wordings of one claim: a shared direction plus their own
+        v = base + 0.6 * np.eye(DIMS)[axis] + rng.normal(0, 0.02, (5, DIMS))
+        halves.append(v)
+    other = np.eye(DIMS)[9] + rng.normal(0, 0.02, (5, DIMS))
+    vectors = np.vstack([*halves, other]).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    labels = np.repeat(np.array([0, 1, 2], dtype=np.int64), 5)
+    merged = merge_by_centroid(vectors, labels, similarity=0.7, min_posts=3)
+    assert merged.tolist() == [0] * 10 + [2] * 5
+    assert (
+        merge_by_centroid(vectors, labels, similarity=0.99, min_posts=3).tolist() == labels.tolist()
+    )
+    assert (
+        merge_by_centroid(vectors, labels, similarity=0.7, min_posts=6).tolist() == labels.tolist()
+    )
