@@ -36,6 +36,7 @@ from models.evaluation.openset_run import rank_open_set
 from models.matching.calibration import DEFAULT_DEPTH, FEATURES, Calibrator, Floats, select_hits
 from models.matching.decision import calibration_rows, candidate_days
 from models.matching.matcher import Candidate, NarrativeMatcher
+from models.matching.query import clean_post_text
 
 logger = logging.getLogger(__name__)
 
@@ -75,11 +76,11 @@ class _Catalog:
 
 def _add_post(
     acc: dict[str, list[Any]], cat: _Catalog, cands: Sequence[Candidate], *, date: Any,
-    gold: frozenset[str], key: str,
+    gold: frozenset[str], key: str, background: float | None,
 ) -> None:  # fmt: skip
     active = cat.active
     days = candidate_days(cands, cat.claim_days, date) if cands else np.zeros(0)
-    rows = calibration_rows(cands, days, "rerank", DEFAULT_DEPTH)
+    rows = calibration_rows(cands, days, "rerank", DEFAULT_DEPTH, background)
     g = len(acc["gold"])
     for i in range(len(rows)):
         narrative = active[cands[i].narrative]
@@ -117,8 +118,8 @@ def collect_openset(
         ranked = rank_open_set(matcher, queries, qrels, left)
         cat = _Catalog.of(ranked.matcher)
         for q, cands in enumerate(ranked.ranked):
-            _add_post(acc, cat, cands, date=ranked.dates[q],
-                      gold=ranked.present[q], key=ranked.query_ids[q])  # fmt: skip
+            _add_post(acc, cat, cands, date=ranked.dates[q], gold=ranked.present[q],
+                      key=ranked.query_ids[q], background=ranked.background[q])  # fmt: skip
     return _samples(acc)
 
 
@@ -126,12 +127,14 @@ def collect_posts(matcher: NarrativeMatcher, posts: Sequence[Any]) -> CalSamples
     """Labelled posts (`posts_eval.LabelledPost`) ranked against the whole catalog."""
     matcher.warm_up()
     dates = [p.date for p in posts]
-    ranked = matcher.rank([p.text for p in posts], dates=dates)
+    vectors = matcher.embedder.encode_cached([clean_post_text(p.text) for p in posts])
+    ranked = matcher.rank([p.text for p in posts], dates=dates, vectors=vectors)
+    backgrounds = matcher.background_scores(vectors)
     acc = _empty()
     cat = _Catalog.of(matcher)
-    for p, cands in zip(posts, ranked, strict=True):
+    for p, cands, bg in zip(posts, ranked, backgrounds, strict=True):
         gold = frozenset([p.narrative]) if p.narrative else frozenset()
-        _add_post(acc, cat, cands, date=p.date, gold=gold, key=p.id)
+        _add_post(acc, cat, cands, date=p.date, gold=gold, key=p.id, background=bg)
     return _samples(acc)
 
 

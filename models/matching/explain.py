@@ -17,8 +17,12 @@ from models.records import Explanation, Match, NarrativeRef, Scores
 
 
 def narrative_document(narrative: Narrative, keyword_repeats: int) -> str:
-    """The text BM25 indexes for a narrative: title, exemplars, keywords repeated."""
-    parts = [narrative.title, *narrative.exemplars, *(list(narrative.keywords) * keyword_repeats)]
+    """The text BM25 indexes for a narrative: title, exemplars, counter-exemplars (a refutation
+    uses the narrative's words too), keywords repeated."""
+    parts = [
+        narrative.title, *narrative.exemplars, *narrative.counter_exemplars,
+        *(list(narrative.keywords) * keyword_repeats),
+    ]  # fmt: skip
     return "\n".join(parts)
 
 
@@ -32,6 +36,7 @@ class MatchEvidence:
     """What the matcher found for one (post, narrative) pair."""
 
     dense: float
+    exemplar_score: float  # cosine to the best exemplar (`dense` may come from a counter-exemplar)
     lexical: float
     fused: float
     threshold: float
@@ -52,7 +57,7 @@ def build_match(
     stance = classify_stance(
         text,
         evidence.exemplar,
-        evidence.dense,
+        evidence.exemplar_score,
         counter_exemplar=evidence.counter_exemplar,
         counter_score=evidence.counter_score,
         margin=stance_margin,
@@ -63,7 +68,7 @@ def build_match(
         f"Post {stance.stance} narrative '{narrative.title}' ({narrative.verdict}, "
         f"{narrative.severity}): {evidence.score_name} {evidence.fused:.2f} "
         f">= {evidence.threshold:.2f}, "
-        f"closest exemplar cosine {evidence.dense:.2f}"
+        f"closest exemplar cosine {evidence.exemplar_score:.2f}"
         + (f", shared words: {', '.join(shared[:6])}" if shared else "")
         + "."
     )
