@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from models.catalog.schema import Narrative
-from models.matching.stance import classify_stance
+from models.matching.stance import StanceResult, classify_stance
 from models.records import Explanation, Match, NarrativeRef, Scores
 
 
@@ -50,11 +50,12 @@ class MatchEvidence:
 
 def build_match(
     text: str, narrative: Narrative, ref: NarrativeRef, evidence: MatchEvidence, *,
-    stance_margin: float, model_id: str, catalog_version: str,
+    stance_margin: float, model_id: str, catalog_version: str, stance: StanceResult | None = None,
 ) -> Match:  # fmt: skip
-    """The `Match` for `text` (cleaned post text) and `narrative`, stance decided here."""
+    """The `Match` for `text` (cleaned post text) and `narrative`; the stance is `stance` when
+    given (the learned model), else decided here by the rules."""
     lowered = text.lower()
-    stance = classify_stance(
+    stance = stance or classify_stance(
         text,
         evidence.exemplar,
         evidence.exemplar_score,

@@ -49,6 +49,8 @@ from models.matching.fusion import linear_fusion
 from models.matching.lexical import LexicalIndex
 from models.matching.query import clean_post_text, post_date
 from models.matching.rerank import SHIPPED_CHECKTHAT, Evidence, Reranker, feature_matrix
+from models.matching.stance import StanceResult
+from models.matching.stance_model import SHIPPED_STANCE, StanceModel
 from models.matching.types import Candidate, MatcherConfig, PostMatches
 from models.records import Match, NarrativeRef
 
@@ -115,6 +117,9 @@ class NarrativeMatcher:
             self.calibrator = config.calibrator or calibrator_for(catalog.name)
             if (self.calibrator.score == "rerank") != (config.reranker is not None):
                 raise ValueError(f"calibrator expects ranking {self.calibrator.score!r}")
+        self.stance_model: StanceModel | None = None
+        if config.stance == "model":
+            self.stance_model = StanceModel.load(SHIPPED_STANCE)
         self._lock = threading.Lock()
 
     @property
@@ -302,34 +307,54 @@ class NarrativeMatcher:
             calibrator=self.calibrator, days=days, background=background,
         )  # fmt: skip
 
+    def stance_scores(
+        self, vector: np.ndarray, narrative: int
+    ) -> tuple[np.ndarray, np.ndarray | None, int | None]:
+        """Cosines of a post embedded as `vector` to the exemplars and the counter-exemplars
+        (None without any) of `narrative` (an index into the active narratives), and the row of
+        the best counter-exemplar."""
+        self.warm_up()
+        assert self._dense is not None
+        dense = self._dense
+        ex = dense.vectors[dense.starts[narrative] : dense.ends[narrative]] @ vector
+        if self._counter is None or not self._active[narrative].counter_exemplars:
+            return ex, None, None
+        lo, hi = self._counter.starts[narrative], self._counter.ends[narrative]
+        co = self._counter.vectors[lo:hi] @ vector
+        return ex, co, int(lo + np.argmax(co))
+
+    def _stance(self, text: str, vector: np.ndarray, cand: Candidate) -> StanceResult | None:
+        """The learned stance (None: the rules decide, in `build_match`)."""
+        if self.stance_model is None:
+            return None
+        ex, co, _ = self.stance_scores(vector, cand.narrative)
+        if co is None:
+            return None
+        return self.stance_model.classify(text, self._exemplars[cand.exemplar_row], ex, co)
+
     def _explain(self, text: str, vector: np.ndarray, hit: HitDecision) -> Match:
         assert self._lexical is not None
         cand, threshold = hit.candidate, hit.threshold
         narrative = self._active[cand.narrative]
-        counter_text, counter_score = None, None
-        exemplar_score = cand.dense
-        if self._relevance is not None and self._dense is not None:
-            exemplar_score = float(self._dense.vectors[cand.exemplar_row] @ vector)
-        if self._counter is not None and narrative.counter_exemplars:
-            scores, rows = self._counter.narrative_scores(vector, np.asarray([cand.narrative]))
-            counter_text, counter_score = self._counter_texts[int(rows[0])], float(scores[0])
+        ex, co, counter_row = self.stance_scores(vector, cand.narrative)
+        exemplar_row = cand.exemplar_row - self._dense_start(cand.narrative)
         evidence = MatchEvidence(
             dense=cand.dense,
-            exemplar_score=exemplar_score,
+            exemplar_score=float(ex[exemplar_row]),
             lexical=cand.lexical,
             fused=cand.fused,
             threshold=threshold,
             exemplar=self._exemplars[cand.exemplar_row],
-            exemplar_index=cand.exemplar_row - self._dense_start(cand.narrative),
-            counter_exemplar=counter_text,
-            counter_score=counter_score,
+            exemplar_index=exemplar_row,
+            counter_exemplar=self._counter_texts[counter_row] if counter_row is not None else None,
+            counter_score=float(co.max()) if co is not None else None,
             shared_terms=tuple(self._lexical.matched_terms(text, narrative_document(narrative, 1))),
             score_name="match probability" if self.calibrator else "fused score",
         )
         return build_match(
             text, narrative, self._refs[cand.narrative], evidence,
             stance_margin=self.config.stance_margin, model_id=self.model_id,
-            catalog_version=self.catalog_version,
+            catalog_version=self.catalog_version, stance=self._stance(text, vector, cand),
         )  # fmt: skip
 
     def _dense_start(self, narrative: int) -> int:

@@ -56,6 +56,11 @@ def test_a_refuting_post_reaches_the_narrative_through_its_counter_exemplars(
     # the explanation names a real exemplar (not the counter-exemplar), and the stance is debunks
     assert match.exemplar == "thousands of dead people voted in the election"
     assert match.stance == "debunks"
+    assert match.explanation.stance_evidence.startswith("stance model")  # the learned default
+    rules = NarrativeMatcher(_catalog(), bow_embedder, MatcherConfig(threshold=0.5, stance="rules"))
+    (by_rules,) = rules.match([REFUTING])[0].matches
+    assert by_rules.stance == "debunks"
+    assert by_rules.explanation.stance_evidence.startswith("closer to counter-exemplar")
     assert off.match([REFUTING])[0].matches == []
 
 
