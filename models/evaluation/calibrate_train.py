@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from models.evaluation.oof_rerank import fold_rerankers, query_folds, rank_open_set_oof
 from models.evaluation.openset import OpenSetMetrics, Outcome, leave_out_split, score_outcomes
 from models.evaluation.openset_run import rank_open_set
 from models.matching.calibration import DEFAULT_DEPTH, FEATURES, Calibrator, Floats, select_hits
@@ -108,18 +109,26 @@ def _empty() -> dict[str, list[Any]]:
 
 def collect_openset(
     matcher: NarrativeMatcher, queries: Mapping[str, str], qrels: Mapping[str, set[str]],
-    seed: int,
+    seed: int, *, reranker_folds: int = 0,
 ) -> CalSamples:  # fmt: skip
-    """Every query ranked against two leave-out catalogs (module docstring)."""
+    """Every query ranked against two leave-out catalogs (module docstring); with
+    `reranker_folds`, each by a re-ranker fit without its fold (`models.evaluation.oof_rerank`)."""
     ids = [q for q in sorted(qrels) if q in queries]
     half = leave_out_split(ids, 0.5, seed)
+    fold_of = query_folds(ids, reranker_folds) if reranker_folds else {}
+    rerankers = fold_rerankers(matcher, queries, qrels, fold_of) if fold_of else {}
     acc = _empty()
     for left in (half, set(ids) - half):
-        ranked = rank_open_set(matcher, queries, qrels, left)
-        cat = _Catalog.of(ranked.matcher)
-        for q, cands in enumerate(ranked.ranked):
-            _add_post(acc, cat, cands, date=ranked.dates[q], gold=ranked.present[q],
-                      key=ranked.query_ids[q], background=ranked.background[q])  # fmt: skip
+        if rerankers:
+            parts = rank_open_set_oof(matcher, queries, qrels, left, rerankers=rerankers,
+                                          fold_of=fold_of)  # fmt: skip
+        else:
+            parts = [rank_open_set(matcher, queries, qrels, left)]
+        for ranked in parts:
+            cat = _Catalog.of(ranked.matcher)
+            for q, cands in enumerate(ranked.ranked):
+                _add_post(acc, cat, cands, date=ranked.dates[q], gold=ranked.present[q],
+                          key=ranked.query_ids[q], background=ranked.background[q])  # fmt: skip
     return _samples(acc)
 
 
@@ -157,9 +166,7 @@ def _probabilities(weights: tuple[Floats, Floats, Floats, float], rows: Floats) 
 
 def out_of_fold(samples: CalSamples, folds: int = 5, seed: int = 0, c: float = 1.0) -> Floats:
     """Each row's probability from a model fit on the other folds (folds by `fold_key`)."""
-    keys = sorted(set(samples.fold_key))
-    fold_of_key = dict(zip(keys, np.random.default_rng(seed).permutation(len(keys)) % folds,
-                           strict=True))  # fmt: skip
+    fold_of_key = query_folds(samples.fold_key, folds, seed)
     fold = np.asarray([fold_of_key[samples.fold_key[g]] for g in samples.group])
     probs = np.zeros(len(samples.labels))
     for f in range(folds):
@@ -216,6 +223,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=13, help="leave-out halves")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--c", type=float, default=1.0, help="inverse L2 strength")
+    parser.add_argument("--reranker-folds", type=int, default=5,
+                        help="queries: re-rank each with a re-ranker fit without its fold "
+                        "(the shipped one saw them); 0: the shipped re-ranker")  # fmt: skip
     parser.add_argument("--target-precision", type=float, default=0.90)
     parser.add_argument("--max-false-alarm", type=float, default=0.05)
     parser.add_argument("--cv-only", action="store_true", help="report CV, write nothing")
@@ -230,7 +240,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.queries is not None and args.qrels is not None:
         source = args.queries.name
         samples = collect_openset(matcher, read_queries(args.queries), read_qrels(args.qrels),
-                                  args.seed)  # fmt: skip
+                                  args.seed, reranker_folds=args.reranker_folds)  # fmt: skip
     else:
         parser.error("pass --posts, or --queries and --qrels")
     probs = out_of_fold(samples, args.folds, c=args.c)
@@ -249,6 +259,7 @@ def main(argv: list[str] | None = None) -> None:
         "trained_on": source, "posts": len(samples.gold), "rows": len(samples.labels),
         "model_id": matcher.model_id, "catalog_version": matcher.catalog_version,
         "C": args.c, "seed": args.seed, "cv_folds": args.folds,
+        "reranker_folds": args.reranker_folds if args.posts is None else 0,
         "target_precision": args.target_precision, "max_false_alarm": args.max_false_alarm,
         **{f"cv_{k}": round(float(v), 4) for k, v in cv.as_json().items()},
     }  # fmt: skip
