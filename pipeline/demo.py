@@ -121,7 +121,8 @@ def replay_demo_stream(
 
     pace = parse_speed(speed)
     data = demo_data_dir()
-    offset = retime_offset(latest_post_time(data / "posts.jsonl"), now or utc_now())
+    now = now or utc_now()
+    offset = retime_offset(latest_post_time(data / "posts.jsonl"), now)
     connectors = demo_connectors(data)
     published = Published()
     for connector in connectors:
@@ -135,7 +136,7 @@ def replay_demo_stream(
             pacer = Pacer(pace) if connector.source == "demo:posts" else None
             summary = replay(
                 connector,
-                RetimedSink(publisher, offset),
+                RetimedSink(publisher, offset, not_after=now),
                 max_chars=settings.worker.max_post_chars,
                 pacer=pacer,
             )

@@ -38,16 +38,21 @@ def retime_offset(latest: datetime, now: datetime) -> timedelta:
 
 class RetimedSink:
     """A `connectors.replay.PostSink` that shifts each post's ``created_at`` by `offset` before
-    handing it to `sink`; dead letters pass unchanged."""
+    handing it to `sink`, never past `not_after` (an undated article falls back to its file's
+    time, which the shift would push into the future); dead letters pass unchanged."""
 
-    def __init__(self, sink: PostSink, offset: timedelta) -> None:
+    def __init__(
+        self, sink: PostSink, offset: timedelta, not_after: datetime | None = None
+    ) -> None:
         self.sink = sink
         self.offset = offset
+        self.not_after = not_after
 
     def publish_post(self, post: Post) -> None:
-        self.sink.publish_post(
-            post.model_copy(update={"created_at": post.created_at + self.offset})
-        )
+        created = post.created_at + self.offset
+        if self.not_after is not None:
+            created = min(created, self.not_after)
+        self.sink.publish_post(post.model_copy(update={"created_at": created}))
 
     def publish_dead_letter(self, letter: DeadLetter) -> None:
         self.sink.publish_dead_letter(letter)

@@ -86,7 +86,9 @@ class FactCheck(_Strict):
 
 class Narrative(_Strict):
     """One tracked narrative. `exemplars` are phrasings as people post them (at least one);
-    `counter_exemplars` are phrasings that refute it (used for stance)."""
+    `counter_exemplars` are phrasings that refute it (a refuting post is still a hit, with stance
+    `debunks`); `near_misses` are on-topic posts that make no claim of it (logistics, news,
+    thanks): a post closer to a near-miss than to any exemplar is less likely a hit."""
 
     id: Slug
     title: NonEmpty
@@ -98,6 +100,7 @@ class Narrative(_Strict):
     languages: tuple[Language, ...] = Field(default=("en",), min_length=1)
     exemplars: tuple[NonEmpty, ...] = Field(min_length=1)
     counter_exemplars: tuple[NonEmpty, ...] = ()
+    near_misses: tuple[NonEmpty, ...] = ()
     keywords: tuple[NonEmpty, ...] = ()
     required_terms: tuple[NonEmpty, ...] = ()
     fact_checks: tuple[FactCheck, ...] = ()
@@ -198,6 +201,8 @@ def content_version(narratives: Iterable[Narrative]) -> str:
         payload = narrative.model_dump(mode="json", exclude_defaults=False)
         if payload.get("claim_date") is None:  # added later: keeps older catalogs' versions
             payload.pop("claim_date", None)
+        if not payload.get("near_misses"):  # added later too
+            payload.pop("near_misses", None)
         digest.update(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8"))
         digest.update(b"\n")
     return digest.hexdigest()[:16]

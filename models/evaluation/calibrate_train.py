@@ -31,11 +31,13 @@ from typing import Any
 
 import numpy as np
 
+from models.evaluation.oof_rerank import fold_rerankers, query_folds, rank_open_set_oof
 from models.evaluation.openset import OpenSetMetrics, Outcome, leave_out_split, score_outcomes
 from models.evaluation.openset_run import rank_open_set
 from models.matching.calibration import DEFAULT_DEPTH, FEATURES, Calibrator, Floats, select_hits
 from models.matching.decision import calibration_rows, candidate_days
 from models.matching.matcher import Candidate, NarrativeMatcher
+from models.matching.query import clean_post_text
 
 logger = logging.getLogger(__name__)
 
@@ -75,11 +77,11 @@ class _Catalog:
 
 def _add_post(
     acc: dict[str, list[Any]], cat: _Catalog, cands: Sequence[Candidate], *, date: Any,
-    gold: frozenset[str], key: str,
+    gold: frozenset[str], key: str, background: float | None,
 ) -> None:  # fmt: skip
     active = cat.active
     days = candidate_days(cands, cat.claim_days, date) if cands else np.zeros(0)
-    rows = calibration_rows(cands, days, "rerank", DEFAULT_DEPTH)
+    rows = calibration_rows(cands, days, "rerank", DEFAULT_DEPTH, background)
     g = len(acc["gold"])
     for i in range(len(rows)):
         narrative = active[cands[i].narrative]
@@ -107,18 +109,26 @@ def _empty() -> dict[str, list[Any]]:
 
 def collect_openset(
     matcher: NarrativeMatcher, queries: Mapping[str, str], qrels: Mapping[str, set[str]],
-    seed: int,
+    seed: int, *, reranker_folds: int = 0,
 ) -> CalSamples:  # fmt: skip
-    """Every query ranked against two leave-out catalogs (module docstring)."""
+    """Every query ranked against two leave-out catalogs (module docstring); with
+    `reranker_folds`, each by a re-ranker fit without its fold (`models.evaluation.oof_rerank`)."""
     ids = [q for q in sorted(qrels) if q in queries]
     half = leave_out_split(ids, 0.5, seed)
+    fold_of = query_folds(ids, reranker_folds) if reranker_folds else {}
+    rerankers = fold_rerankers(matcher, queries, qrels, fold_of) if fold_of else {}
     acc = _empty()
     for left in (half, set(ids) - half):
-        ranked = rank_open_set(matcher, queries, qrels, left)
-        cat = _Catalog.of(ranked.matcher)
-        for q, cands in enumerate(ranked.ranked):
-            _add_post(acc, cat, cands, date=ranked.dates[q],
-                      gold=ranked.present[q], key=ranked.query_ids[q])  # fmt: skip
+        if rerankers:
+            parts = rank_open_set_oof(matcher, queries, qrels, left, rerankers=rerankers,
+                                          fold_of=fold_of)  # fmt: skip
+        else:
+            parts = [rank_open_set(matcher, queries, qrels, left)]
+        for ranked in parts:
+            cat = _Catalog.of(ranked.matcher)
+            for q, cands in enumerate(ranked.ranked):
+                _add_post(acc, cat, cands, date=ranked.dates[q], gold=ranked.present[q],
+                          key=ranked.query_ids[q], background=ranked.background[q])  # fmt: skip
     return _samples(acc)
 
 
@@ -126,12 +136,14 @@ def collect_posts(matcher: NarrativeMatcher, posts: Sequence[Any]) -> CalSamples
     """Labelled posts (`posts_eval.LabelledPost`) ranked against the whole catalog."""
     matcher.warm_up()
     dates = [p.date for p in posts]
-    ranked = matcher.rank([p.text for p in posts], dates=dates)
+    vectors = matcher.embedder.encode_cached([clean_post_text(p.text) for p in posts])
+    ranked = matcher.rank([p.text for p in posts], dates=dates, vectors=vectors)
+    backgrounds = matcher.background_scores(vectors)
     acc = _empty()
     cat = _Catalog.of(matcher)
-    for p, cands in zip(posts, ranked, strict=True):
+    for p, cands, bg in zip(posts, ranked, backgrounds, strict=True):
         gold = frozenset([p.narrative]) if p.narrative else frozenset()
-        _add_post(acc, cat, cands, date=p.date, gold=gold, key=p.id)
+        _add_post(acc, cat, cands, date=p.date, gold=gold, key=p.id, background=bg)
     return _samples(acc)
 
 
@@ -154,9 +166,7 @@ def _probabilities(weights: tuple[Floats, Floats, Floats, float], rows: Floats) 
 
 def out_of_fold(samples: CalSamples, folds: int = 5, seed: int = 0, c: float = 1.0) -> Floats:
     """Each row's probability from a model fit on the other folds (folds by `fold_key`)."""
-    keys = sorted(set(samples.fold_key))
-    fold_of_key = dict(zip(keys, np.random.default_rng(seed).permutation(len(keys)) % folds,
-                           strict=True))  # fmt: skip
+    fold_of_key = query_folds(samples.fold_key, folds, seed)
     fold = np.asarray([fold_of_key[samples.fold_key[g]] for g in samples.group])
     probs = np.zeros(len(samples.labels))
     for f in range(folds):
@@ -213,6 +223,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=13, help="leave-out halves")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--c", type=float, default=1.0, help="inverse L2 strength")
+    parser.add_argument("--reranker-folds", type=int, default=5,
+                        help="queries: re-rank each with a re-ranker fit without its fold "
+                        "(the shipped one saw them); 0: the shipped re-ranker")  # fmt: skip
     parser.add_argument("--target-precision", type=float, default=0.90)
     parser.add_argument("--max-false-alarm", type=float, default=0.05)
     parser.add_argument("--cv-only", action="store_true", help="report CV, write nothing")
@@ -227,7 +240,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.queries is not None and args.qrels is not None:
         source = args.queries.name
         samples = collect_openset(matcher, read_queries(args.queries), read_qrels(args.qrels),
-                                  args.seed)  # fmt: skip
+                                  args.seed, reranker_folds=args.reranker_folds)  # fmt: skip
     else:
         parser.error("pass --posts, or --queries and --qrels")
     probs = out_of_fold(samples, args.folds, c=args.c)
@@ -246,6 +259,7 @@ def main(argv: list[str] | None = None) -> None:
         "trained_on": source, "posts": len(samples.gold), "rows": len(samples.labels),
         "model_id": matcher.model_id, "catalog_version": matcher.catalog_version,
         "C": args.c, "seed": args.seed, "cv_folds": args.folds,
+        "reranker_folds": args.reranker_folds if args.posts is None else 0,
         "target_precision": args.target_precision, "max_false_alarm": args.max_false_alarm,
         **{f"cv_{k}": round(float(v), 4) for k, v in cv.as_json().items()},
     }  # fmt: skip

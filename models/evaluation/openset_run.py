@@ -39,6 +39,7 @@ class RankedOpenSet:
     ranked: list[list[Candidate]]
     present: list[frozenset[str]]
     left_out: set[str]
+    background: list[float | None]
 
 
 def rank_open_set(
@@ -57,7 +58,8 @@ def rank_open_set(
     ranked = sub.rank(texts, dates=dates, vectors=vectors)
     kept = {r.id for r in sub.narratives()}
     present = [frozenset(qrels[q] & kept) for q in ids]
-    return RankedOpenSet(sub, ids, cleaned, list(dates), ranked, present, left_out)
+    background = sub.background_scores(vectors)
+    return RankedOpenSet(sub, ids, cleaned, list(dates), ranked, present, left_out, background)
 
 
 def outcomes(ranked: RankedOpenSet, config: MatcherConfig | None = None) -> list[Outcome]:
@@ -67,7 +69,8 @@ def outcomes(ranked: RankedOpenSet, config: MatcherConfig | None = None) -> list
     out = []
     for q, cands in enumerate(ranked.ranked):
         date = ranked.dates[q]
-        hits = m.decide(ranked.cleaned[q], cands, date, config)  # type: ignore[arg-type]
+        hits = m.decide(ranked.cleaned[q], cands, date, config,  # type: ignore[arg-type]
+                        background=ranked.background[q])  # fmt: skip
         out.append(Outcome(ranked.present[q], tuple(refs[h.candidate.narrative].id for h in hits)))
     return out
 

@@ -8,7 +8,10 @@ Contracts:
   each signal also appears as a *margin* against the best competing candidate (for the top
   candidate: itself minus the runner-up; for the others: itself minus the top), so a narrative
   that barely beats another reads as less certain. ``days`` is ``claim_date - post_date`` (NaN
-  when either is unknown).
+  when either is unknown). ``background`` is the post's best cosine to any near-miss of the
+  catalog (`Narrative.near_misses`: on-topic posts that make no tracked claim); the rows carry it
+  and each candidate's dense score minus it (both 0 when the catalog has no near-misses, so a
+  calibrator fit on such a catalog gives them no weight).
 - `Calibrator.probabilities(rows)` is a logistic model (Platt scaling over several features):
   ``sigmoid(((rows - mean) / scale) @ coef + b)``. It is fit OPEN-SET (posts whose narrative is
   not in the catalog are part of the training data), so its output reads "probability that this
@@ -40,7 +43,7 @@ Score = Literal["rerank", "fused"]
 
 FEATURES: tuple[str, ...] = (
     "score_logit", "score_margin", "dense", "dense_margin", "lexical", "lexical_margin",
-    "log_rank", "has_date", "within_week",
+    "log_rank", "has_date", "within_week", "background", "background_margin",
 )  # fmt: skip
 CALIBRATORS_DIR = Path(__file__).parents[1] / "calibrators"
 DEFAULT_CALIBRATOR = CALIBRATORS_DIR / "checkthat-2022-2a-en.json"
@@ -60,8 +63,9 @@ def _margin(values: Floats) -> Floats:
 
 
 def calibration_features(
-    scores: Floats, dense: Floats, lexical: Floats, days: Floats, score: Score = "rerank"
-) -> Floats:
+    scores: Floats, dense: Floats, lexical: Floats, days: Floats, score: Score = "rerank",
+    *, background: float | None = None,
+) -> Floats:  # fmt: skip
     """One row of `FEATURES` per candidate (ranking order, best first)."""
     n = len(scores)
     if n == 0:
@@ -81,6 +85,8 @@ def calibration_features(
         "log_rank": np.log1p(np.arange(n, dtype=np.float64)),
         "has_date": known.astype(np.float64),
         "within_week": (known & (safe >= 0) & (safe <= 7)).astype(np.float64),
+        "background": np.full(n, 0.0 if background is None else background),
+        "background_margin": np.zeros(n) if background is None else d - background,
     }  # fmt: skip
     return np.column_stack([cols[name] for name in FEATURES])
 

@@ -50,31 +50,35 @@ def candidate_days(
 
 
 def calibration_rows(
-    candidates: Sequence[Candidate], days: np.ndarray, score: Score, depth: int
-) -> np.ndarray:
+    candidates: Sequence[Candidate], days: np.ndarray, score: Score, depth: int,
+    background: float | None = None,
+) -> np.ndarray:  # fmt: skip
     """The calibrator's feature rows for the first `depth` candidates (what training collects
-    and what the live decision scores)."""
+    and what the live decision scores). `background`: the post's best near-miss cosine."""
     top = candidates[:depth]
     return calibration_features(
         np.asarray([c.fused for c in top]), np.asarray([c.dense for c in top]),
-        np.asarray([c.lexical for c in top]), days[: len(top)], score,
+        np.asarray([c.lexical for c in top]), days[: len(top)], score, background=background,
     )  # fmt: skip
 
 
 def calibrated_probabilities(
-    calibrator: Calibrator, candidates: Sequence[Candidate], days: np.ndarray
-) -> np.ndarray:
+    calibrator: Calibrator, candidates: Sequence[Candidate], days: np.ndarray,
+    background: float | None = None,
+) -> np.ndarray:  # fmt: skip
     """The calibrator's probability for the first `calibrator.depth` candidates."""
-    rows = calibration_rows(candidates, days, calibrator.score, calibrator.depth)
+    rows = calibration_rows(candidates, days, calibrator.score, calibrator.depth, background)
     return calibrator.probabilities(rows)
 
 
 def decide_hits(
     candidates: Sequence[Candidate], narratives: Sequence[Narrative], config: MatcherConfig,
     lowered_text: str, *, calibrator: Calibrator | None = None, days: np.ndarray | None = None,
+    background: float | None = None,
 ) -> list[HitDecision]:  # fmt: skip
     """The hits among one post's ranked `candidates` (see module docstring). `narratives` is
-    indexed by `Candidate.narrative`; `calibrator` and `days` are needed in calibrated mode."""
+    indexed by `Candidate.narrative`; `calibrator` and `days` are needed in calibrated mode,
+    `background` (the post's best near-miss cosine) when the catalog has near-misses."""
     if config.decision == "fused":
         out = []
         for cand in candidates:
@@ -89,7 +93,7 @@ def decide_hits(
         return []
     if calibrator is None or days is None:
         raise ValueError("calibrated decision needs a calibrator and candidate days")
-    probs = calibrated_probabilities(calibrator, candidates, days)
+    probs = calibrated_probabilities(calibrator, candidates, days, background)
     top = candidates[: len(probs)]
     base = config.probability_threshold
     base = calibrator.threshold if base is None else base

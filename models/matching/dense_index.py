@@ -133,6 +133,15 @@ class ExemplarIndex:
         return sims[best].astype(np.float32), rows[best]
 
 
+def merged_index(index: ExemplarIndex, vectors: Floats, owners: Ints) -> ExemplarIndex:
+    """`index` plus more rows (`vectors`, each owned by narrative `owners[i]`), each narrative's
+    rows kept contiguous (its original rows first)."""
+    all_owners = np.concatenate([index.owners, np.asarray(owners, dtype=np.int64)])
+    order = np.argsort(all_owners, kind="stable")
+    merged = np.vstack([index.vectors, np.asarray(vectors, dtype=np.float32)])[order]
+    return ExemplarIndex(merged, all_owners[order], nprobe=index.nprobe)
+
+
 def auto_nprobe(nlist: int) -> int:
     """IVF lists to search: ~1/30 of them, at least 16 (see module docstring)."""
     return max(16, -(-nlist // 30))

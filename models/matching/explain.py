@@ -12,13 +12,17 @@ import re
 from dataclasses import dataclass
 
 from models.catalog.schema import Narrative
-from models.matching.stance import classify_stance
+from models.matching.stance import StanceResult, classify_stance
 from models.records import Explanation, Match, NarrativeRef, Scores
 
 
 def narrative_document(narrative: Narrative, keyword_repeats: int) -> str:
-    """The text BM25 indexes for a narrative: title, exemplars, keywords repeated."""
-    parts = [narrative.title, *narrative.exemplars, *(list(narrative.keywords) * keyword_repeats)]
+    """The text BM25 indexes for a narrative: title, exemplars, counter-exemplars (a refutation
+    uses the narrative's words too), keywords repeated."""
+    parts = [
+        narrative.title, *narrative.exemplars, *narrative.counter_exemplars,
+        *(list(narrative.keywords) * keyword_repeats),
+    ]  # fmt: skip
     return "\n".join(parts)
 
 
@@ -32,6 +36,7 @@ class MatchEvidence:
     """What the matcher found for one (post, narrative) pair."""
 
     dense: float
+    exemplar_score: float  # cosine to the best exemplar (`dense` may come from a counter-exemplar)
     lexical: float
     fused: float
     threshold: float
@@ -45,14 +50,15 @@ class MatchEvidence:
 
 def build_match(
     text: str, narrative: Narrative, ref: NarrativeRef, evidence: MatchEvidence, *,
-    stance_margin: float, model_id: str, catalog_version: str,
+    stance_margin: float, model_id: str, catalog_version: str, stance: StanceResult | None = None,
 ) -> Match:  # fmt: skip
-    """The `Match` for `text` (cleaned post text) and `narrative`, stance decided here."""
+    """The `Match` for `text` (cleaned post text) and `narrative`; the stance is `stance` when
+    given (the learned model), else decided here by the rules."""
     lowered = text.lower()
-    stance = classify_stance(
+    stance = stance or classify_stance(
         text,
         evidence.exemplar,
-        evidence.dense,
+        evidence.exemplar_score,
         counter_exemplar=evidence.counter_exemplar,
         counter_score=evidence.counter_score,
         margin=stance_margin,
@@ -63,7 +69,7 @@ def build_match(
         f"Post {stance.stance} narrative '{narrative.title}' ({narrative.verdict}, "
         f"{narrative.severity}): {evidence.score_name} {evidence.fused:.2f} "
         f">= {evidence.threshold:.2f}, "
-        f"closest exemplar cosine {evidence.dense:.2f}"
+        f"closest exemplar cosine {evidence.exemplar_score:.2f}"
         + (f", shared words: {', '.join(shared[:6])}" if shared else "")
         + "."
     )

@@ -10,14 +10,17 @@ Contracts:
 - Candidates: the dense top `candidates` (`models.matching.dense_index`, all posts of a call in
   one batch) and the lexical top `candidates` (from BM25's inverted index, exact, no scan of
   every narrative), each scored exactly on both sides.
-- Scoring: dense (max cosine over a narrative's exemplars) and lexical (normalised BM25) are fused
+- Scoring: dense (max cosine over a narrative's exemplars and, with
+  `MatcherConfig.counter_relevance` (default), its counter-exemplars: a post refuting a narrative
+  is about it) and lexical (normalised BM25) are fused
   linearly (`models.matching.fusion`). With `MatcherConfig.reranker` set, the top
   `reranker.depth` linear candidates are re-scored by the logistic re-ranker
   (`models.matching.rerank`: per-field cosines, gaps to the best candidate, post/claim date
   proximity) and only those are kept, ordered by its probability. Post dates come from the caller
   (`dates`) or else from a tweet attribution in the text (`models.matching.query.post_date`).
 - Hit or no hit: `models.matching.decision` (raw fused threshold, or the live default: a
-  calibrated probability of match with a margin rule, `models.matching.calibration`); every
+  calibrated probability of match with a margin rule, `models.matching.calibration`, which also
+  reads the post's best cosine to the catalog's near-misses, `background_scores`); every
   `required_terms` entry must be in the post. Stance: `models.matching.stance`; the `Match` and
   its explanation are built by `models.matching.explain`.
 - Never raises for odd input: empty or whitespace texts get no matches.
@@ -39,13 +42,15 @@ from models.catalog.loading import load_catalog
 from models.catalog.schema import Catalog
 from models.matching.calibration import Calibrator, calibrator_for
 from models.matching.decision import HitDecision, candidate_days, decide_hits
-from models.matching.dense_index import ExemplarIndex
+from models.matching.dense_index import ExemplarIndex, merged_index
 from models.matching.embedder import Embedder
 from models.matching.explain import MatchEvidence, build_match, narrative_document
 from models.matching.fusion import linear_fusion
 from models.matching.lexical import LexicalIndex
 from models.matching.query import clean_post_text, post_date
 from models.matching.rerank import SHIPPED_CHECKTHAT, Evidence, Reranker, feature_matrix
+from models.matching.stance import StanceResult
+from models.matching.stance_model import SHIPPED_STANCE, StanceModel
 from models.matching.types import Candidate, MatcherConfig, PostMatches
 from models.records import Match, NarrativeRef
 
@@ -96,7 +101,11 @@ class NarrativeMatcher:
         self._counter_texts = [c for n in self._active for c in n.counter_exemplars]
         self._dense: ExemplarIndex | None = None
         self._counter: ExemplarIndex | None = None
-        self._counter_owner_rows: dict[int, tuple[int, int]] = {}
+        # exemplars and counter-exemplars together, per narrative: what dense relevance searches
+        # when `MatcherConfig.counter_relevance` is on (a refutation is ABOUT the narrative)
+        self._relevance: ExemplarIndex | None = None
+        self._near_miss_texts = [t for n in self._active for t in n.near_misses]
+        self._near_misses: np.ndarray | None = None
         self._lexical: LexicalIndex | None = None
         self._titles: np.ndarray | None = None
         self._claim_days = np.asarray(
@@ -108,6 +117,9 @@ class NarrativeMatcher:
             self.calibrator = config.calibrator or calibrator_for(catalog.name)
             if (self.calibrator.score == "rerank") != (config.reranker is not None):
                 raise ValueError(f"calibrator expects ranking {self.calibrator.score!r}")
+        self.stance_model: StanceModel | None = None
+        if config.stance == "model":
+            self.stance_model = StanceModel.load(SHIPPED_STANCE)
         self._lock = threading.Lock()
 
     @property
@@ -138,6 +150,12 @@ class NarrativeMatcher:
             if counter_owners:
                 counter_vectors = self.embedder.encode_cached(self._counter_texts)
                 self._counter = ExemplarIndex(counter_vectors, np.asarray(counter_owners))
+                if self.config.counter_relevance:
+                    self._relevance = merged_index(
+                        self._dense, counter_vectors, np.asarray(counter_owners)
+                    )
+            if self._near_miss_texts:
+                self._near_misses = self.embedder.encode_cached(self._near_miss_texts)
             if self.config.reranker is not None:
                 self._titles = self.embedder.encode_cached([n.title for n in self._active])
             docs = [narrative_document(n, self.config.keyword_repeats) for n in self._active]
@@ -214,14 +232,17 @@ class NarrativeMatcher:
         if not self._active:
             return [[] for _ in texts]
         n_cand = self.config.candidates
-        dense_ids, _ = self._dense.search(vectors, n_cand)
+        relevance = self._relevance or self._dense
+        dense_ids, _ = relevance.search(vectors, n_cand)
         out: list[list[Candidate]] = []
         for q, text in enumerate(texts):
             query = self._lexical.prepare(clean_post_text(text))
             lex_top, _ = self._lexical.top_k(query, n_cand)  # from the postings, no full scan
             ids = np.unique(np.concatenate([dense_ids[q][dense_ids[q] >= 0], lex_top]))
             lexical = self._lexical.scores_of(query, ids)
-            dense, rows = self._dense.narrative_scores(vectors[q], ids)
+            dense, rows = relevance.narrative_scores(vectors[q], ids)
+            if self._relevance is not None:  # rows of the best exemplar proper, for explanations
+                rows = self._dense.narrative_scores(vectors[q], ids)[1]
             fused = linear_fusion(dense, lexical, self.config.lexical_weight)
             order = np.argsort(-fused, kind="stable")
             ranked = [
@@ -249,8 +270,13 @@ class NarrativeMatcher:
         embedded = time.perf_counter()
         ranked = self._rank(cleaned, vectors, None, dates)
         results = []
+        backgrounds = self.background_scores(vectors)
         for q, candidates in enumerate(ranked):
-            hits = self.decide(cleaned[q], candidates, dates[q]) if cleaned[q] else []
+            hits = (
+                self.decide(cleaned[q], candidates, dates[q], background=backgrounds[q])
+                if cleaned[q]
+                else []
+            )
             matches = [self._explain(cleaned[q], vectors[q], h) for h in hits]
             results.append((vectors[q], matches))
         done = time.perf_counter()
@@ -261,42 +287,74 @@ class NarrativeMatcher:
             for vec, matches in results
         ]
 
+    def background_scores(self, vectors: np.ndarray) -> list[float | None]:
+        """Each post's best cosine to any near-miss of the catalog (None without near-misses)."""
+        self.warm_up()
+        if self._near_misses is None:
+            return [None] * len(vectors)
+        return [float(x) for x in (vectors @ self._near_misses.T).max(axis=1)]
+
     def decide(
         self, text: str, candidates: Sequence[Candidate], date: dt.date | None,
-        config: MatcherConfig | None = None,
+        config: MatcherConfig | None = None, *, background: float | None = None,
     ) -> list[HitDecision]:  # fmt: skip
         """The hits among `candidates` (this matcher's ranking of `text`), under this matcher's
-        config or `config` (e.g. another threshold, same ranking and calibrator)."""
+        config or `config` (e.g. another threshold, same ranking and calibrator); `background`:
+        the post's `background_scores` entry."""
         days = candidate_days(candidates, self._claim_days, date) if candidates else None
         return decide_hits(
             candidates, self._active, config or self.config, text.lower(),
-            calibrator=self.calibrator, days=days,
+            calibrator=self.calibrator, days=days, background=background,
         )  # fmt: skip
+
+    def stance_scores(
+        self, vector: np.ndarray, narrative: int
+    ) -> tuple[np.ndarray, np.ndarray | None, int | None]:
+        """Cosines of a post embedded as `vector` to the exemplars and the counter-exemplars
+        (None without any) of `narrative` (an index into the active narratives), and the row of
+        the best counter-exemplar."""
+        self.warm_up()
+        assert self._dense is not None
+        dense = self._dense
+        ex = dense.vectors[dense.starts[narrative] : dense.ends[narrative]] @ vector
+        if self._counter is None or not self._active[narrative].counter_exemplars:
+            return ex, None, None
+        lo, hi = self._counter.starts[narrative], self._counter.ends[narrative]
+        co = self._counter.vectors[lo:hi] @ vector
+        return ex, co, int(lo + np.argmax(co))
+
+    def _stance(self, text: str, vector: np.ndarray, cand: Candidate) -> StanceResult | None:
+        """The learned stance (None: the rules decide, in `build_match`)."""
+        if self.stance_model is None:
+            return None
+        ex, co, _ = self.stance_scores(vector, cand.narrative)
+        if co is None:
+            return None
+        return self.stance_model.classify(text, self._exemplars[cand.exemplar_row], ex, co)
 
     def _explain(self, text: str, vector: np.ndarray, hit: HitDecision) -> Match:
         assert self._lexical is not None
         cand, threshold = hit.candidate, hit.threshold
         narrative = self._active[cand.narrative]
-        counter_text, counter_score = None, None
-        if self._counter is not None and narrative.counter_exemplars:
-            scores, rows = self._counter.narrative_scores(vector, np.asarray([cand.narrative]))
-            counter_text, counter_score = self._counter_texts[int(rows[0])], float(scores[0])
+        ex, co, counter_row = self.stance_scores(vector, cand.narrative)
+        exemplar_row = cand.exemplar_row - self._dense_start(cand.narrative)
         evidence = MatchEvidence(
             dense=cand.dense,
+            exemplar_score=float(ex[exemplar_row]),
             lexical=cand.lexical,
             fused=cand.fused,
             threshold=threshold,
             exemplar=self._exemplars[cand.exemplar_row],
-            exemplar_index=cand.exemplar_row - self._dense_start(cand.narrative),
-            counter_exemplar=counter_text,
-            counter_score=counter_score,
+            exemplar_index=exemplar_row,
+            counter_exemplar=self._counter_texts[counter_row] if counter_row is not None else None,
+            counter_score=float(co.max()) if co is not None else None,
             shared_terms=tuple(self._lexical.matched_terms(text, narrative_document(narrative, 1))),
             score_name="match probability" if self.calibrator else "fused score",
         )
         return build_match(
             text, narrative, self._refs[cand.narrative], evidence,
             stance_margin=self.config.stance_margin, model_id=self.model_id,
-            catalog_version=self.catalog_version,
+            catalog_version=self.catalog_version, stance=self._stance(text, vector, cand),
         )  # fmt: skip
 
     def _dense_start(self, narrative: int) -> int:

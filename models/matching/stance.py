@@ -14,6 +14,10 @@ How it works (cheap, offline, per match):
    "rumor") mean discusses: the post reports or asks about the narrative without taking a side.
 4. Otherwise the post promotes: it was matched to a false narrative and shows no sign of distance.
 
+With counter-exemplars, the matcher uses the learned model of `models.matching.stance_model`
+instead (the same cues plus where the post sits between exemplars and counter-exemplars); these
+rules remain for narratives without counter-exemplars and as its cue features.
+
 Where it fails (known, measured only on constructed cases): sarcasm and irony ("sure, totally
 rigged, lol"); scare quotes mocking fact checkers ("the 'fact checkers' say it's false, wake up"),
 which reads as debunking; double negation ("it is not true that vaccines are safe"); questions that
@@ -131,6 +135,36 @@ def _found(
     return out
 
 
+@dataclass(frozen=True)
+class CueEvidence:
+    """The cue words of `post` that its best exemplar does not contain (module docstring, 2-3)."""
+
+    debunk: tuple[str, ...]
+    negated_claim: str | None
+    discuss: tuple[str, ...]
+
+    def describe(self) -> str:
+        parts = []
+        if self.debunk or self.negated_claim:
+            found = [*self.debunk, *([self.negated_claim] if self.negated_claim else [])]
+            parts.append("debunk cue: " + ", ".join(repr(c) for c in found))
+        if self.discuss:
+            parts.append("reporting/question cue: " + ", ".join(repr(c) for c in self.discuss))
+        return "; ".join(parts)
+
+
+def cue_evidence(post: str, exemplar: str) -> CueEvidence:
+    """Debunk cues (negation-aware), a negated claim word and discussion cues in `post`."""
+    negated = _NEGATED_CLAIM.search(post)
+    return CueEvidence(
+        debunk=tuple(_found(_DEBUNK, post, exemplar, negatable=True)),
+        negated_claim=(
+            negated.group(0) if negated and not _NEGATED_CLAIM.search(exemplar) else None
+        ),
+        discuss=tuple(_found(_DISCUSS, post, exemplar)),
+    )
+
+
 def classify_stance(
     post: str,
     exemplar: str,
@@ -152,15 +186,12 @@ def classify_stance(
             f"closer to counter-exemplar {counter_exemplar!r} ({counter_score:.2f}) than to "
             f"exemplar ({exemplar_score:.2f})",
         )
-    debunk = _found(_DEBUNK, post, exemplar, negatable=True)
-    negated = _NEGATED_CLAIM.search(post)
-    if negated and not _NEGATED_CLAIM.search(exemplar):
-        debunk.append(negated.group(0))
-    if debunk:
-        return StanceResult("debunks", "debunk cue: " + ", ".join(repr(c) for c in debunk))
-    discuss = _found(_DISCUSS, post, exemplar)
-    if discuss:
+    cues = cue_evidence(post, exemplar)
+    if cues.debunk or cues.negated_claim:
+        found = [*cues.debunk, *([cues.negated_claim] if cues.negated_claim else [])]
+        return StanceResult("debunks", "debunk cue: " + ", ".join(repr(c) for c in found))
+    if cues.discuss:
         return StanceResult(
-            "discusses", "reporting/question cue: " + ", ".join(repr(c) for c in discuss)
+            "discusses", "reporting/question cue: " + ", ".join(repr(c) for c in cues.discuss)
         )
     return StanceResult("promotes", "matches the narrative with no debunk or reporting cue")

@@ -99,6 +99,12 @@ class MatcherConfig:
     # without it chatter sharing one word with a small catalog scored lexical 1.0 (CheckThat! dev:
     # re-ranked MAP@5 unchanged at 0.968, linear 0.9502 -> 0.9506)
     lexical_unknown_terms: bool = True
+    # dense relevance is the max cosine over a narrative's exemplars AND counter-exemplars, so a
+    # post refuting the narrative reaches it (stance still compares the two separately)
+    counter_relevance: bool = True
+    # stance of a hit on a narrative with counter-exemplars: the shipped learned model
+    # (`models.matching.stance_model`) or the cue rules alone (`models.matching.stance`)
+    stance: Literal["model", "rules"] = "model"
     # added to `threshold` for narratives of that severity (absent: 0); a narrative's own
     # `threshold` wins over both. High and critical narratives (fraud claims, threats against
     # workers) trade a little precision for recall: on the tuning set -0.025 for both moved recall

@@ -143,6 +143,7 @@ def _print_narrative(n: Narrative) -> None:
             *section("why tracked", [n.why_tracked] if n.why_tracked else []),
             *section("exemplars", [f"- {e}" for e in n.exemplars]),
             *section("counter-exemplars", [f"- {e}" for e in n.counter_exemplars]),
+            *section("near-misses", [f"- {e}" for e in n.near_misses]),
             *section("keywords", [", ".join(n.keywords)] if n.keywords else []),
             *section("fact checks", checks),
         ),
@@ -213,7 +214,7 @@ def _catalog_file(chosen: Path, narrative_id: str) -> Path:
     "--narrative", "narrative_ids", multiple=True, help="Only this narrative (repeatable)."
 )
 @click.option(
-    "--max-new", default=5, show_default=True, help="New (counter-)exemplars per narrative."
+    "--max-new", default=5, show_default=True, help="New exemplars / near-misses per narrative."
 )
 @click.option("--min-judged", default=5, show_default=True,
               help="Judged reviews a threshold change needs.")  # fmt: skip
@@ -228,7 +229,7 @@ def suggest(
     target_precision: float,
 ) -> None:
     """Suggest catalog edits from reviews, as a unified diff to apply by hand (narrmon never
-    applies it): confirmed hits as exemplars, false positives as counter-exemplars, and a higher
+    applies it): confirmed hits as exemplars, false positives as near-misses, and a higher
     threshold where the review counts show precision below the target. Reasons go to stderr."""
     from pipeline.agents.matcher import matcher_config
     from pipeline.api.server import build_service

@@ -4,7 +4,7 @@
 - `consumer`: the worker agent on the ``reviews`` topic that keeps one review-stats document per
   narrative in Elasticsearch (`pipeline.elastic.review_stats`), read by the API's narrative panel.
 - `suggest` and `yaml_edit`: ``narrmon catalog suggest``: exemplars from confirmed hits,
-  counter-exemplars from false positives and threshold changes backed by the review counts, as a
+  near-misses from false positives and threshold changes backed by the review counts, as a
   YAML diff for an analyst to apply (never applied by narrmon).
 
 Design: the consumer does not count events; for every narrative a batch of review events

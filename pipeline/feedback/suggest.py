@@ -1,9 +1,11 @@
 """Catalog edits backed by reviews (``narrmon catalog suggest``). Pure.
 
 For one narrative and its reviewed hits: confirmed hits become candidate exemplars (lowest score
-first: those widen what the narrative catches), false positives candidate counter-exemplars
-(highest score first: the most confusable), and the threshold is raised only when the reviews
-show precision below `target` and a higher threshold would reach it. Reviews never show misses
+first: those widen what the narrative catches), false positives candidate near-misses
+(highest score first: the most confusable; a near-miss lowers the match probability of posts
+like it, where a counter-exemplar would make them hits with stance `debunks`), and the threshold
+is raised only when the reviews show precision below `target` and a higher threshold would reach
+it. Reviews never show misses
 (hits below the threshold are never reviewed), so a threshold is never LOWERED from them.
 """
 
@@ -31,13 +33,13 @@ class Suggestion:
     narrative_id: str
     current_threshold: float
     exemplars: tuple[str, ...] = ()
-    counter_exemplars: tuple[str, ...] = ()
+    near_misses: tuple[str, ...] = ()
     threshold: float | None = None
     reasons: tuple[str, ...] = field(default=())
 
     @property
     def empty(self) -> bool:
-        return not (self.exemplars or self.counter_exemplars or self.threshold is not None)
+        return not (self.exemplars or self.near_misses or self.threshold is not None)
 
 
 def _key(text: str) -> str:
@@ -76,13 +78,14 @@ def suggest(
     """What the reviews of `narrative`'s hits suggest changing (see the module docstring)."""
     confirmed = sorted((h for h in hits if h.label == "confirmed"), key=lambda h: h.score)
     wrong = sorted((h for h in hits if h.label in WRONG), key=lambda h: -h.score)
-    exemplars = _new_texts(confirmed, [*narrative.exemplars, *narrative.counter_exemplars], max_new)
-    counters = _new_texts(wrong, [*narrative.exemplars, *narrative.counter_exemplars], max_new)
+    known = [*narrative.exemplars, *narrative.counter_exemplars, *narrative.near_misses]
+    exemplars = _new_texts(confirmed, known, max_new)
+    counters = _new_texts(wrong, known, max_new)
     reasons: list[str] = []
     if exemplars:
         reasons.append(f"{len(exemplars)} confirmed hit(s) not yet exemplars")
     if counters:
-        reasons.append(f"{len(counters)} false positive(s) as counter-exemplars")
+        reasons.append(f"{len(counters)} false positive(s) as near-misses")
     judged = [h for h in hits if h.label in (*RIGHT, *WRONG)]
     threshold = None
     now, right, bad = _precision(judged, current_threshold)

@@ -45,7 +45,7 @@ def _items(texts: tuple[str, ...], indent: int) -> list[str]:
 
 
 def apply_suggestion(text: str, suggestion: Suggestion) -> str:
-    """`text` with the suggestion's exemplars and counter-exemplars appended and its threshold
+    """`text` with the suggestion's exemplars and near-misses appended and its threshold
     set. Raises KeyError when the narrative is not in `text`."""
     root = YAML(typ="rt").load(text)
     node, narrative_end = _locate(root, suggestion.narrative_id)
@@ -56,7 +56,7 @@ def apply_suggestion(text: str, suggestion: Suggestion) -> str:
     edits: list[tuple[int, list[str], bool]] = []  # (line, new lines, replace that line)
     for key, new in (
         ("exemplars", suggestion.exemplars),
-        ("counter_exemplars", suggestion.counter_exemplars),
+        ("near_misses", suggestion.near_misses),
     ):
         if not new:
             continue

@@ -99,7 +99,7 @@ def test_suggest_raises_the_threshold_only_as_far_as_the_reviews_back() -> None:
     assert found.threshold == 0.55
     assert "drops 2 of 2 false positives and 0 of 4 correct hits" in found.reasons[-1]
     assert found.exemplars[0] == "post 2 confirmed"  # lowest-scoring confirmed first
-    assert found.counter_exemplars == ("post 1 false_positive", "post 0 false_positive")
+    assert found.near_misses == ("post 1 false_positive", "post 0 false_positive")
 
 
 def test_suggest_keeps_the_threshold_with_few_reviews_or_good_precision() -> None:
@@ -128,11 +128,11 @@ def test_the_diff_adds_only_the_suggested_lines_and_the_result_validates(tmp_pat
     assert removed == []
     assert added == [
         '+      - "Machines flipped my vote"',
-        "+    counter_exemplars:",
+        "+    near_misses:",
         '+      - "fp"',
         "+    threshold: 0.6",
     ]
     (tmp_path / "c.yaml").write_text(edited)
     narrative = load_catalog(tmp_path / "c.yaml").get("voting-machines-flip")
     assert narrative.exemplars[-1] == "Machines flipped my vote"
-    assert (narrative.counter_exemplars, narrative.threshold) == (("fp",), 0.6)
+    assert (narrative.near_misses, narrative.threshold) == (("fp",), 0.6)

@@ -47,6 +47,14 @@ def test_newest_demo_post_becomes_now_and_spacing_is_kept() -> None:
     assert sink.letters == [letter]
 
 
+def test_a_retimed_post_is_never_dated_after_now() -> None:
+    sink = Collect()
+    retimed = RetimedSink(sink, timedelta(days=700), not_after=NOW)
+    retimed.publish_post(make_post(1, created_at=NOW - timedelta(days=1)))  # an undated article
+    retimed.publish_post(make_post(2, created_at=NOW - timedelta(days=701)))
+    assert [p.created_at for p in sink.posts] == [NOW, NOW - timedelta(days=1)]
+
+
 def test_latest_post_time_skips_lines_without_a_time(tmp_path: Path) -> None:
     path = tmp_path / "p.jsonl"
     path.write_text('{"created_at": "2024-01-02T00:00:00Z"}\nnot json\n{"x": 1}\n', "utf-8")

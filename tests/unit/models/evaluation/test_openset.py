@@ -9,6 +9,7 @@ import pytest
 
 from models.catalog.loading import load_catalog
 from models.evaluation.calibrate_train import CalSamples, choose, decision_metrics, out_of_fold
+from models.evaluation.oof_rerank import query_folds
 from models.evaluation.openset import (
     OpenSetMetrics,
     Outcome,
@@ -99,3 +100,12 @@ def test_calibrator_training_helpers_separate_right_from_absent() -> None:
     threshold, margin, chosen = choose(samples, probs, 0.9, 0.05)
     assert 0.0 < threshold < 1.0 and margin > 0
     assert chosen.hit_precision >= 0.9 and chosen.false_alarm_rate <= 0.05
+
+
+def test_query_folds_are_seeded_balanced_and_ignore_repeats() -> None:
+    keys = [f"q{i}" for i in range(10)]
+    folds = query_folds(keys + keys[:3], 5)
+    assert folds == query_folds(list(reversed(keys)), 5)  # order and repeats do not matter
+    assert sorted(folds) == sorted(keys)
+    assert sorted(np.bincount(list(folds.values()))) == [2, 2, 2, 2, 2]
+    assert folds != query_folds(keys, 5, seed=1)

@@ -1,0 +1,135 @@
+"""A learned stance: promotes / debunks / discusses from where the post sits between a narrative's
+exemplars and counter-exemplars, plus the cue words of `models.matching.stance`. Pure numpy.
+
+Contracts:
+- `stance_features(post, exemplar, exemplar_scores, counter_scores)` is one row of
+  `STANCE_FEATURES`: the post's best cosine to the narrative's exemplars and to its
+  counter-exemplars, the difference of the two, the difference of the mean of the best two of
+  each, and cue flags (a debunk cue not negated, a negated claim word, a reporting/question cue, a
+  question mark, any negation word). `exemplar` is the best exemplar (a cue it contains is not
+  evidence, as in the rules).
+- `StanceModel.predict(rows)` is a multinomial logistic model over standardised rows; it is only
+  used for narratives that HAVE counter-exemplars (the matcher falls back to the rules of
+  `models.matching.stance.classify_stance` otherwise). `SHIPPED_STANCE` is fit on the election
+  tuning set by `models.evaluation.stance_train` (5-fold CV figures in its ``meta``).
+- Features are catalog-independent (cosines and English cue words), so one model serves every
+  English catalog with counter-exemplars; it was fit on one catalog's tuning posts (108), so
+  treat it as a reviewer hint, like the rules.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from models.files import write_atomic
+from models.matching.stance import StanceResult, cue_evidence
+from models.records import Stance
+
+Floats = npt.NDArray[np.float64]
+STANCES: tuple[Stance, ...] = ("promotes", "debunks", "discusses")
+STANCE_FEATURES: tuple[str, ...] = (
+    "exemplar", "counter", "counter_minus_exemplar", "top2_counter_minus_exemplar",
+    "debunk_cue", "negated_claim", "discuss_cue", "question", "negation",
+)  # fmt: skip
+SHIPPED_STANCE = Path(__file__).parents[1] / "stance" / "stance-en.json"
+_NEGATION = re.compile(r"\b(?:not|no|never|nothing|zero|none|\w+n['\u2019]t)\b", re.IGNORECASE)
+
+
+def _top2_mean(scores: Floats) -> float:
+    return float(np.sort(scores)[-2:].mean())
+
+
+def stance_features(
+    post: str, exemplar: str, exemplar_scores: Floats, counter_scores: Floats
+) -> Floats:
+    """One row of `STANCE_FEATURES` (see module docstring); both score arrays non-empty."""
+    ex, co = np.asarray(exemplar_scores), np.asarray(counter_scores)
+    cues = cue_evidence(post, exemplar)
+    return np.asarray([
+        ex.max(), co.max(), co.max() - ex.max(), _top2_mean(co) - _top2_mean(ex),
+        float(bool(cues.debunk)), float(cues.negated_claim is not None),
+        float(bool(cues.discuss)), float("?" in post), float(bool(_NEGATION.search(post))),
+    ], dtype=np.float64)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class StanceModel:
+    """Multinomial logistic stance model: `coef` one row per class of `classes`."""
+
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[tuple[float, ...], ...]
+    intercept: tuple[float, ...]
+    classes: tuple[Stance, ...] = STANCES
+    features: tuple[str, ...] = STANCE_FEATURES
+    meta: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.features != STANCE_FEATURES:
+            raise ValueError(f"stance features {self.features} do not match {STANCE_FEATURES}")
+        n = len(STANCE_FEATURES)
+        if len(self.mean) != n or len(self.scale) != n or any(len(c) != n for c in self.coef):
+            raise ValueError("stance weights must have one entry per feature")
+        if len(self.coef) != len(self.classes) != len(self.intercept):
+            raise ValueError("stance weights must have one row per class")
+        if not set(self.classes) <= set(STANCES):
+            raise ValueError(f"stance classes must be among {STANCES}")
+
+    def probabilities(self, rows: Floats) -> Floats:
+        """Softmax probability per row (columns in `classes` order)."""
+        z = (np.atleast_2d(rows) - np.asarray(self.mean)) / np.asarray(self.scale)
+        logits = z @ np.asarray(self.coef).T + np.asarray(self.intercept)
+        logits -= logits.max(axis=1, keepdims=True)
+        p = np.exp(logits)
+        return np.asarray(p / p.sum(axis=1, keepdims=True), dtype=np.float64)
+
+    def classify(self, post: str, exemplar: str, exemplar_scores: Floats,
+                 counter_scores: Floats) -> StanceResult:  # fmt: skip
+        """The stance of `post` with the probabilities and the cues as evidence."""
+        row = stance_features(post, exemplar, exemplar_scores, counter_scores)
+        probs = self.probabilities(row)[0]
+        best = int(np.argmax(probs))
+        cues = cue_evidence(post, exemplar).describe()
+        shown = ", ".join(f"{c} {p:.2f}" for c, p in zip(self.classes, probs, strict=True))
+        return StanceResult(
+            self.classes[best],
+            f"stance model: {shown}; counter-exemplar cosine {row[1]:.2f} vs exemplar "
+            f"{row[0]:.2f}" + (f"; {cues}" if cues else ""),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "features": list(self.features), "classes": list(self.classes),
+            "mean": list(self.mean), "scale": list(self.scale),
+            "coef": [list(c) for c in self.coef], "intercept": list(self.intercept),
+            "meta": self.meta,
+        }  # fmt: skip
+
+    def save(self, path: Path) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, json.dumps(self.to_json(), indent=1) + "\n")
+
+    @classmethod
+    def load(cls, path: Path) -> StanceModel:
+        """Raises ValueError for a file that does not fit `STANCE_FEATURES` or lacks a field."""
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        try:
+            return cls(
+                mean=tuple(float(x) for x in data["mean"]),
+                scale=tuple(float(x) for x in data["scale"]),
+                coef=tuple(tuple(float(x) for x in row) for row in data["coef"]),
+                intercept=tuple(float(x) for x in data["intercept"]),
+                classes=tuple(data["classes"]),
+                features=tuple(data["features"]),
+                meta=dict(data.get("meta", {})),
+            )
+        except KeyError as exc:
+            raise ValueError(f"{path}: stance model lacks field {exc}") from exc

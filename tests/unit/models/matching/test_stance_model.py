@@ -1,0 +1,70 @@
+"""The learned stance model: features, probabilities, the JSON file and the shipped weights."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from models.matching.stance_model import (
+    SHIPPED_STANCE,
+    STANCE_FEATURES,
+    STANCES,
+    StanceModel,
+    stance_features,
+)  # fmt: skip
+
+EXEMPLAR = "Ballot mules stuffed the drop boxes, this is how they steal it"
+
+
+def _model(**kw: object) -> StanceModel:
+    n = len(STANCE_FEATURES)
+    debunk = [0.0] * n
+    debunk[STANCE_FEATURES.index("counter_minus_exemplar")] = 10.0
+    discuss = [0.0] * n
+    discuss[STANCE_FEATURES.index("question")] = 10.0
+    base = StanceModel(mean=(0.0,) * n, scale=(1.0,) * n,
+                       coef=((0.0,) * n, tuple(debunk), tuple(discuss)),
+                       intercept=(0.0, 0.0, -5.0))  # fmt: skip
+    return dataclasses.replace(base, **kw)  # type: ignore[arg-type]
+
+
+def test_features_read_cues_and_the_counter_margin() -> None:
+    row = stance_features("That is not fraud, it was never proven?", EXEMPLAR,
+                          np.asarray([0.5, 0.3]), np.asarray([0.7, 0.6, 0.1]))  # fmt: skip
+    col = dict(zip(STANCE_FEATURES, row, strict=True))
+    assert col["counter_minus_exemplar"] == pytest.approx(0.2)
+    assert col["top2_counter_minus_exemplar"] == pytest.approx(0.65 - 0.4)
+    assert col["negated_claim"] == col["question"] == col["negation"] == 1.0
+    plain = stance_features("They are stealing it", EXEMPLAR, np.asarray([0.8]), np.asarray([0.2]))
+    assert dict(zip(STANCE_FEATURES, plain, strict=True))["negation"] == 0.0
+
+
+def test_classify_follows_the_probabilities() -> None:
+    model = _model()
+    near_counter = model.classify("Mules? It was debunked", EXEMPLAR, np.asarray([0.4]),
+                                  np.asarray([0.9]))  # fmt: skip
+    assert near_counter.stance == "debunks"
+    assert "stance model" in near_counter.evidence and "debunk cue" in near_counter.evidence
+    near_claim = model.classify("They steal it", EXEMPLAR, np.asarray([0.9]), np.asarray([0.2]))
+    assert near_claim.stance == "promotes"
+    assert model.probabilities(np.zeros((2, len(STANCE_FEATURES)))).sum(axis=1) == pytest.approx(
+        [1.0, 1.0])  # fmt: skip
+
+
+def test_json_round_trip_validation_and_shipped_file(tmp_path: Path) -> None:
+    model = _model(meta={"trained_on": "x"})
+    model.save(tmp_path / "s.json")
+    assert StanceModel.load(tmp_path / "s.json") == model
+    with pytest.raises(ValueError):
+        _model(coef=((1.0,),) * 3)
+    with pytest.raises(ValueError):
+        _model(classes=("promotes", "debunks", "sarcasm"))
+    (tmp_path / "bad.json").write_text('{"features": []}')
+    with pytest.raises(ValueError):
+        StanceModel.load(tmp_path / "bad.json")
+    shipped = StanceModel.load(SHIPPED_STANCE)
+    assert set(shipped.classes) == set(STANCES)
+    assert shipped.meta["trained_on"] == "election-2024-tuning.jsonl"
