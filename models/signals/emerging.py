@@ -52,6 +52,9 @@ class EmergingConfig:
     variously worded narrative splits into sub-clusters whose centroids still agree); None: off."""
     merge_min_posts: int = 3
     """Clusters smaller than this take no part in the centroid merge."""
+    merge_bursty_only: bool = False
+    """Only bursty clusters (all posts within `recent`, or growth >= `min_growth`) take part in
+    the centroid merge (a burst is not joined to steady chatter on the same topic)."""
     top_terms: int = 8
     representatives: int = 5
 
@@ -146,9 +149,12 @@ class UnmatchedStore:
         return [p for p in self._posts if start <= p.created_at <= now]
 
 
-def cluster_labels(vectors: Vector, config: EmergingConfig) -> npt.NDArray[np.int64]:
+def cluster_labels(
+    vectors: Vector, config: EmergingConfig, ages: npt.NDArray[np.float64] | None = None
+) -> npt.NDArray[np.int64]:
     """Cluster labels (-1 = noise) for L2-normalised `vectors`: HDBSCAN, or average-linkage
-    agglomerative clustering on cosine distance (clusters under `min_cluster_size` -> noise)."""
+    agglomerative clustering on cosine distance (clusters under `min_cluster_size` -> noise).
+    `ages` (seconds before now, per post) are needed for `merge_bursty_only`."""
     from sklearn.cluster import (  # type: ignore[import-untyped]
         HDBSCAN,
         AgglomerativeClustering,
@@ -165,8 +171,13 @@ def cluster_labels(vectors: Vector, config: EmergingConfig) -> npt.NDArray[np.in
         )
         labels = np.asarray(agglomerative.fit_predict(vectors), dtype=np.int64)
         if config.merge_similarity is not None:
+            eligible = None
+            if config.merge_bursty_only:
+                if ages is None:
+                    raise ValueError("merge_bursty_only needs the posts' ages")
+                eligible = {k for k in set(labels.tolist()) if bursty(ages[labels == k], config)}
             labels = merge_by_centroid(vectors, labels, config.merge_similarity,
-                                       config.merge_min_posts)  # fmt: skip
+                                       config.merge_min_posts, eligible)  # fmt: skip
         sizes = np.bincount(labels)
         return np.where(sizes[labels] >= config.min_cluster_size, labels, -1)
     model = HDBSCAN(
@@ -179,12 +190,16 @@ def cluster_labels(vectors: Vector, config: EmergingConfig) -> npt.NDArray[np.in
 
 
 def merge_by_centroid(
-    vectors: Vector, labels: npt.NDArray[np.int64], similarity: float, min_posts: int
-) -> npt.NDArray[np.int64]:
-    """`labels` with every two clusters of `min_posts`+ posts whose normalised centroids have a
-    cosine >= `similarity` joined (transitively; the smallest label names the result)."""
+    vectors: Vector, labels: npt.NDArray[np.int64], similarity: float, min_posts: int,
+    eligible: set[int] | None = None,
+) -> npt.NDArray[np.int64]:  # fmt: skip
+    """`labels` with every two clusters of `min_posts`+ posts (and in `eligible`, if given) whose
+    normalised centroids have a cosine >= `similarity` joined (transitively; the smallest label
+    names the result)."""
     sizes = np.bincount(labels)
     big = np.nonzero(sizes >= min_posts)[0]
+    if eligible is not None:
+        big = np.array([k for k in big if int(k) in eligible], dtype=np.int64)
     if len(big) < 2:
         return labels
     centroids = np.vstack([vectors[labels == k].mean(axis=0) for k in big])
@@ -215,36 +230,30 @@ def find_candidates(
     if not posts:
         return []
     vectors = np.vstack([p.embedding for p in posts]).astype(np.float32)
-    labels = cluster_labels(vectors, config)
+    ages = np.array([(now - p.created_at).total_seconds() for p in posts], dtype=np.float64)
+    labels = cluster_labels(vectors, config, ages)
     clusters = [np.nonzero(labels == k)[0] for k in sorted(set(labels.tolist()) - {-1})]
     terms = top_terms([[posts[i].text for i in members] for members in clusters], config.top_terms)
     candidates = []
     for members, words in zip(clusters, terms, strict=True):
-        candidate = _candidate(posts, vectors, members, words, now, config)
+        candidate = _candidate(posts, vectors, ages, members, words, now, config)
         if candidate is not None:
             candidates.append(candidate)
     return sorted(candidates, key=lambda c: (-c.growth, -c.size, c.candidate_id))
 
 
 def _candidate(  # noqa: PLR0917
-    posts: list[StoredPost], vectors: Vector, members: npt.NDArray[np.int64],
-    words: tuple[str, ...], now: datetime, config: EmergingConfig,
+    posts: list[StoredPost], vectors: Vector, ages: npt.NDArray[np.float64],
+    members: npt.NDArray[np.int64], words: tuple[str, ...], now: datetime, config: EmergingConfig,
 ) -> Candidate | None:  # fmt: skip
     chosen = [posts[i] for i in members]
     authors = {p.author for p in chosen}
     if len(chosen) < config.min_size or len(authors) < config.min_authors:
         return None
-    recent_start = now - config.recent
-    recent = sum(p.created_at >= recent_start for p in chosen)
-    first = min(p.created_at for p in chosen)
-    past_span = max((recent_start - max(first, now - config.window)).total_seconds(), 0.0)
-    past = len(chosen) - recent
-    if past == 0 or past_span <= 0:
-        growth = float(recent)
-    else:
-        growth = (recent / config.recent.total_seconds()) / (past / past_span)
-    if growth < config.min_growth:
+    rate = growth(ages[members], config)
+    if rate < config.min_growth:
         return None
+    recent = int((ages[members] <= config.recent.total_seconds()).sum())
     centroid = vectors[members].mean(axis=0)
     centroid /= float(np.linalg.norm(centroid)) or 1.0
     closest = members[np.argsort(-(vectors[members] @ centroid))[: config.representatives]]
@@ -255,13 +264,32 @@ def _candidate(  # noqa: PLR0917
         authors=len(authors),
         platforms=tuple(sorted({p.platform for p in chosen})),
         recent=recent,
-        growth=growth,
+        growth=rate,
         top_terms=words,
         representatives=tuple(posts[i] for i in closest),
         post_ids=tuple(p.post_id for p in chosen),
-        first_at=first,
+        first_at=min(p.created_at for p in chosen),
         last_at=max(p.created_at for p in chosen),
         centroid=centroid.astype(np.float32),
+    )
+
+
+def growth(ages: npt.NDArray[np.float64], config: EmergingConfig) -> float:
+    """Posts per second in the last `recent` over posts per second before it (within `window`)
+    for a cluster whose posts are `ages` seconds old; with no earlier posts, the recent count."""
+    recent_s, window_s = config.recent.total_seconds(), config.window.total_seconds()
+    recent = int((ages <= recent_s).sum())
+    past = len(ages) - recent
+    past_span = min(float(ages.max()), window_s) - recent_s if len(ages) else 0.0
+    if past == 0 or past_span <= 0:
+        return float(recent)
+    return (recent / recent_s) / (past / past_span)
+
+
+def bursty(ages: npt.NDArray[np.float64], config: EmergingConfig) -> bool:
+    """Whether a cluster (its posts' `ages`) is new within `recent` or grows by `min_growth`."""
+    return bool((ages <= config.recent.total_seconds()).all()) or (
+        growth(ages, config) >= config.min_growth
     )
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -10,7 +11,9 @@ from models.signals.emerging import (
     EmergingConfig,
     StoredPost,
     UnmatchedStore,
+    bursty,
     find_candidates,
+    growth,
     top_terms,
 )
 
@@ -126,3 +129,45 @@ def test_clusters_whose_centroids_agree_are_joined_and_others_are_not() -> None:
     assert (
         merge_by_centroid(vectors, labels, similarity=0.7, min_posts=6).tolist() == labels.tolist()
     )
+
+
+def _family(rng: np.random.Generator, axis: int, n: int) -> np.ndarray:
+    """`n` noisy posts sharing direction 0 with a wording of their own (`axis`): pairs across two
+    families are farther apart than the clustering threshold, their centroids are not."""
+    v = np.eye(DIMS)[0] + 0.6 * np.eye(DIMS)[axis] + rng.normal(0, 0.9 / np.sqrt(DIMS), (n, DIMS))
+    return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
+
+
+def _steady_topic_and_burst(rng: np.random.Generator) -> list[StoredPost]:
+    posts = []
+    for i, vector in enumerate(_family(rng, 1, 30)):  # the same topic all afternoon
+        at = T0 + timedelta(seconds=float(rng.uniform(0, 3 * 3600)))
+        posts.append(StoredPost(f"s{i}", at, f"s{i}", "x", "mail ballots counted late", vector))
+    for i, vector in enumerate(_family(rng, 2, 20)):  # a new claim in the last 20 minutes
+        at = T0 + timedelta(hours=3, minutes=-20 + i)
+        posts.append(StoredPost(f"n{i}", at, f"n{i % 12}", "x", "ballots shredded", vector))
+    for i in range(200):
+        at = T0 + timedelta(seconds=float(rng.uniform(0, 3 * 3600)))
+        posts.append(StoredPost(f"c{i}", at, f"u{i}", "x", f"chatter {i}", _vector(rng, None)))
+    return sorted(posts, key=lambda p: p.created_at)
+
+
+def test_a_burst_is_not_joined_to_steady_chatter_on_the_same_topic() -> None:
+    config = EmergingConfig(merge_similarity=0.65, merge_bursty_only=True)
+    store = UnmatchedStore(config)
+    for post in _steady_topic_and_burst(np.random.default_rng(5)):
+        store.add(post)
+    now = T0 + timedelta(hours=3)
+    (candidate,) = find_candidates(store, now, config)
+    assert set(candidate.post_ids) == {f"n{i}" for i in range(20)}
+    # merging every cluster joins the burst to the steady topic, whose past hides the growth
+    assert find_candidates(store, now, replace(config, merge_bursty_only=False)) == []
+
+
+def test_bursty_means_new_within_recent_or_growing() -> None:
+    config = EmergingConfig(recent=timedelta(minutes=30), min_growth=5.0)
+    minutes = 60.0
+    assert bursty(np.array([5, 10, 20]) * minutes, config)  # all new: even three posts
+    assert not bursty(np.array([5, 40, 70, 100, 130, 160]) * minutes, config)  # steady
+    assert bursty(np.array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 150]) * minutes, config)  # 10 vs 1
+    assert growth(np.array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 150]) * minutes, config) > 5.0
