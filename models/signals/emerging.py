@@ -28,6 +28,8 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from models.signals.cluster_joins import absorb_strays, merge_by_centroid
+
 Vector = npt.NDArray[np.float32]
 
 
@@ -52,9 +54,16 @@ class EmergingConfig:
     variously worded narrative splits into sub-clusters whose centroids still agree); None: off."""
     merge_min_posts: int = 3
     """Clusters smaller than this take no part in the centroid merge."""
-    merge_bursty_only: bool = False
+    merge_bursty_only: bool = True
     """Only bursty clusters (all posts within `recent`, or growth >= `min_growth`) take part in
     the centroid merge (a burst is not joined to steady chatter on the same topic)."""
+    sustain: timedelta | None = timedelta(minutes=10)
+    """A candidate must also have grown by `min_growth` this long ago (a chatter topic's short
+    random burst does not); None: off."""
+    absorb_similarity: float | None = 0.55
+    """Agglomerative only: then posts of the last `recent` left out of every cluster join the
+    bursty cluster whose centroid they reach with this cosine (a narrative's stray wordings);
+    None: off."""
     top_terms: int = 8
     representatives: int = 5
 
@@ -170,16 +179,22 @@ def cluster_labels(
             distance_threshold=config.distance_threshold,
         )
         labels = np.asarray(agglomerative.fit_predict(vectors), dtype=np.int64)
+        eligible = None
+        if config.merge_bursty_only or config.absorb_similarity is not None:
+            if ages is None:
+                raise ValueError("merge_bursty_only and absorb_similarity need the posts' ages")
+            eligible = {k for k in set(labels.tolist()) if bursty(ages[labels == k], config)}
         if config.merge_similarity is not None:
-            eligible = None
-            if config.merge_bursty_only:
-                if ages is None:
-                    raise ValueError("merge_bursty_only needs the posts' ages")
-                eligible = {k for k in set(labels.tolist()) if bursty(ages[labels == k], config)}
             labels = merge_by_centroid(vectors, labels, config.merge_similarity,
-                                       config.merge_min_posts, eligible)  # fmt: skip
+                                       config.merge_min_posts,
+                                       eligible if config.merge_bursty_only else None)  # fmt: skip
         sizes = np.bincount(labels)
-        return np.where(sizes[labels] >= config.min_cluster_size, labels, -1)
+        labels = np.where(sizes[labels] >= config.min_cluster_size, labels, -1)
+        if config.absorb_similarity is not None and ages is not None and eligible is not None:
+            strays = (labels == -1) & (ages <= config.recent.total_seconds())
+            targets = set(labels.tolist()) & eligible
+            labels = absorb_strays(vectors, labels, strays, targets, config.absorb_similarity)
+        return labels
     model = HDBSCAN(
         min_cluster_size=config.min_cluster_size,
         min_samples=config.min_samples,
@@ -187,38 +202,6 @@ def cluster_labels(
         copy=True,
     )
     return np.asarray(model.fit_predict(vectors), dtype=np.int64)
-
-
-def merge_by_centroid(
-    vectors: Vector, labels: npt.NDArray[np.int64], similarity: float, min_posts: int,
-    eligible: set[int] | None = None,
-) -> npt.NDArray[np.int64]:  # fmt: skip
-    """`labels` with every two clusters of `min_posts`+ posts (and in `eligible`, if given) whose
-    normalised centroids have a cosine >= `similarity` joined (transitively; the smallest label
-    names the result)."""
-    sizes = np.bincount(labels)
-    big = np.nonzero(sizes >= min_posts)[0]
-    if eligible is not None:
-        big = np.array([k for k in big if int(k) in eligible], dtype=np.int64)
-    if len(big) < 2:
-        return labels
-    centroids = np.vstack([vectors[labels == k].mean(axis=0) for k in big])
-    centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
-    parent = {int(k): int(k) for k in big}
-
-    def root(k: int) -> int:
-        while parent[k] != k:
-            k = parent[k]
-        return k
-
-    close = np.argwhere(np.triu(centroids @ centroids.T, k=1) >= similarity)
-    for i, j in close:
-        a, b = root(int(big[i])), root(int(big[j]))
-        parent[max(a, b)] = min(a, b)
-    mapping = np.arange(len(sizes), dtype=np.int64)
-    for k in parent:
-        mapping[k] = root(k)
-    return mapping[labels]
 
 
 def find_candidates(
@@ -251,7 +234,7 @@ def _candidate(  # noqa: PLR0917
     if len(chosen) < config.min_size or len(authors) < config.min_authors:
         return None
     rate = growth(ages[members], config)
-    if rate < config.min_growth:
+    if rate < config.min_growth or not sustained(ages[members], config):
         return None
     recent = int((ages[members] <= config.recent.total_seconds()).sum())
     centroid = vectors[members].mean(axis=0)
@@ -291,6 +274,15 @@ def bursty(ages: npt.NDArray[np.float64], config: EmergingConfig) -> bool:
     return bool((ages <= config.recent.total_seconds()).all()) or (
         growth(ages, config) >= config.min_growth
     )
+
+
+def sustained(ages: npt.NDArray[np.float64], config: EmergingConfig) -> bool:
+    """Whether the cluster already grew by `min_growth` `sustain` ago (its posts then)."""
+    if config.sustain is None:
+        return True
+    earlier = ages - config.sustain.total_seconds()
+    earlier = earlier[earlier >= 0]
+    return len(earlier) > 0 and growth(earlier, config) >= config.min_growth
 
 
 def top_terms(clusters: list[list[str]], k: int) -> list[tuple[str, ...]]:

@@ -148,10 +148,19 @@ def coordination(  # noqa: PLR0917 (click passes options positionally)
     "--merge-scope", type=click.Choice(["bursty", "all"]), default=None,
     help="Which clusters take part in the centroid merge (default: the shipped setting).",
 )  # fmt: skip
+@click.option(
+    "--absorb-similarity", type=click.FloatRange(0, 1), default=None,
+    help="Centroid cosine at which recent stray posts join a bursty cluster (0: off).",
+)  # fmt: skip
+@click.option(
+    "--sustain", type=click.FloatRange(0), default=None,
+    help="Minutes ago a candidate must also have grown (0: off).",
+)  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def emerging(  # noqa: PLR0917 (click passes options positionally)
     split: str, posts_path: Path | None, algorithm: str, interval: int,
-    merge_similarity: float | None, merge_scope: str | None, as_json: bool,
+    merge_similarity: float | None, merge_scope: str | None, absorb_similarity: float | None,
+    sustain: float | None, as_json: bool,
 ) -> None:  # fmt: skip
     """Replay a labelled stream through the unmatched-post store and clustering rounds; print
     when the injected narrative surfaced, with cluster precision / recall."""
@@ -173,6 +182,12 @@ def emerging(  # noqa: PLR0917 (click passes options positionally)
         config = dataclasses.replace(config, merge_similarity=merge_similarity or None)
     if merge_scope is not None:
         config = dataclasses.replace(config, merge_bursty_only=merge_scope == "bursty")
+    if absorb_similarity is not None:
+        config = dataclasses.replace(config, absorb_similarity=absorb_similarity or None)
+    if sustain is not None:
+        config = dataclasses.replace(
+            config, sustain=timedelta(minutes=sustain) if sustain else None
+        )
     labels = sorted({r.narrative for r in rows if r.narrative is not None})
     for label in labels:  # a stream with several narratives: each scored on its own
         narrative = label if len(labels) > 1 else None

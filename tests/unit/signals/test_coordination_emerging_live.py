@@ -94,7 +94,7 @@ def _store(count: int, authors: int) -> UnmatchedStore:
         store.add(
             StoredPost(
                 post_id=f"x:{i}",
-                created_at=NOW - timedelta(minutes=5),
+                created_at=NOW - timedelta(minutes=1 + i),  # growing for longer than `sustain`
                 author=f"u{i % authors}",
                 platform="x",
                 text=f"the warehouse ballots were shredded tonight story {i}",

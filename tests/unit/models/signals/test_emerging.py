@@ -14,6 +14,7 @@ from models.signals.emerging import (
     bursty,
     find_candidates,
     growth,
+    sustained,
     top_terms,
 )
 
@@ -108,7 +109,7 @@ def test_draft_narrative_is_a_valid_catalog_file(tmp_path) -> None:  # type: ign
 
 
 def test_clusters_whose_centroids_agree_are_joined_and_others_are_not() -> None:
-    from models.signals.emerging import merge_by_centroid
+    from models.signals.cluster_joins import merge_by_centroid
 
     rng = np.random.default_rng(3)
     base = np.zeros(DIMS)
@@ -171,3 +172,31 @@ def test_bursty_means_new_within_recent_or_growing() -> None:
     assert not bursty(np.array([5, 40, 70, 100, 130, 160]) * minutes, config)  # steady
     assert bursty(np.array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 150]) * minutes, config)  # 10 vs 1
     assert growth(np.array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 150]) * minutes, config) > 5.0
+
+
+def test_stray_posts_join_the_closest_target_cluster_only_when_close_enough() -> None:
+    from models.signals.cluster_joins import absorb_strays
+
+    vectors = np.eye(4, dtype=np.float32)[[0, 0, 1, 1, 0, 1, 2, 0]]
+    vectors[4] = np.array([0.8, 0.6, 0, 0], dtype=np.float32)  # near cluster 0
+    vectors[5] = np.array([0.6, 0.8, 0, 0], dtype=np.float32)  # near cluster 1, not a target
+    labels = np.array([0, 0, 1, 1, -1, -1, -1, -1], dtype=np.int64)
+    strays = np.array([False] * 4 + [True, True, True, False])
+    out = absorb_strays(vectors, labels, strays, targets={0}, similarity=0.75)
+    # 4 joins 0; 5 is closer to 1 (not a target) and only 0.6 from 0; 6 is far; 7 is not a stray
+    assert out.tolist() == [0, 0, 1, 1, 0, -1, -1, -1]
+    assert absorb_strays(vectors, labels, strays, targets=set(), similarity=0.0).tolist() == (
+        labels.tolist()
+    )
+
+
+def test_a_burst_must_have_been_growing_for_the_sustain_period() -> None:
+    config = EmergingConfig(recent=timedelta(minutes=30), sustain=timedelta(minutes=10))
+    minutes = 60.0
+    steady = [20.0, 45, 70, 95, 120, 145, 170]  # one post every 25 minutes
+    spike = np.array([1.0, 2, 3, 4, 5, 6, 7, 8, *steady]) * minutes  # eight in 8 minutes
+    assert growth(spike, config) >= config.min_growth
+    assert not sustained(spike, config)  # ten minutes ago it was the steady topic
+    growing = np.array([*range(1, 25, 2), *steady]) * minutes  # twelve over 24 minutes
+    assert growth(growing, config) >= config.min_growth and sustained(growing, config)
+    assert sustained(spike, replace(config, sustain=None))
