@@ -10,7 +10,8 @@ Contracts (pure; the caller embeds posts and supplies the clock):
   joined; or HDBSCAN; chosen on the tuning streams, see `models/README.md`) and returns
   `Candidate`s: clusters with at least `min_size` posts from `min_authors` accounts whose rate
   in the last `recent` period is at least `min_growth` times their rate before it (a cluster
-  with no past has growth = recent posts).
+  with no past has growth = recent posts), and was `sustain` earlier too. Until the window
+  holds posts older than `recent` + `sustain` (a fresh or restarted store) there are none.
   Blocking, CPU-bound: agglomerative ~0.1 s per round for ~1,000 posts of 384 dims (HDBSCAN
   ~2 s) on the shared 2-core machine.
 - Candidate ids are stable across rounds for the same posts: the id is a hash of the oldest
@@ -210,8 +211,9 @@ def find_candidates(
     """Clusters of the last `window` that qualify as candidates, largest growth first."""
     config = config or store.config
     posts = store.window(now, config.window)
-    if not posts:
-        return []
+    warmup = config.recent + (config.sustain or timedelta(0))
+    if not posts or now - min(p.created_at for p in posts) < warmup:
+        return []  # no past yet to grow against (a fresh or restarted store): all looks new
     vectors = np.vstack([p.embedding for p in posts]).astype(np.float32)
     ages = np.array([(now - p.created_at).total_seconds() for p in posts], dtype=np.float64)
     labels = cluster_labels(vectors, config, ages)

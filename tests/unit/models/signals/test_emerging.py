@@ -200,3 +200,18 @@ def test_a_burst_must_have_been_growing_for_the_sustain_period() -> None:
     growing = np.array([*range(1, 25, 2), *steady]) * minutes  # twelve over 24 minutes
     assert growth(growing, config) >= config.min_growth and sustained(growing, config)
     assert sustained(spike, replace(config, sustain=None))
+
+
+def test_a_fresh_store_surfaces_nothing_until_it_spans_recent_and_sustain() -> None:
+    config = EmergingConfig(recent=timedelta(minutes=30), sustain=timedelta(minutes=10))
+    stream = _stream(np.random.default_rng(7))  # the new topic is in its last 20 minutes
+    now = T0 + timedelta(hours=3)
+    fresh, warm = UnmatchedStore(config), UnmatchedStore(config)
+    for post in stream:
+        if post.created_at >= now - timedelta(minutes=35):  # restarted 35 minutes ago
+            fresh.add(post)
+        if post.created_at >= now - timedelta(minutes=60):
+            warm.add(post)
+    assert find_candidates(fresh, now, config) == []
+    (candidate,) = find_candidates(warm, now, config)
+    assert {f"n{i}" for i in range(20)} <= set(candidate.post_ids)
