@@ -6,8 +6,10 @@ Contracts (pure; the caller embeds posts and supplies the clock):
   a deterministic sample (`sample_rate`, by a hash of the post id) that expires after `retention`.
   `add()` is O(1) amortised; memory is ``max_posts x (dims x 4 bytes + text)``.
 - `find_candidates(store, now, config)` clusters the posts of the last `window` (average-linkage
-  agglomerative clustering on cosine distance by default, then clusters whose centroids agree
-  joined; or HDBSCAN; chosen on the tuning streams, see `models/README.md`) and returns
+  agglomerative clustering on cosine distance by default, then bursty clusters whose centroids
+  agree joined and recent stray posts close to a bursty cluster's centroid absorbed
+  (`models.signals.cluster_joins`); or HDBSCAN; chosen on the tuning streams, see
+  `models/README.md`) and returns
   `Candidate`s: clusters with at least `min_size` posts from `min_authors` accounts whose rate
   in the last `recent` period is at least `min_growth` times their rate before it (a cluster
   with no past has growth = recent posts), and was `sustain` earlier too. Until the window
