@@ -93,6 +93,16 @@ class EmergingSettings(_Group):
     merge_similarity: float | None = Field(
         default=0.7, gt=0, le=1, description="Join clusters whose centroids reach this cosine."
     )
+    merge_bursty_only: bool = Field(
+        default=True, description="Only bursty clusters take part in the centroid merge."
+    )
+    absorb_similarity: float | None = Field(
+        default=0.55, gt=0, le=1, description="Recent stray posts join a bursty cluster whose "
+        "centroid they reach with this cosine.",
+    )  # fmt: skip
+    sustain_min: float | None = Field(
+        default=10.0, ge=0, description="A candidate must also have grown this many minutes ago.",
+    )  # fmt: skip
 
     def clustering_config(self) -> EmergingConfig:
         from models.signals.emerging import EmergingConfig
@@ -109,6 +119,9 @@ class EmergingSettings(_Group):
             min_growth=self.min_growth,
             distance_threshold=self.distance_threshold,
             merge_similarity=self.merge_similarity,
+            merge_bursty_only=self.merge_bursty_only,
+            absorb_similarity=self.absorb_similarity,
+            sustain=timedelta(minutes=self.sustain_min) if self.sustain_min else None,
         )
 
 

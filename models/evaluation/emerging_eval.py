@@ -3,7 +3,8 @@
 into an `UnmatchedStore`, and every `interval` of stream time `find_candidates` runs over the
 window.
 
-Per round, the candidate holding most injected posts is "the injected candidate": cluster
+With several narratives in one stream (labels other than ``injected``) each is scored on its
+own. Per round, the candidate holding most injected posts is "the injected candidate": cluster
 precision = its injected posts / its size, recall = its injected posts / all injected posts.
 Reported: the first round at which one candidate holds >= `target_recall` of the injected posts
 (and how many rounds after the last injected post that is: the target is <= 2), the first round
@@ -31,7 +32,12 @@ from models.signals.emerging import Vector as Vectors
 @dataclass(frozen=True)
 class StreamPost:
     post: Post
-    injected: bool
+    narrative: str | None
+    """The injected narrative's label (``"injected"`` in single-narrative streams), else None."""
+
+    @property
+    def injected(self) -> bool:
+        return self.narrative is not None
 
 
 def read_stream(path: Path) -> list[StreamPost]:
@@ -42,7 +48,7 @@ def read_stream(path: Path) -> list[StreamPost]:
         try:
             data = json.loads(line)
             label = data.pop("label")
-            rows.append(StreamPost(Post.model_validate(data), label.get("narrative") is not None))
+            rows.append(StreamPost(Post.model_validate(data), label.get("narrative")))
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}:{number}: not a labelled stream post: {exc}") from exc
     return sorted(rows, key=lambda r: (r.post.created_at, r.post.id))
@@ -50,11 +56,16 @@ def read_stream(path: Path) -> list[StreamPost]:
 
 def replay(
     rows: Sequence[StreamPost], vectors: Vectors, config: EmergingConfig,
-    interval: timedelta = timedelta(minutes=10), target_recall: float = 0.8,
+    interval: timedelta = timedelta(minutes=10), target_recall: float = 0.8, *,
+    narrative: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
+    """`narrative`: score the posts with this label only (a stream with several narratives;
+    a candidate mostly of another narrative is then neither the injected one nor false)."""
     store = UnmatchedStore(config)
-    injected = {r.post.id for r in rows if r.injected}
-    injected_times = [r.post.created_at for r in rows if r.injected]
+    chosen = [r for r in rows if r.injected and narrative in (None, r.narrative)]
+    injected = {r.post.id for r in chosen}
+    labelled = {r.post.id for r in rows if r.injected}
+    injected_times = [r.post.created_at for r in chosen]
     first_injected, last_injected = min(injected_times), max(injected_times)
     now = rows[0].post.created_at + interval
     end = rows[-1].post.created_at + interval
@@ -72,7 +83,7 @@ def replay(
         best = max(candidates, key=lambda c: len(injected & set(c.post_ids)), default=None)
         hits = len(injected & set(best.post_ids)) if best else 0
         for c in candidates:
-            if len(injected & set(c.post_ids)) * 2 < c.size:
+            if len(labelled & set(c.post_ids)) * 2 < c.size:
                 false_ids.add(c.candidate_id)
         rounds.append({
             "at": now.isoformat(), "candidates": len(candidates), "injected_in_best": hits,

@@ -6,7 +6,10 @@ seed and material give the same files byte for byte).
   seed articles, each used once) and one injected narrative of 30 hand-written posts from 18
   accounts within 25 minutes, four hours in.
   Label ``{"narrative": "injected" | null}``. ``emerging-tuning-varied.jsonl``: another seed's
-  chatter with the variously phrased narrative of `signal_narratives` (tuning only).
+  chatter with the variously phrased narrative of `signal_narratives` (tuning only);
+  ``emerging-tuning-{slogans,explainers,questions,sarcasm,mixed}.jsonl``: the tuning chatter
+  with the narratives of `emerging_tuning_narratives` (tuning only); ``emerging-tuning-pair``:
+  the tuning chatter with two narratives at once (labels ``usps``, ``sarcasm``).
 - ``coordination-{split}.jsonl``: 600 chatter posts (two templates joined) over three hours;
   six copy-paste campaigns (5-12 accounts within 15 minutes, hand-written paraphrases plus
   generated openers, hashtags, links, mentions and word swaps); platform-marked reposts of
@@ -29,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from models.evaluation import signal_streams as material
+from models.evaluation.emerging_tuning_narratives import EXTRA_TUNING
 from models.evaluation.signal_narratives import VARIED_TUNING
 
 OUT = Path(__file__).resolve().parents[1] / "evalsets"
@@ -125,6 +129,22 @@ def emerging_stream(
     return sorted(rows, key=lambda r: (r["created_at"], r["id"]))
 
 
+def emerging_pair_stream(seed: int, seeds: list[str]) -> list[dict[str, Any]]:
+    """The tuning chatter with two narratives about lost mail ballots injected in the same 25
+    minutes by different accounts (labels ``usps`` and ``sarcasm``): they must stay apart."""
+    rows = emerging_stream("tuning-pair", seed, seeds, material.INJECTED["tuning"])
+    for row in rows:
+        if row["label"]["narrative"] is not None:
+            row["label"] = {"narrative": "usps"}
+    rng = random.Random(seed + 1)
+    accounts = [_handle(rng) for _ in range(18)]
+    for i, text in enumerate(EXTRA_TUNING["sarcasm"]):
+        at = START + timedelta(hours=4, seconds=rng.uniform(0, 25 * 60))
+        rows.append(_post(f"em-tuning-pair-m{i:02d}", accounts[i % len(accounts)], text, at,
+                          rng, {"narrative": "sarcasm"}))  # fmt: skip
+    return sorted(rows, key=lambda r: (r["created_at"], r["id"]))
+
+
 def coordination_stream(
     split: str, seed: int, seeds: list[str], chatter_posts: int = 600
 ) -> list[dict[str, Any]]:
@@ -185,6 +205,10 @@ def main(argv: list[str] | None = None) -> None:
         write(args.out / f"coordination-{split}.jsonl", coordination_stream(split, 200 + n, seeds))
     varied = emerging_stream("tuning-varied", 102, seeds, VARIED_TUNING)
     write(args.out / "emerging-tuning-varied.jsonl", varied)
+    for name, narrative in EXTRA_TUNING.items():  # the tuning chatter, another narrative
+        write(args.out / f"emerging-tuning-{name}.jsonl",
+              emerging_stream(f"tuning-{name}", 100, seeds, narrative))  # fmt: skip
+    write(args.out / "emerging-tuning-pair.jsonl", emerging_pair_stream(100, seeds))
     dense = coordination_stream("tuning", 300, seeds, chatter_posts=1500)
     write(args.out / "coordination-tuning-dense.jsonl", dense)
 

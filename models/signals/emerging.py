@@ -6,11 +6,14 @@ Contracts (pure; the caller embeds posts and supplies the clock):
   a deterministic sample (`sample_rate`, by a hash of the post id) that expires after `retention`.
   `add()` is O(1) amortised; memory is ``max_posts x (dims x 4 bytes + text)``.
 - `find_candidates(store, now, config)` clusters the posts of the last `window` (average-linkage
-  agglomerative clustering on cosine distance by default, then clusters whose centroids agree
-  joined; or HDBSCAN; chosen on the tuning streams, see `models/README.md`) and returns
+  agglomerative clustering on cosine distance by default, then bursty clusters whose centroids
+  agree joined and recent stray posts close to a bursty cluster's centroid absorbed
+  (`models.signals.cluster_joins`); or HDBSCAN; chosen on the tuning streams, see
+  `models/README.md`) and returns
   `Candidate`s: clusters with at least `min_size` posts from `min_authors` accounts whose rate
   in the last `recent` period is at least `min_growth` times their rate before it (a cluster
-  with no past has growth = recent posts).
+  with no past has growth = recent posts), and was `sustain` earlier too. Until the window
+  holds posts older than `recent` + `sustain` (a fresh or restarted store) there are none.
   Blocking, CPU-bound: agglomerative ~0.1 s per round for ~1,000 posts of 384 dims (HDBSCAN
   ~2 s) on the shared 2-core machine.
 - Candidate ids are stable across rounds for the same posts: the id is a hash of the oldest
@@ -27,6 +30,8 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
+
+from models.signals.cluster_joins import absorb_strays, merge_by_centroid
 
 Vector = npt.NDArray[np.float32]
 
@@ -52,6 +57,16 @@ class EmergingConfig:
     variously worded narrative splits into sub-clusters whose centroids still agree); None: off."""
     merge_min_posts: int = 3
     """Clusters smaller than this take no part in the centroid merge."""
+    merge_bursty_only: bool = True
+    """Only bursty clusters (all posts within `recent`, or growth >= `min_growth`) take part in
+    the centroid merge (a burst is not joined to steady chatter on the same topic)."""
+    sustain: timedelta | None = timedelta(minutes=10)
+    """A candidate must also have grown by `min_growth` this long ago (a chatter topic's short
+    random burst does not); None: off."""
+    absorb_similarity: float | None = 0.55
+    """Agglomerative only: then posts of the last `recent` left out of every cluster join the
+    bursty cluster whose centroid they reach with this cosine (a narrative's stray wordings);
+    None: off."""
     top_terms: int = 8
     representatives: int = 5
 
@@ -146,9 +161,12 @@ class UnmatchedStore:
         return [p for p in self._posts if start <= p.created_at <= now]
 
 
-def cluster_labels(vectors: Vector, config: EmergingConfig) -> npt.NDArray[np.int64]:
+def cluster_labels(
+    vectors: Vector, config: EmergingConfig, ages: npt.NDArray[np.float64] | None = None
+) -> npt.NDArray[np.int64]:
     """Cluster labels (-1 = noise) for L2-normalised `vectors`: HDBSCAN, or average-linkage
-    agglomerative clustering on cosine distance (clusters under `min_cluster_size` -> noise)."""
+    agglomerative clustering on cosine distance (clusters under `min_cluster_size` -> noise).
+    `ages` (seconds before now, per post) are needed for `merge_bursty_only`."""
     from sklearn.cluster import (  # type: ignore[import-untyped]
         HDBSCAN,
         AgglomerativeClustering,
@@ -164,11 +182,22 @@ def cluster_labels(vectors: Vector, config: EmergingConfig) -> npt.NDArray[np.in
             distance_threshold=config.distance_threshold,
         )
         labels = np.asarray(agglomerative.fit_predict(vectors), dtype=np.int64)
+        eligible = None
+        if config.merge_bursty_only or config.absorb_similarity is not None:
+            if ages is None:
+                raise ValueError("merge_bursty_only and absorb_similarity need the posts' ages")
+            eligible = {k for k in set(labels.tolist()) if bursty(ages[labels == k], config)}
         if config.merge_similarity is not None:
             labels = merge_by_centroid(vectors, labels, config.merge_similarity,
-                                       config.merge_min_posts)  # fmt: skip
+                                       config.merge_min_posts,
+                                       eligible if config.merge_bursty_only else None)  # fmt: skip
         sizes = np.bincount(labels)
-        return np.where(sizes[labels] >= config.min_cluster_size, labels, -1)
+        labels = np.where(sizes[labels] >= config.min_cluster_size, labels, -1)
+        if config.absorb_similarity is not None and ages is not None and eligible is not None:
+            strays = (labels == -1) & (ages <= config.recent.total_seconds())
+            targets = set(labels.tolist()) & eligible
+            labels = absorb_strays(vectors, labels, strays, targets, config.absorb_similarity)
+        return labels
     model = HDBSCAN(
         min_cluster_size=config.min_cluster_size,
         min_samples=config.min_samples,
@@ -178,73 +207,40 @@ def cluster_labels(vectors: Vector, config: EmergingConfig) -> npt.NDArray[np.in
     return np.asarray(model.fit_predict(vectors), dtype=np.int64)
 
 
-def merge_by_centroid(
-    vectors: Vector, labels: npt.NDArray[np.int64], similarity: float, min_posts: int
-) -> npt.NDArray[np.int64]:
-    """`labels` with every two clusters of `min_posts`+ posts whose normalised centroids have a
-    cosine >= `similarity` joined (transitively; the smallest label names the result)."""
-    sizes = np.bincount(labels)
-    big = np.nonzero(sizes >= min_posts)[0]
-    if len(big) < 2:
-        return labels
-    centroids = np.vstack([vectors[labels == k].mean(axis=0) for k in big])
-    centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
-    parent = {int(k): int(k) for k in big}
-
-    def root(k: int) -> int:
-        while parent[k] != k:
-            k = parent[k]
-        return k
-
-    close = np.argwhere(np.triu(centroids @ centroids.T, k=1) >= similarity)
-    for i, j in close:
-        a, b = root(int(big[i])), root(int(big[j]))
-        parent[max(a, b)] = min(a, b)
-    mapping = np.arange(len(sizes), dtype=np.int64)
-    for k in parent:
-        mapping[k] = root(k)
-    return mapping[labels]
-
-
 def find_candidates(
     store: UnmatchedStore, now: datetime, config: EmergingConfig | None = None
 ) -> list[Candidate]:
     """Clusters of the last `window` that qualify as candidates, largest growth first."""
     config = config or store.config
     posts = store.window(now, config.window)
-    if not posts:
-        return []
+    warmup = config.recent + (config.sustain or timedelta(0))
+    if not posts or now - min(p.created_at for p in posts) < warmup:
+        return []  # no past yet to grow against (a fresh or restarted store): all looks new
     vectors = np.vstack([p.embedding for p in posts]).astype(np.float32)
-    labels = cluster_labels(vectors, config)
+    ages = np.array([(now - p.created_at).total_seconds() for p in posts], dtype=np.float64)
+    labels = cluster_labels(vectors, config, ages)
     clusters = [np.nonzero(labels == k)[0] for k in sorted(set(labels.tolist()) - {-1})]
     terms = top_terms([[posts[i].text for i in members] for members in clusters], config.top_terms)
     candidates = []
     for members, words in zip(clusters, terms, strict=True):
-        candidate = _candidate(posts, vectors, members, words, now, config)
+        candidate = _candidate(posts, vectors, ages, members, words, now, config)
         if candidate is not None:
             candidates.append(candidate)
     return sorted(candidates, key=lambda c: (-c.growth, -c.size, c.candidate_id))
 
 
 def _candidate(  # noqa: PLR0917
-    posts: list[StoredPost], vectors: Vector, members: npt.NDArray[np.int64],
-    words: tuple[str, ...], now: datetime, config: EmergingConfig,
+    posts: list[StoredPost], vectors: Vector, ages: npt.NDArray[np.float64],
+    members: npt.NDArray[np.int64], words: tuple[str, ...], now: datetime, config: EmergingConfig,
 ) -> Candidate | None:  # fmt: skip
     chosen = [posts[i] for i in members]
     authors = {p.author for p in chosen}
     if len(chosen) < config.min_size or len(authors) < config.min_authors:
         return None
-    recent_start = now - config.recent
-    recent = sum(p.created_at >= recent_start for p in chosen)
-    first = min(p.created_at for p in chosen)
-    past_span = max((recent_start - max(first, now - config.window)).total_seconds(), 0.0)
-    past = len(chosen) - recent
-    if past == 0 or past_span <= 0:
-        growth = float(recent)
-    else:
-        growth = (recent / config.recent.total_seconds()) / (past / past_span)
-    if growth < config.min_growth:
+    rate = growth(ages[members], config)
+    if rate < config.min_growth or not sustained(ages[members], config):
         return None
+    recent = int((ages[members] <= config.recent.total_seconds()).sum())
     centroid = vectors[members].mean(axis=0)
     centroid /= float(np.linalg.norm(centroid)) or 1.0
     closest = members[np.argsort(-(vectors[members] @ centroid))[: config.representatives]]
@@ -255,14 +251,42 @@ def _candidate(  # noqa: PLR0917
         authors=len(authors),
         platforms=tuple(sorted({p.platform for p in chosen})),
         recent=recent,
-        growth=growth,
+        growth=rate,
         top_terms=words,
         representatives=tuple(posts[i] for i in closest),
         post_ids=tuple(p.post_id for p in chosen),
-        first_at=first,
+        first_at=min(p.created_at for p in chosen),
         last_at=max(p.created_at for p in chosen),
         centroid=centroid.astype(np.float32),
     )
+
+
+def growth(ages: npt.NDArray[np.float64], config: EmergingConfig) -> float:
+    """Posts per second in the last `recent` over posts per second before it (within `window`)
+    for a cluster whose posts are `ages` seconds old; with no earlier posts, the recent count."""
+    recent_s, window_s = config.recent.total_seconds(), config.window.total_seconds()
+    recent = int((ages <= recent_s).sum())
+    past = len(ages) - recent
+    past_span = min(float(ages.max()), window_s) - recent_s if len(ages) else 0.0
+    if past == 0 or past_span <= 0:
+        return float(recent)
+    return (recent / recent_s) / (past / past_span)
+
+
+def bursty(ages: npt.NDArray[np.float64], config: EmergingConfig) -> bool:
+    """Whether a cluster (its posts' `ages`) is new within `recent` or grows by `min_growth`."""
+    return bool((ages <= config.recent.total_seconds()).all()) or (
+        growth(ages, config) >= config.min_growth
+    )
+
+
+def sustained(ages: npt.NDArray[np.float64], config: EmergingConfig) -> bool:
+    """Whether the cluster already grew by `min_growth` `sustain` ago (its posts then)."""
+    if config.sustain is None:
+        return True
+    earlier = ages - config.sustain.total_seconds()
+    earlier = earlier[earlier >= 0]
+    return len(earlier) > 0 and growth(earlier, config) >= config.min_growth
 
 
 def top_terms(clusters: list[list[str]], k: int) -> list[tuple[str, ...]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -14,7 +15,10 @@ from pipeline.cli.params import EXISTING_FILE
 EVALSETS = Path(__file__).resolve().parents[2] / "models" / "evalsets"
 SPLIT = click.Choice(["tuning", "reporting"])
 COORDINATION_SPLIT = click.Choice(["tuning", "tuning-dense", "reporting"])
-EMERGING_SPLIT = click.Choice(["tuning", "tuning-varied", "reporting"])
+EMERGING_SPLIT = click.Choice(
+    ["tuning", "tuning-varied", "tuning-slogans", "tuning-explainers", "tuning-questions",
+     "tuning-sarcasm", "tuning-mixed", "tuning-pair", "reporting"]
+)  # fmt: skip
 
 
 def _split_path(kind: str, split: str, override: Path | None) -> Path:
@@ -140,10 +144,23 @@ def coordination(  # noqa: PLR0917 (click passes options positionally)
     "--merge-similarity", type=click.FloatRange(0, 1), default=None,
     help="Centroid cosine at which clusters are joined (0: no centroid merge).",
 )  # fmt: skip
+@click.option(
+    "--merge-scope", type=click.Choice(["bursty", "all"]), default=None,
+    help="Which clusters take part in the centroid merge (default: the shipped setting).",
+)  # fmt: skip
+@click.option(
+    "--absorb-similarity", type=click.FloatRange(0, 1), default=None,
+    help="Centroid cosine at which recent stray posts join a bursty cluster (0: off).",
+)  # fmt: skip
+@click.option(
+    "--sustain", type=click.FloatRange(0), default=None,
+    help="Minutes ago a candidate must also have grown (0: off).",
+)  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def emerging(  # noqa: PLR0917 (click passes options positionally)
     split: str, posts_path: Path | None, algorithm: str, interval: int,
-    merge_similarity: float | None, as_json: bool,
+    merge_similarity: float | None, merge_scope: str | None, absorb_similarity: float | None,
+    sustain: float | None, as_json: bool,
 ) -> None:  # fmt: skip
     """Replay a labelled stream through the unmatched-post store and clustering rounds; print
     when the injected narrative surfaced, with cluster precision / recall."""
@@ -163,13 +180,28 @@ def emerging(  # noqa: PLR0917 (click passes options positionally)
     config = dataclasses.replace(EmergingConfig(), algorithm=algorithm)  # type: ignore[arg-type]
     if merge_similarity is not None:
         config = dataclasses.replace(config, merge_similarity=merge_similarity or None)
-    report = replay(rows, vectors, config, timedelta(minutes=interval))
-    if as_json:
-        click.echo(json.dumps(report))
-        return
-    click.echo(f"emerging  split {posts_path or split}  {algorithm}  posts {len(rows)} "
-               f"(injected {report['injected_posts']})  rounds {report['rounds_run']} "
-               f"every {interval} min")  # fmt: skip
+    if merge_scope is not None:
+        config = dataclasses.replace(config, merge_bursty_only=merge_scope == "bursty")
+    if absorb_similarity is not None:
+        config = dataclasses.replace(config, absorb_similarity=absorb_similarity or None)
+    if sustain is not None:
+        config = dataclasses.replace(
+            config, sustain=timedelta(minutes=sustain) if sustain else None
+        )
+    labels = sorted({r.narrative for r in rows if r.narrative is not None})
+    for label in labels:  # a stream with several narratives: each scored on its own
+        narrative = label if len(labels) > 1 else None
+        report = replay(rows, vectors, config, timedelta(minutes=interval), narrative=narrative)
+        if as_json:
+            click.echo(json.dumps(report | {"narrative": label}))
+            continue
+        click.echo(f"emerging  split {posts_path or split}  narrative {label}  {algorithm}  "
+                   f"posts {len(rows)} (injected {report['injected_posts']})  rounds "
+                   f"{report['rounds_run']} every {interval} min")  # fmt: skip
+        _print_emerging(report)
+
+
+def _print_emerging(report: dict[str, Any]) -> None:
     if "surfaced_at" in report:
         click.echo(
             f"surfaced at {report['surfaced_at']}: round "

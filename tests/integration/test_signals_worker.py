@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +76,7 @@ def signal_settings(base: Settings, tmp: Path) -> Settings:
                             "min_size": 6,
                             "min_authors": 3,
                             "min_growth": 2.0,
+                            "sustain_min": 0.0,  # the burst is seconds old
                         }
                     ),
                 }
@@ -89,13 +90,13 @@ def signal_settings(base: Settings, tmp: Path) -> Settings:
 def stream() -> list[Post]:
     now = datetime.now(UTC)
 
-    def post(key: str, author: str, text: str, **fields: Any) -> Post:
+    def post(key: str, author: str, text: str, at: datetime = now, **fields: Any) -> Post:
         return Post(
             id=f"sig:{key}",
             platform="x",
             source="it",
             text=text,
-            created_at=now,
+            created_at=at,
             author={"id": author, "handle": author},
             **fields,
         )
@@ -107,7 +108,9 @@ def stream() -> list[Post]:
         post("camp-rp", "acct-4", CAMPAIGN, references=References(repost_of="sig:camp-1")),
     ]
     emerging = [post(f"em-{i}", f"voice-{i % 4}", t) for i, t in enumerate(EMERGING)]
-    chatter = [post(f"chat-{i}", f"person-{i}", t) for i, t in enumerate(CHATTER)]
+    # an hour old: the unmatched store has a past (no candidates before it spans `recent`)
+    hour_ago = now - timedelta(hours=1)
+    chatter = [post(f"chat-{i}", f"person-{i}", t, hour_ago) for i, t in enumerate(CHATTER)]
     return [post("dox", "troll-1", DOXXING), *campaign, *emerging, *chatter]
 
 

@@ -89,12 +89,18 @@ def _store(count: int, authors: int) -> UnmatchedStore:
     store = UnmatchedStore(EmergingConfig())
     rng = np.random.default_rng(0)
     base = rng.normal(size=8).astype(np.float32)
+    old = rng.normal(size=8).astype(
+        np.float32
+    )  # the store has a past (no candidates before it spans 40 minutes)
+    store.add(
+        StoredPost("x:old", NOW - timedelta(hours=2), "u", "x", "older", old / np.linalg.norm(old))
+    )
     for i in range(count):
         vector = base + rng.normal(scale=0.01, size=8).astype(np.float32)
         store.add(
             StoredPost(
                 post_id=f"x:{i}",
-                created_at=NOW - timedelta(minutes=5),
+                created_at=NOW - timedelta(minutes=1 + i),  # growing for longer than `sustain`
                 author=f"u{i % authors}",
                 platform="x",
                 text=f"the warehouse ballots were shredded tonight story {i}",
