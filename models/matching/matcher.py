@@ -41,12 +41,11 @@ import numpy as np
 from models.catalog.loading import load_catalog
 from models.catalog.schema import Catalog
 from models.matching.calibration import Calibrator, calibrator_for
+from models.matching.catalog_index import CatalogIndex, build_catalog_index, candidate_evidence
 from models.matching.decision import HitDecision, candidate_days, decide_hits
-from models.matching.dense_index import ExemplarIndex, merged_index
 from models.matching.embedder import Embedder
 from models.matching.explain import MatchEvidence, build_match, narrative_document
 from models.matching.fusion import linear_fusion
-from models.matching.lexical import LexicalIndex
 from models.matching.query import clean_post_text, post_date
 from models.matching.rerank import SHIPPED_CHECKTHAT, Evidence, Reranker, feature_matrix
 from models.matching.stance import StanceResult
@@ -99,14 +98,7 @@ class NarrativeMatcher:
         self._refs = [n.ref() for n in self._active]
         self._exemplars = [e for n in self._active for e in n.exemplars]
         self._counter_texts = [c for n in self._active for c in n.counter_exemplars]
-        self._dense: ExemplarIndex | None = None
-        self._counter: ExemplarIndex | None = None
-        # exemplars and counter-exemplars together, per narrative: what dense relevance searches
-        # when `MatcherConfig.counter_relevance` is on (a refutation is ABOUT the narrative)
-        self._relevance: ExemplarIndex | None = None
-        self._near_miss_texts = [t for n in self._active for t in n.near_misses]
-        self._near_misses: np.ndarray | None = None
-        self._lexical: LexicalIndex | None = None
+        self._index: CatalogIndex | None = None  # built by warm_up
         self._titles: np.ndarray | None = None
         self._claim_days = np.asarray(
             [n.claim_date.toordinal() if n.claim_date else np.nan for n in self._active],
@@ -134,37 +126,27 @@ class NarrativeMatcher:
         return NarrativeMatcher(catalog, self.embedder, self.config)
 
     def warm_up(self) -> None:
-        if self._lexical is not None:
+        if self._index is not None:
             return
         with self._lock:
-            if self._lexical is not None:
+            if self._index is not None:
                 return
             started = time.perf_counter()
             self.embedder.warm_up()
-            owners = np.repeat(
-                np.arange(len(self._active)), [len(n.exemplars) for n in self._active]
-            )
-            vectors = self.embedder.encode_cached(self._exemplars)
-            self._dense = ExemplarIndex(vectors.reshape(len(owners), -1), owners)
-            counter_owners = [i for i, n in enumerate(self._active) for _ in n.counter_exemplars]
-            if counter_owners:
-                counter_vectors = self.embedder.encode_cached(self._counter_texts)
-                self._counter = ExemplarIndex(counter_vectors, np.asarray(counter_owners))
-                if self.config.counter_relevance:
-                    self._relevance = merged_index(
-                        self._dense, counter_vectors, np.asarray(counter_owners)
-                    )
-            if self._near_miss_texts:
-                self._near_misses = self.embedder.encode_cached(self._near_miss_texts)
-            if self.config.reranker is not None:
-                self._titles = self.embedder.encode_cached([n.title for n in self._active])
-            docs = [narrative_document(n, self.config.keyword_repeats) for n in self._active]
-            self._lexical = LexicalIndex(docs, unknown_terms=self.config.lexical_unknown_terms)
+            index = build_catalog_index(self._active, self.embedder, self.config)
+            self._titles = index.titles
+            self._index = index
             logger.info(
                 "matcher ready: %d narratives, %d exemplars, catalog %s, model %s, %.1fs",
                 len(self._active), len(self._exemplars), self.catalog_version, self.model_id,
                 time.perf_counter() - started,
             )  # fmt: skip
+
+    @property
+    def _ix(self) -> CatalogIndex:
+        index = self._index
+        assert index is not None, "warm_up() first"
+        return index
 
     def rank(
         self, texts: Sequence[str], k: int | None = None,
@@ -191,23 +173,15 @@ class NarrativeMatcher:
         self, vector: np.ndarray, date: dt.date | None, candidates: Sequence[Candidate]
     ) -> Evidence:
         """The re-ranker's raw evidence for `candidates` of a post embedded as `vector`."""
-        assert self._dense is not None
         if self._titles is None:
             self._titles = self.embedder.encode_cached([n.title for n in self._active])
-        ids = np.asarray([c.narrative for c in candidates], dtype=np.int64)
-        first, mean = np.empty(len(ids)), np.empty(len(ids))
-        for j, n in enumerate(ids):
-            sims = self._dense.vectors[self._dense.starts[n] : self._dense.ends[n]] @ vector
-            first[j], mean[j] = sims[0], sims.mean()
-        post_day = date.toordinal() if date is not None else np.nan
-        return Evidence(
-            dense=np.asarray([c.dense for c in candidates], dtype=np.float64),
-            lexical=np.asarray([c.lexical for c in candidates], dtype=np.float64),
-            fused=np.asarray([c.fused for c in candidates], dtype=np.float64),
-            cos_first=first,
-            cos_title=self._titles[ids] @ vector if len(ids) else np.zeros(0),
-            cos_mean=mean,
-            days=self._claim_days[ids] - post_day,
+        return candidate_evidence(
+            self._ix.dense,
+            self._titles,
+            self._claim_days,
+            vector=vector,
+            date=date,
+            candidates=candidates,
         )
 
     def _rerank(
@@ -228,21 +202,21 @@ class NarrativeMatcher:
         self, texts: Sequence[str], vectors: np.ndarray, k: int | None,
         dates: Sequence[dt.date | None],
     ) -> list[list[Candidate]]:  # fmt: skip
-        assert self._dense is not None and self._lexical is not None
+        ix = self._ix
         if not self._active:
             return [[] for _ in texts]
         n_cand = self.config.candidates
-        relevance = self._relevance or self._dense
+        relevance = ix.relevance or ix.dense
         dense_ids, _ = relevance.search(vectors, n_cand)
         out: list[list[Candidate]] = []
         for q, text in enumerate(texts):
-            query = self._lexical.prepare(clean_post_text(text))
-            lex_top, _ = self._lexical.top_k(query, n_cand)  # from the postings, no full scan
+            query = ix.lexical.prepare(clean_post_text(text))
+            lex_top, _ = ix.lexical.top_k(query, n_cand)  # from the postings, no full scan
             ids = np.unique(np.concatenate([dense_ids[q][dense_ids[q] >= 0], lex_top]))
-            lexical = self._lexical.scores_of(query, ids)
+            lexical = ix.lexical.scores_of(query, ids)
             dense, rows = relevance.narrative_scores(vectors[q], ids)
-            if self._relevance is not None:  # rows of the best exemplar proper, for explanations
-                rows = self._dense.narrative_scores(vectors[q], ids)[1]
+            if ix.relevance is not None:  # rows of the best exemplar proper, for explanations
+                rows = ix.dense.narrative_scores(vectors[q], ids)[1]
             fused = linear_fusion(dense, lexical, self.config.lexical_weight)
             order = np.argsort(-fused, kind="stable")
             ranked = [
@@ -290,9 +264,10 @@ class NarrativeMatcher:
     def background_scores(self, vectors: np.ndarray) -> list[float | None]:
         """Each post's best cosine to any near-miss of the catalog (None without near-misses)."""
         self.warm_up()
-        if self._near_misses is None:
+        near_misses = self._ix.near_misses
+        if near_misses is None:
             return [None] * len(vectors)
-        return [float(x) for x in (vectors @ self._near_misses.T).max(axis=1)]
+        return [float(x) for x in (vectors @ near_misses.T).max(axis=1)]
 
     def decide(
         self, text: str, candidates: Sequence[Candidate], date: dt.date | None,
@@ -314,13 +289,12 @@ class NarrativeMatcher:
         (None without any) of `narrative` (an index into the active narratives), and the row of
         the best counter-exemplar."""
         self.warm_up()
-        assert self._dense is not None
-        dense = self._dense
+        dense, counter = self._ix.dense, self._ix.counter
         ex = dense.vectors[dense.starts[narrative] : dense.ends[narrative]] @ vector
-        if self._counter is None or not self._active[narrative].counter_exemplars:
+        if counter is None or not self._active[narrative].counter_exemplars:
             return ex, None, None
-        lo, hi = self._counter.starts[narrative], self._counter.ends[narrative]
-        co = self._counter.vectors[lo:hi] @ vector
+        lo, hi = counter.starts[narrative], counter.ends[narrative]
+        co = counter.vectors[lo:hi] @ vector
         return ex, co, int(lo + np.argmax(co))
 
     def _stance(self, text: str, vector: np.ndarray, cand: Candidate) -> StanceResult | None:
@@ -333,7 +307,6 @@ class NarrativeMatcher:
         return self.stance_model.classify(text, self._exemplars[cand.exemplar_row], ex, co)
 
     def _explain(self, text: str, vector: np.ndarray, hit: HitDecision) -> Match:
-        assert self._lexical is not None
         cand, threshold = hit.candidate, hit.threshold
         narrative = self._active[cand.narrative]
         ex, co, counter_row = self.stance_scores(vector, cand.narrative)
@@ -348,7 +321,9 @@ class NarrativeMatcher:
             exemplar_index=exemplar_row,
             counter_exemplar=self._counter_texts[counter_row] if counter_row is not None else None,
             counter_score=float(co.max()) if co is not None else None,
-            shared_terms=tuple(self._lexical.matched_terms(text, narrative_document(narrative, 1))),
+            shared_terms=tuple(
+                self._ix.lexical.matched_terms(text, narrative_document(narrative, 1))
+            ),
             score_name="match probability" if self.calibrator else "fused score",
         )
         return build_match(
@@ -358,5 +333,4 @@ class NarrativeMatcher:
         )  # fmt: skip
 
     def _dense_start(self, narrative: int) -> int:
-        assert self._dense is not None
-        return int(self._dense.starts[narrative])
+        return int(self._ix.dense.starts[narrative])
