@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from models.matching.embedder import packaged_model_path
+from models.matching.encoder_backends import available_cores, load_encoder
 from models.matching.onnx_encoder import OnnxEncoder
 from models.matching.onnx_export import ensure_artifact
 from pipeline.settings import Settings
@@ -61,4 +62,16 @@ def test_concurrent_runs_use_the_encoders_threads_and_never_more(
     pool = [t for t in threading.enumerate() if t.ident not in before]
     assert len(pool) == 2
     assert all(t.name.startswith("narrmon-onnx") for t in pool)
+    encoder.close()
+
+
+@pytest.mark.parametrize("asked", [None, 1, 64])
+def test_the_backend_never_runs_more_texts_at_once_than_the_cores(asked: int | None) -> None:
+    encoder, backend = load_encoder(
+        "onnx-int8", packaged_model_path(), "cpu", Settings().cache_dir, asked
+    )
+    assert backend == "onnx-int8"
+    assert isinstance(encoder, OnnxEncoder)
+    cores = available_cores()
+    assert encoder.concurrent_texts == (1 if asked == 1 else cores)
     encoder.close()
