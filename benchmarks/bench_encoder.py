@@ -11,7 +11,8 @@ to it, then prints one row per variant (and ``--json`` one object per line):
   quality test's varied texts / over its one- or two-token texts
   (`tests/unit/models/matching/test_onnx_backend_slow.py`);
 - ``posts_s_1t`` / ``posts_s_nt``: posts per second encoding the demo posts and articles in
-  micro-batches of 16 with 1 thread / with as many threads as cores;
+  micro-batches of 16 with 1 thread / with as many threads as cores (for ``dynamic-single``:
+  that many texts at once, one intra-op thread each, as the encoder does by default);
   best of ``--reps`` runs, so compare rows of one run only (the machine is shared).
 
 Variants: ``fp32`` (fused graph, no quantisation); ``dynamic`` (what shipped before: dynamic int8,

@@ -34,7 +34,7 @@ import sys
 import threading
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -149,7 +149,13 @@ def measure_backlog(worker: WorkerProcess, posts: int, timeout_s: float) -> dict
 
 
 class SearchableWatch(threading.Thread):
-    """Searches the hits alias every 0.1 s (no refresh) and notes when each hit first shows up."""
+    """Searches the hits alias every 0.1 s (no refresh) and notes when each hit first shows up.
+
+    A hit is searchable at most one refresh interval after it was indexed, so each search only
+    asks for hits indexed up to `LOOKBACK_S` before the previous search: the searches stay small
+    (a search returning every paced hit so far took long enough to skew the figures)."""
+
+    LOOKBACK_S = 5.0
 
     def __init__(self, settings: Settings, alias: str, since: datetime) -> None:
         super().__init__(daemon=True)
@@ -161,8 +167,19 @@ class SearchableWatch(threading.Thread):
         self.stop = threading.Event()
 
     def run(self) -> None:
-        query = {"range": {"post.ingested_at": {"gte": self.since.isoformat()}}}
+        previous = self.since
         while not self.stop.is_set():
+            asked = datetime.now(UTC)
+            recent = (previous - timedelta(seconds=self.LOOKBACK_S)).isoformat()
+            query = {
+                "bool": {
+                    "filter": [
+                        {"range": {"post.ingested_at": {"gte": self.since.isoformat()}}},
+                        {"range": {"indexed_at": {"gte": recent}}},
+                    ]
+                }
+            }
+            previous = asked
             found = self.client.options(ignore_status=404).search(
                 index=self.alias, query=query, size=10_000, _source=["post.ingested_at"]
             )
@@ -226,6 +243,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "mixed": args.mixed,
         "avg_chars": round(statistics.mean(map(len, backlog)), 1),
         "backend": settings.model.backend,
+        "batch_within_s": settings.worker.batch_within_s,
+        "index_batch_within_s": settings.worker.index_batch_within_s,
+        "hits_refresh_interval": settings.elasticsearch.hits_refresh_interval,
         "run": run_id,
     }
     worker = WorkerProcess(settings, settings.log_dir / f"{run_id}-worker.log")

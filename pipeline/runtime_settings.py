@@ -22,10 +22,13 @@ class WorkerSettings(_Group):
     metrics_host: str = LOOPBACK
     metrics_port: int = 29100
     # Posts buffered for one matcher call: up to `batch_size`, or what arrived within
-    # `batch_within_s`. The embedder sorts them by length and encodes micro-batches of
-    # `model.batch_size`; a few hundred per call is what makes that pay.
+    # `batch_within_s` of asking for the batch. The embedder sorts them by length and encodes
+    # micro-batches of `model.batch_size`. A backlog fills `batch_size` long before the deadline,
+    # so the deadline only binds when the input is NOT backlogged, where every post it holds
+    # back is pure latency: keep it short (the batch then holds what arrived meanwhile, which
+    # grows by itself when the worker falls behind).
     batch_size: int = Field(default=256, ge=1)
-    batch_within_s: float = Field(default=0.5, gt=0)
+    batch_within_s: float = Field(default=0.05, gt=0)
     max_post_chars: int = 20_000
     log_level: str = "info"
     # Consumer group timing: tests shorten these so group joins and restarts are quick.
@@ -33,9 +36,10 @@ class WorkerSettings(_Group):
     heartbeat_interval_s: float = 3.0
     rebalance_timeout_s: float = 60.0
     commit_interval_s: float = 2.8
-    # Indexer: hits per bulk request, and the backoff between retries of transient ES errors.
+    # Indexer: hits per bulk request (deadline: as for `batch_within_s`), and the backoff between
+    # retries of transient ES errors.
     index_batch_size: int = 200
-    index_batch_within_s: float = 0.5
+    index_batch_within_s: float = Field(default=0.05, gt=0)
     index_backoff_base_s: float = 0.5
     index_backoff_cap_s: float = 30.0
     lag_interval_s: float = 5.0

@@ -100,6 +100,13 @@ class ElasticsearchSettings(_Group):
         default=None, description="CA bundle for the cluster's certificate (https endpoints only)."
     )
     index_prefix: str = "narrmon"
+    hits_refresh_interval: str = Field(
+        default="500ms",
+        pattern=r"^(-1|[1-9][0-9]*(ms|s|m))$",
+        description="How often new hits become searchable (the hits index's refresh_interval; "
+        "applied to the write index at worker start). Shorter: lower post -> searchable latency, "
+        "more small segments to merge.",
+    )
 
     @property
     def endpoint(self) -> str:

@@ -4,11 +4,15 @@ Padding costs as much as text: a batch is as long as its longest member, so mixi
 article with fifteen tweets pads every tweet to 256 tokens. Sorting by length first makes each
 batch nearly uniform; a small batch size (16-64) keeps ONNX Runtime's memory, which grows with
 batch x tokens, bounded. Pure: the encoder is passed in.
+
+An encoder whose texts must run one at a time (`encode_each`) gains nothing from batches; it runs
+several texts at once on a thread pool instead.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 
 import numpy as np
 import numpy.typing as npt
@@ -39,3 +43,15 @@ def encode_in_batches(
             raise ValueError(f"encoder returned shape {vectors.shape}, expected {expected}")
         out[batch] = vectors
     return out
+
+
+EncodeOne = Callable[[str], Vectors]
+
+
+def encode_each(texts: Sequence[str], encode_one: EncodeOne, pool: Executor | None) -> Vectors:
+    """``encode_one`` on each text on its own, concurrently on `pool`'s threads when given (in
+    this thread otherwise); rows come back in the order of `texts`, whatever order the threads
+    finish in. Each call must return one row (shape ``(1, dims)`` or ``(dims,)``). Blocking: waits
+    for every text; the first exception raised by `encode_one` is raised here."""
+    rows = pool.map(encode_one, texts) if pool is not None else map(encode_one, texts)
+    return np.vstack(list(rows)).astype(np.float32, copy=False)

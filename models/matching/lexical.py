@@ -26,7 +26,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+import sys
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -62,6 +64,23 @@ def tokenize(text: str) -> list[str]:
     return [_stem(t) for t in _TOKEN.findall(text.lower()) if t not in _STOPWORDS]
 
 
+def _import_bm25s() -> Any:
+    """bm25s, without letting it import numba. bm25s imports numba at import time whenever it is
+    installed (for a retrieval backend we do not use), which costs every process ~110 MB; numba
+    is installed for `models.matching.lexical_maxscore`, which imports it only for catalogs large
+    enough to prune. A None entry in ``sys.modules`` makes that import fail as if absent."""
+    if "bm25s" in sys.modules or "numba" in sys.modules:
+        import bm25s
+
+        return bm25s
+    sys.modules["numba"] = None  # type: ignore[assignment]
+    try:
+        import bm25s
+    finally:
+        del sys.modules["numba"]
+    return bm25s
+
+
 @dataclasses.dataclass(frozen=True)
 class LexicalQuery:
     """A tokenised query: indexed term ids in query order (repeats kept) and its self weight."""
@@ -81,8 +100,7 @@ class LexicalIndex:
         self, documents: Sequence[str], k1: float = 1.2, b: float = 0.75,
         *, unknown_terms: bool = False,
     ) -> None:  # fmt: skip
-        import bm25s
-
+        bm25s = _import_bm25s()
         self.size = len(documents)
         corpus = [tokenize(d) or ["\u2205"] for d in documents]
         self._k1 = k1

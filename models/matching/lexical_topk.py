@@ -13,15 +13,13 @@ Contracts:
   adding them all up (cheaper than pruning's bookkeeping there); longer ones are pruned.
 - Per-thread scratch buffers (`n_docs` and vocabulary sized): threads may share one `Postings`.
 
-How (MaxScore, term at a time): terms are walked whole, highest possible contribution first
-(rare, high-IDF terms). After each walk the full scores of the best `_PROBE` documents it found
-are completed from a document-major copy of the matrix; the k-th best full score so far bounds
-the answer's k-th score from below. Documents holding a rare query term usually hold the common
-ones too, so the bound rises fast, and once what the unwalked terms can add at most is below it
-no unseen document can reach the top k: the long, low-IDF postings are not walked. The unwalked
-terms are then only looked up for the documents seen, highest bound first, dropping those whose
-partial score plus what is left cannot reach the k-th best, and the survivors are scored
-exactly. Memory: one more copy of the matrix (document-major), 8 bytes per entry.
+How: a query whose postings are too many to add up is pruned exactly (MaxScore: walk the rare,
+high-IDF terms, bound the k-th score from below, look the long low-IDF postings up only for the
+documents already seen) by a compiled kernel (`models.matching.lexical_maxscore`, numba), which
+returns a small superset of the top k; its documents are then scored exactly here. The kernel is
+compiled when a `Postings` is built with more entries than `scan_limit` (a few seconds and ~250
+MB of compiler once per process; smaller indices never import numba). Memory: one more copy of
+the matrix (document-major), 8 bytes per entry, and per thread 16 bytes per document.
 """
 
 from __future__ import annotations
@@ -42,16 +40,16 @@ _MARGIN = 1e-4
 # `benchmarks/bench_match.py --lexical`'s 10^4 row (~2*10^4 postings per query: the scan wins)
 # and its 10^6 row (~2*10^6: pruning wins), see models/README.md
 SCAN_LIMIT = 500_000
-# how many documents per walked term have their full score completed for the bound
-_PROBE = 128
 
 
 class _Scratch:
     """Per-thread buffers, all zero between calls."""
 
     def __init__(self, n_docs: int, n_terms: int) -> None:
-        self.partial = np.zeros(n_docs, dtype=np.float64)
-        self.position = np.zeros(n_docs, dtype=np.int32)  # 1 + index in a candidate list
+        # the pruning kernel's (`models.matching.lexical_maxscore`)
+        self.doc_slot = np.zeros(n_docs, dtype=np.int32)
+        self.touched = np.zeros(n_docs, dtype=np.int32)
+        self.seen = np.zeros(n_docs, dtype=np.float64)
         self.sums = np.zeros(n_docs, dtype=np.float32)  # the scan's exact float32 scores
         self.weights = np.zeros(n_terms, dtype=np.float64)  # query term -> its count
         self.slot = np.zeros(n_terms, dtype=np.int64)  # query term -> 1 + its distinct index
@@ -89,7 +87,15 @@ class Postings:
         del by_doc, terms
         self._doc_indptr = np.zeros(n_docs + 1, dtype=np.int64)
         np.cumsum(np.bincount(docs, minlength=n_docs), out=self._doc_indptr[1:])
+        self._arrays = (
+            self._col_docs, self._col_data, self.indptr,
+            self._doc_indptr, self._doc_terms, self._doc_data,
+        )  # fmt: skip
         self._local = threading.local()
+        if len(data) > scan_limit:  # some query may need pruning: compile its kernel now
+            from models.matching import lexical_maxscore
+
+            lexical_maxscore.warm_up()
 
     @property
     def last_walked(self) -> int:
@@ -109,12 +115,6 @@ class Postings:
         offsets = np.cumsum(lengths) - lengths
         rows = np.repeat(starts - offsets, lengths) + np.arange(int(lengths.sum()))
         return rows, np.repeat(np.arange(len(docs)), lengths)
-
-    def _full_scores(self, docs: npt.NDArray[np.integer], weights: Doubles) -> Doubles:
-        """Raw scores of `docs` in float64 (any summation order), for the query `weights`."""
-        rows, owner = self._entries(docs)
-        contributions = self._doc_data[rows] * weights[self._doc_terms[rows]]
-        return np.bincount(owner, weights=contributions, minlength=len(docs)).astype(np.float64)
 
     def raw_scores(self, terms: Ints, docs: Ints) -> Floats:
         """Raw BM25 of `docs` for the query `terms` (see module docstring)."""
@@ -176,7 +176,9 @@ class Postings:
         return docs[best].astype(np.int64), scores[best]
 
     def _candidates(self, terms: Ints, k: int) -> Ints:
-        """Documents that may be in the top `k` (a superset of it)."""
+        """Documents that may be in the top `k` (a superset of it, see the module docstring)."""
+        from models.matching import lexical_maxscore
+
         unique, counts = np.unique(terms, return_counts=True)
         factor = counts.astype(np.float64)
         bound = factor * self.max_impact[unique]
@@ -185,82 +187,11 @@ class Postings:
         rest = np.append(np.cumsum(bound[order][::-1])[::-1], 0.0)  # rest[i]: most terms i.. add
         scratch = self._scratch()
         scratch.weights[unique] = factor
-        partial = scratch.partial
-        probed = np.zeros(0, dtype=np.int32)
-        best = np.zeros(0, dtype=np.float64)  # full scores of `probed`
-        theta, i = 0.0, 0
-        scratch.walked = 0
         try:
-            # walk whole terms, highest bound first, until no unseen document can reach the top k
-            while i < len(unique) and not (len(best) >= k and rest[i] < theta * (1.0 - _MARGIN)):
-                start, end = self.indptr[unique[i]], self.indptr[unique[i] + 1]
-                column = self._col_docs[start:end]
-                np.add.at(partial, column, factor[i] * self._col_data[start:end])
-                scratch.walked += len(column)
-                i += 1
-                if i == len(unique):
-                    break
-                if len(column) > _PROBE:  # complete the best partial scores of this term's
-                    column = column[np.argpartition(-partial[column], _PROBE - 1)[:_PROBE]]
-                column = np.setdiff1d(column, probed, assume_unique=True)
-                probed = np.concatenate([probed, column])
-                best = np.concatenate([best, self._full_scores(column, scratch.weights)])
-                if len(best) >= k:
-                    keep = np.argpartition(-best, k - 1)[:k]
-                    probed, best = probed[keep], best[keep]
-                    theta = max(theta, float(best.min()))
-            bound_now = theta * (1.0 - _MARGIN) - rest[i]
-            docs = np.flatnonzero(partial >= max(bound_now, 1e-300)).astype(np.int32)
-            scores = partial[docs]
+            docs, scratch.walked = lexical_maxscore.candidates(
+                self._arrays, terms=unique, factor=factor, rest=rest, weights=scratch.weights,
+                k=k, margin=_MARGIN, scratch=(scratch.doc_slot, scratch.touched, scratch.seen),
+            )  # fmt: skip
         finally:
             scratch.weights[unique] = 0.0
-            partial.fill(0.0)
-        return self._survivors(
-            docs, scores, terms=unique[i:], factor=factor[i:], rest=rest[i:], theta=theta, k=k
-        )
-
-    def _survivors(
-        self, docs: npt.NDArray[np.int32], partial: Doubles, *, terms: Ints, factor: Doubles,
-        rest: Doubles, theta: float, k: int,
-    ) -> Ints:  # fmt: skip
-        """Of the seen `docs` (ascending, with their `partial` scores), those that may still
-        reach the top k: the unwalked `terms` are looked up for them, highest bound first,
-        dropping those whose partial score plus what is left cannot reach the k-th best."""
-        for j, term in enumerate(terms):
-            if len(docs) <= k:
-                break
-            self._add_term(int(term), factor[j], docs, partial)
-            if len(docs) >= k:
-                theta = max(theta, float(np.partition(partial, len(docs) - k)[len(docs) - k]))
-            keep = partial + rest[j + 1] >= theta * (1.0 - _MARGIN)
-            docs, partial = docs[keep], partial[keep]
-        return docs.astype(np.int64)
-
-    def _add_term(
-        self, term: int, factor: float, docs: npt.NDArray[np.int32], partial: Doubles
-    ) -> None:
-        """partial += factor * (score of `term` in each of `docs`, ascending), by binary search
-        in the term's postings or, when they are shorter than the searches, by walking them."""
-        start, end = self.indptr[term], self.indptr[term + 1]
-        if end - start > len(docs) * 8:
-            hit, values = self._lookup(term, docs)
-            partial[hit] += factor * values
-            return
-        position = self._scratch().position
-        position[docs] = np.arange(1, len(docs) + 1, dtype=np.int32)
-        try:
-            found = position[self._col_docs[start:end]]
-            held = found > 0
-            partial[found[held] - 1] += factor * self._col_data[start:end][held]
-        finally:
-            position[docs] = 0
-
-    def _lookup(
-        self, term: int, docs: npt.NDArray[np.int32]
-    ) -> tuple[npt.NDArray[np.bool_], Floats]:
-        """Which of `docs` (ascending) hold `term`, and its score in each of those."""
-        column = self._col_docs[self.indptr[term] : self.indptr[term + 1]]
-        values = self._col_data[self.indptr[term] : self.indptr[term + 1]]
-        pos = np.minimum(np.searchsorted(column, docs), len(column) - 1)
-        hit = column[pos] == docs
-        return hit, values[pos[hit]]
+        return docs

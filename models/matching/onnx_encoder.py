@@ -13,19 +13,28 @@ Contracts:
   whichever texts share its batch. Blocking, CPU-bound; call it with small batches (16-64):
   ONNX Runtime's memory grows with batch x length. Thread-safe (an InferenceSession may be run
   from several threads).
-- ONNX Runtime uses `threads` intra-op threads (one inter-op thread) and does not spin between
-  runs, so it never holds more cores than it was given.
+- Threads: never more than `threads` compute at once, and ONNX Runtime does not spin between
+  runs, so the encoder never holds more cores than it was given. A graph run one text at a time
+  (`one_text_per_run`) with ``parallel_texts`` (the default) runs `threads` texts at once, each
+  on one intra-op thread, from a pool of `threads` threads owned by the encoder (the calling
+  thread only waits); otherwise one run at a time uses `threads` intra-op threads. Per-text runs
+  are too small for intra-op threads to pay: ``benchmarks/bench_onnx_threads.py`` (1,000
+  CheckThat! tweets, micro-batches of 16, 2-vCPU machine shared with other work, load average
+  ~2.5) measured 185 texts/s one at a time with 2 intra-op threads, 215/s with 1, and 412/s two
+  at a time with 1 each. The vectors were bitwise the same in every mode.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
+from models.matching.batching import encode_each
 from models.matching.onnx_spec import EncoderSpec
 
 logger = logging.getLogger(__name__)
@@ -65,7 +74,7 @@ def l2_normalise(rows: Vectors) -> Vectors:
 class OnnxEncoder:
     """One exported sentence-transformers model run by ONNX Runtime on the CPU."""
 
-    def __init__(self, artifact_dir: Path, threads: int) -> None:
+    def __init__(self, artifact_dir: Path, threads: int, *, parallel_texts: bool = True) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -77,8 +86,16 @@ class OnnxEncoder:
         tokenizer.enable_truncation(max_length=self.spec.max_seq_length)
         tokenizer.enable_padding(pad_id=self.spec.pad_id)
         self._tokenizer = tokenizer
+        threads = max(1, threads)
+        # One text per run: `threads` runs at once, one intra-op thread each (module docstring).
+        self.concurrent_texts = threads if self.spec.one_text_per_run and parallel_texts else 1
+        self._pool = (
+            ThreadPoolExecutor(self.concurrent_texts, thread_name_prefix="narrmon-onnx")
+            if self.concurrent_texts > 1
+            else None
+        )
         options = ort.SessionOptions()
-        options.intra_op_num_threads = max(1, threads)
+        options.intra_op_num_threads = 1 if self.concurrent_texts > 1 else threads
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         # Spinning workers would keep the cores busy between batches, starving Faust and Kafka.
@@ -89,8 +106,9 @@ class OnnxEncoder:
         self.dims = 0
         self.dims = int(self.encode_batch(["warm up"]).shape[1])  # also warms the session up
         logger.info(
-            "ONNX encoder %s: %d threads, max %d tokens, pooling %s",
-            artifact_dir, threads, self.spec.max_seq_length, "+".join(self.spec.pooling),
+            "ONNX encoder %s: %d threads (%d texts at once), max %d tokens, pooling %s",
+            artifact_dir, threads, self.concurrent_texts, self.spec.max_seq_length,
+            "+".join(self.spec.pooling),
         )  # fmt: skip
 
     def feeds(self, texts: Sequence[str]) -> dict[str, npt.NDArray[np.int64]]:
@@ -112,10 +130,19 @@ class OnnxEncoder:
         if not texts:
             return np.zeros((0, self.dims), dtype=np.float32)
         if self.spec.one_text_per_run and len(texts) > 1:
-            return np.vstack([self.encode_batch([text]) for text in texts])
+            return encode_each(texts, self._encode_one, self._pool)
         feeds = self.feeds(texts)
         hidden = self._session.run(None, feeds)[0]
         vectors = pool(
             np.asarray(hidden, dtype=np.float32), feeds["attention_mask"], self.spec.pooling
         )
         return l2_normalise(vectors) if self.spec.normalize else vectors
+
+    def _encode_one(self, text: str) -> Vectors:
+        return self.encode_batch([text])
+
+    def close(self) -> None:
+        """Stop the encoder's thread pool (idle threads also end when the encoder is collected).
+        `encode_batch` must not be called afterwards."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)

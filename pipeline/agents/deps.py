@@ -4,9 +4,11 @@
 hits index exists, the topics are declared. The one thing that changes is WHICH matcher is in
 use: `matchers` is a `MatcherHolder` that the live catalog (`pipeline.live_catalog`) swaps when
 a new catalog is published; readers take `matchers.current` once per batch. The matcher is only
-ever called from the single model thread (`model_executor`): inference is CPU-bound and torch
-already uses every core, so more threads would only contend, and the event loop must stay free
-for Kafka heartbeats and commits.
+ever called from the single model thread (`model_executor`): inference is CPU-bound and the
+encoder already spreads each call over the cores (the ONNX encoder runs texts on its own pool of at
+most ``model.threads`` <= cores threads while the model thread waits; torch uses intra-op
+threads), so more model threads would only contend, and the event loop must stay free for Kafka
+heartbeats and commits.
 """
 
 from __future__ import annotations

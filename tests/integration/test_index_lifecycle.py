@@ -192,3 +192,32 @@ def test_version_1_indices_gain_the_withdrawn_fields_in_place(
     properties = next(iter(got.body.values()))["mappings"]["properties"]
     assert properties["deleted_at"] == {"type": "date"}
     assert properties["superseded_at"] == {"type": "date"}
+
+
+def test_a_changed_refresh_interval_reaches_the_template_and_the_existing_write_index(
+    es: Elasticsearch, ix: Settings
+) -> None:
+    ensure_hits_index(es, ix, DIMS)
+    index = write_index(es, ix)
+    assert index is not None
+
+    def refresh_of_index() -> str:
+        found = es.indices.get_settings(index=index, name="index.refresh_interval")
+        return str(found[index]["settings"]["index"]["refresh_interval"])
+
+    def refresh_of_template() -> str:
+        found = es.indices.get_index_template(name=names.hits_template_name(ix))
+        return str(
+            found["index_templates"][0]["index_template"]["template"]["settings"]["index"][
+                "refresh_interval"
+            ]
+        )
+
+    assert refresh_of_index() == refresh_of_template() == ix.elasticsearch.hits_refresh_interval
+    faster = ix.model_copy(
+        update={
+            "elasticsearch": ix.elasticsearch.model_copy(update={"hits_refresh_interval": "200ms"})
+        }
+    )
+    ensure_hits_index(es, faster, DIMS)
+    assert refresh_of_index() == refresh_of_template() == "200ms"

@@ -57,8 +57,9 @@ def _template(client: Elasticsearch, settings: Settings) -> dict[str, Any] | Non
 
 
 def install_template(client: Elasticsearch, settings: Settings, dims: int, ilm: bool) -> bool:
-    """Put our hits template unless one of the same or a newer version is there. Returns whether
-    it was written. Raises `IndexSchemaError` when the installed template's dims differ."""
+    """Put our hits template unless a newer version is there, or the same version with the
+    configured refresh interval. Returns whether it was written. Raises `IndexSchemaError` when
+    the installed template's dims differ."""
     current = _template(client, settings)
     if current is not None:
         version = int(current.get("version") or 0)
@@ -75,7 +76,9 @@ def install_template(client: Elasticsearch, settings: Settings, dims: int, ilm: 
                     version,
                     mapping.MAPPING_VERSION,
                 )
-            return False
+                return False
+            if _refresh_interval(current.get("template", {})) == _wanted_refresh(settings):
+                return False
     if ilm:
         client.ilm.put_lifecycle(name=names.hits_policy_name(settings), policy=mapping.ilm_policy())
     client.indices.put_index_template(**mapping.hits_template(settings, dims, ilm))
@@ -85,6 +88,31 @@ def install_template(client: Elasticsearch, settings: Settings, dims: int, ilm: 
         mapping.MAPPING_VERSION,
         ilm,
     )
+    return True
+
+
+def _wanted_refresh(settings: Settings) -> str:
+    return settings.elasticsearch.hits_refresh_interval
+
+
+def _refresh_interval(holder: dict[str, Any]) -> str | None:
+    """``settings.index.refresh_interval`` of a template body or index settings answer."""
+    value = holder.get("settings", {}).get("index", {}).get("refresh_interval")
+    return None if value is None else str(value)
+
+
+def apply_refresh_interval(client: Elasticsearch, settings: Settings) -> bool:
+    """Give the write index the configured refresh interval (the template only shapes indices
+    created later). Returns whether it changed anything."""
+    index = write_index(client, settings)
+    if index is None:
+        return False
+    found = client.indices.get_settings(index=index, name="index.refresh_interval")
+    wanted = _wanted_refresh(settings)
+    if _refresh_interval(dict(found.body).get(index, {})) == wanted:
+        return False
+    client.indices.put_settings(index=index, settings={"index": {"refresh_interval": wanted}})
+    logger.info("hits index %s now refreshes every %s", index, wanted)
     return True
 
 
@@ -170,7 +198,8 @@ def ensure_hits_index(
     client: Elasticsearch, settings: Settings, dims: int, now: datetime | None = None
 ) -> str:
     """Install the hits template (and ILM policy where the cluster has ILM), the audit index, and a
-    write index behind the write alias; return the write alias. Idempotent.
+    write index behind the write alias with the configured refresh interval; return the write
+    alias. Idempotent.
 
     With ILM, the first backing index is ``P-hits-000001`` and ILM rolls it over. Without ILM the
     backing index is the month's ``P-hits-YYYY.MM`` (month of `now`, UTC): calling this again in a
@@ -184,6 +213,7 @@ def ensure_hits_index(
         _ensure_rollover(client, settings)
     else:
         _ensure_monthly(client, settings, (now or datetime.now(UTC)).astimezone(UTC))
+    apply_refresh_interval(client, settings)
     return names.hits_alias(settings)
 
 

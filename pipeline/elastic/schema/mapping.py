@@ -252,7 +252,7 @@ def hits_index_settings(ilm: bool, settings: Settings) -> dict[str, Any]:
     index: dict[str, Any] = {
         "number_of_shards": 1,
         "number_of_replicas": 0,
-        "refresh_interval": "1s",
+        "refresh_interval": settings.elasticsearch.hits_refresh_interval,
     }
     if ilm:
         index["lifecycle"] = {

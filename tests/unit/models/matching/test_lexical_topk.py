@@ -4,6 +4,9 @@ the postings when a rare term decides the top k."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -79,3 +82,34 @@ def test_top_k_reads_only_the_postings_it_needs() -> None:
     index._postings.scan_limit = 10_000
     index.top_k(query, 5)
     assert index._postings.last_walked == 5_050
+
+
+def test_an_index_small_enough_to_scan_never_loads_the_compiler() -> None:
+    """numba costs ~250 MB and seconds to compile: catalogs that never prune must not pay it."""
+    code = (
+        "import sys\n"
+        "from models.matching.lexical import LexicalIndex\n"
+        "index = LexicalIndex(['vote by mail is safe', 'ballots were counted twice'] * 50)\n"
+        "index.top_k(index.prepare('mail ballots counted'), 5)\n"
+        "print('numba' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.strip() == "False"
+
+
+def test_a_larger_corpus_prunes_to_the_exact_top_k() -> None:
+    """Enough documents that some terms are long (walked only when needed) and others short."""
+    rng = np.random.default_rng(11)
+    docs = [_words(rng, int(rng.integers(5, 30)), 3_000) for _ in range(4_000)]
+    index = LexicalIndex(docs)
+    index._postings.scan_limit = 0
+    for _ in range(40):
+        text = _words(rng, int(rng.integers(3, 14)), 3_000)
+        known = [index._bm25.vocab_dict[t] for t in tokenize(text) if t in index._bm25.vocab_dict]
+        raw = index._bm25.get_scores(known) if known else np.zeros(len(docs))
+        for k in (5, 50):
+            ids, scores = index._postings.top_k(index.prepare(text).terms, k)
+            assert ids.tolist() == _reference_top_k(raw, k).tolist(), (text, k)
+            assert scores.tobytes() == raw[ids].astype(np.float32).tobytes()
