@@ -10,7 +10,8 @@ What is NOT a stall, by construction:
 - an outage: when the log ends cannot be read (broker down) the observation is `None`, which
   restarts the clock (the stall must then last `stall_s` after the broker answers again);
 - back-pressure: a full stream buffer (the matcher or Elasticsearch slow or down) pauses
-  fetching on purpose; so does Faust's table recovery (stream partitions paused, not fetchable);
+  fetching on purpose, and a rebalance keeps the flow stopped until the records being processed
+  are done; Faust's table recovery pauses the stream partitions (not fetchable);
 - an idle topic: nothing waits, so nothing is late.
 """
 
@@ -29,13 +30,15 @@ class Snapshot:
     ``read`` is the offset of the last record delivered per owned partition (None: nothing
     delivered since it was assigned); ``committed`` the group's committed offset (the next to
     read); ``log_end`` the log-end offset (the next to be written); ``fetchable`` the owned
-    partitions the consumer may fetch now; ``buffer_full`` whether any stream buffer is full."""
+    partitions the consumer may fetch now; ``held_back`` whether the worker holds reading back on
+    purpose: a stream buffer is full, or the flow is stopped while records are still being
+    processed (a rebalance waits for them, however long Elasticsearch is away)."""
 
     read: Mapping[TopicPartition, int | None]
     committed: Mapping[TopicPartition, int | None]
     log_end: Mapping[TopicPartition, int]
     fetchable: frozenset[TopicPartition]
-    buffer_full: bool = False
+    held_back: bool = False
 
 
 def waiting(snapshot: Snapshot) -> dict[TopicPartition, int]:
@@ -72,7 +75,7 @@ class StallDetector:
         read = dict(snapshot.read)
         progressed = read != self._read
         self._read = read
-        self.healthy = progressed or snapshot.buffer_full or not waiting(snapshot)
+        self.healthy = progressed or snapshot.held_back or not waiting(snapshot)
         if self.healthy:
             self._since = None
             return 0.0

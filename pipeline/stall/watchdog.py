@@ -60,7 +60,8 @@ def consumer_snapshot(
         committed={tp: committed.get(tp) for tp in owned},
         log_end={tp: off for tp, off in log_end.items() if tp in owned},
         fetchable=frozenset(fetchable),
-        buffer_full=bool(consumer._buffered_partitions),
+        held_back=bool(consumer._buffered_partitions)
+        or (not consumer.flow_active and bool(consumer._unacked_messages)),
     )
 
 

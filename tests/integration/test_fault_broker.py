@@ -41,6 +41,7 @@ INTERVAL_S = 0.2
 DOWN_S = 8.0
 GRACE_S = 5.0
 MARGIN_S = 5.0
+STALL_S = 20.0
 
 
 def _post(prefix: str, i: int) -> Post:
@@ -72,7 +73,13 @@ def test_broker_restart_during_ingest_then_bounded_sigterm(
         settings = settings.model_copy(
             update={
                 "worker": settings.worker.model_copy(
-                    update={"shutdown_grace_s": GRACE_S, "index_backoff_cap_s": 2.0}
+                    update={
+                        "shutdown_grace_s": GRACE_S,
+                        "index_backoff_cap_s": 2.0,
+                        # a stalled consumer is kicked in process well within the wait below
+                        "stall_s": STALL_S,
+                        "stall_check_s": 2.0,
+                    }
                 )
             }
         )
@@ -114,7 +121,7 @@ def test_broker_restart_during_ingest_then_bounded_sigterm(
             delivered = [p for p in posts if p.id not in failed]
 
             expected = expected_hit_ids(matcher, delivered)
-            wait_for(
+            done = wait_for(
                 worker,
                 lambda s: (
                     total(s, "narrmon_posts_processed_total") >= len(delivered)
@@ -124,6 +131,7 @@ def test_broker_restart_during_ingest_then_bounded_sigterm(
             )
             assert sorted(index_ids(es, settings)) == sorted(expected)
             assert worker.proc.poll() is None and worker.proc.pid == pid, "never restarted"
+            kicks = total(done, "narrmon_consumer_stalls_total")
 
             private.kill("kafka")
             time.sleep(1.0)
@@ -139,6 +147,7 @@ def test_broker_restart_during_ingest_then_bounded_sigterm(
                 exit_code=code,
                 posts_acked=stats.posts_acked,
                 posts_failed=stats.posts_failed,
+                consumer_kicks=kicks,
             )
         finally:
             worker.stop()

@@ -14,14 +14,14 @@ def snap(
     *,
     fetchable: frozenset[tuple[str, int]] | None = None,
     committed: dict[tuple[str, int], int | None] | None = None,
-    buffer_full: bool = False,
+    held_back: bool = False,
 ) -> Snapshot:
     return Snapshot(
         read=read,
         committed=committed or {},
         log_end=log_end,
         fetchable=frozenset(read) if fetchable is None else fetchable,
-        buffer_full=buffer_full,
+        held_back=held_back,
     )
 
 
@@ -56,7 +56,7 @@ def test_progress_restarts_the_clock() -> None:
 def test_back_pressure_and_an_idle_topic_are_not_stalls() -> None:
     d = StallDetector(stall_s=10)
     for t in range(0, 100, 5):
-        assert d.observe(t, snap({P0: 9}, {P0: 20}, buffer_full=True)) == 0.0
+        assert d.observe(t, snap({P0: 9}, {P0: 20}, held_back=True)) == 0.0
     for t in range(100, 200, 5):
         assert d.observe(t, snap({P0: 19}, {P0: 20})) == 0.0
     assert d.healthy is True

@@ -75,6 +75,7 @@ class FakeFaustConsumer:
         self._read_offset: dict[TP, int | None] = {tp: 4 for tp in owned}
         self._committed_offset: dict[TP, int | None] = {tp: 5 for tp in owned}
         self._buffered_partitions: set[TP] = set()
+        self._unacked_messages: set[object] = set()
         self.flow_active = True
 
     def assignment(self) -> set[TP]:
@@ -183,8 +184,13 @@ def test_back_pressure_paused_partitions_and_a_silent_broker_are_left_alone(
     consumer._buffered_partitions = set()
     consumer._active_partitions = set()  # paused (table recovery), flow running
     run_checks(watchdog, consumer, clock, until=600)
-    ends.ends = None  # the broker does not answer
+    consumer._active_partitions = {TP("posts", 0)}
+    consumer.flow_active = False  # a rebalance waiting for records still being processed
+    consumer._unacked_messages = {object()}
     run_checks(watchdog, consumer, clock, until=900)
+    consumer.flow_active = True
+    ends.ends = None  # the broker does not answer
+    run_checks(watchdog, consumer, clock, until=1200)
     assert stalls(metrics, "nudged") == 0.0 and exits == []
 
 
@@ -199,6 +205,7 @@ def test_a_flow_that_never_resumes_is_a_stall(tmp_path: Path) -> None:
     assert snapshot.fetchable == frozenset({("posts", 0)})
     assert snapshot.log_end == {("posts", 0): 9}
     assert snapshot.read == {("posts", 0): 4} and snapshot.committed == {("posts", 0): 5}
+    assert not snapshot.held_back  # stopped with nothing in processing: nothing will resume it
 
 
 def test_a_dead_metadata_task_is_restarted_and_described(
