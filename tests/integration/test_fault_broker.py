@@ -131,6 +131,7 @@ def test_broker_restart_during_ingest_then_bounded_sigterm(
             )
             assert sorted(index_ids(es, settings)) == sorted(expected)
             assert worker.proc.poll() is None and worker.proc.pid == pid, "never restarted"
+            assert any(name == "narrmon_consumer_stalls_total" for name, _ in done), "watchdog on"
             kicks = total(done, "narrmon_consumer_stalls_total")
 
             private.kill("kafka")
