@@ -1,8 +1,9 @@
 """Reliability figures, measured by the fault tests on the real services, printed as one table.
 
 A script, not a test: ``.venv/bin/python benchmarks/fault_figures.py [--flood-s 60]
-[--outage-s 60] [--json] [--only flood]``. It runs the fault tests (`tests/integration/test_fault_*.py` and
-the SIGKILL test of `tests/integration/test_pipeline_worker.py`) with
+[--outage-s 60] [--json] [--only flood]``. It runs the fault tests
+(`tests/integration/test_fault_*.py` and the SIGKILL test of
+`tests/integration/test_pipeline_worker.py`) with
 ``NARRMON_FAULT_FIGURES`` pointing at a temporary file, then prints what they recorded:
 
 - time from stopping Elasticsearch to `IndexingStalled` at Alertmanager's webhook (the private
