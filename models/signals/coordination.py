@@ -11,13 +11,15 @@ a MinHash LSH index proposes candidates whose estimated Jaccard similarity is th
 against `threshold`. Posts linked across different accounts are merged into groups
 (union-find; the older group keeps its id). Memory is bounded: a post leaves the index once it is
 older than `window` (relative to the newest post seen), a group is forgotten `window` after its
-last post, and at most `max_posts` posts are indexed (the oldest go first). Posts older than the
-window on arrival are ignored. Measured against embedding similarity in `models/README.md`.
+last post, at most `max_posts` posts are indexed (the oldest go first), and a post is compared
+with at most `max_links` candidates (a group keeps the mean link similarity, not the links).
+Posts older than the window on arrival are ignored. Measured against embedding similarity in `models/README.md`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import heapq
 import re
 from collections import deque
 from dataclasses import dataclass, field
@@ -43,6 +45,10 @@ class CoordinationConfig:
     min_chars: int = 30
     """Shorter normalised texts are not compared ("+1", "this!" are not coordination)."""
     max_posts: int = 200_000
+    max_links: int = 64
+    """Candidates checked per post. One link is enough to join a group, so a flood of
+    near-duplicates from many accounts costs at most this many comparisons per post instead of
+    one per similar post held (quadratic time, and memory through the links kept)."""
 
 
 @dataclass
@@ -52,7 +58,8 @@ class CoordinationGroup:
     post_ids: list[str] = field(default_factory=list)
     first_at: datetime | None = None
     last_at: datetime | None = None
-    similarities: list[float] = field(default_factory=list)
+    similarity_sum: float = 0.0
+    links: int = 0
 
     @property
     def size(self) -> int:
@@ -62,7 +69,7 @@ class CoordinationGroup:
     @property
     def similarity(self) -> float:
         """Mean estimated Jaccard similarity of the links that formed the group."""
-        return sum(self.similarities) / len(self.similarities) if self.similarities else 0.0
+        return self.similarity_sum / self.links if self.links else 0.0
 
     def span_seconds(self) -> float:
         if self.first_at is None or self.last_at is None:
@@ -129,7 +136,7 @@ class CoordinationDetector:
         sketch.update_batch([s.encode("utf-8") for s in shingles(text, self.config.shingle_chars)])
         account = post.author.id or post.author.handle or post.id
         links = []
-        for other_id in self._lsh.query(sketch):
+        for other_id in heapq.nsmallest(self.config.max_links, self._lsh.query(sketch)):
             other = self._indexed[other_id]
             if other.account == account:
                 continue
@@ -173,7 +180,8 @@ class CoordinationDetector:
                 self._merge(group, target)
         for other, similarity in links:
             self._add(target, other.post_id, other.account, other.at)
-            target.similarities.append(similarity)
+            target.similarity_sum += similarity
+            target.links += 1
         self._add(target, post_id, account, at)
         return target
 
@@ -191,7 +199,8 @@ class CoordinationDetector:
             self._group_of[post_id] = target.group_id
         target.post_ids.extend(source.post_ids)
         target.accounts |= source.accounts
-        target.similarities.extend(source.similarities)
+        target.similarity_sum += source.similarity_sum
+        target.links += source.links
         for at in (source.first_at, source.last_at):
             if at is not None:
                 target.first_at = min(target.first_at or at, at)
