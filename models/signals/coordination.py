@@ -13,7 +13,8 @@ against `threshold`. Posts linked across different accounts are merged into grou
 older than `window` (relative to the newest post seen), a group is forgotten `window` after its
 last post, at most `max_posts` posts are indexed (the oldest go first), and a post is compared
 with at most `max_links` candidates (a group keeps the mean link similarity, not the links).
-Posts older than the window on arrival are ignored. Measured against embedding similarity in `models/README.md`.
+Posts older than the window on arrival are ignored. Measured against embedding similarity in
+`models/README.md`.
 """
 
 from __future__ import annotations
