@@ -1,8 +1,9 @@
 """Reliability figures, measured by the fault tests on the real services, printed as one table.
 
 A script, not a test: ``.venv/bin/python benchmarks/fault_figures.py [--flood-s 60]
-[--outage-s 60] [--json]``. It runs the fault tests (`tests/integration/test_fault_*.py` and
-the SIGKILL test of `tests/integration/test_pipeline_worker.py`) with
+[--outage-s 60] [--json] [--only flood]``. It runs the fault tests
+(`tests/integration/test_fault_*.py` and the SIGKILL test of
+`tests/integration/test_pipeline_worker.py`) with
 ``NARRMON_FAULT_FIGURES`` pointing at a temporary file, then prints what they recorded:
 
 - time from stopping Elasticsearch to `IndexingStalled` at Alertmanager's webhook (the private
@@ -40,7 +41,16 @@ def main() -> int:
     parser.add_argument("--flood-s", type=float, default=60.0, help="flood duration (s)")
     parser.add_argument("--outage-s", type=float, default=60.0, help="Elasticsearch outage (s)")
     parser.add_argument("--json", action="store_true", help="one JSON object per figure")
+    parser.add_argument(
+        "--only", metavar="TEXT", help="run only the fault tests whose id contains TEXT"
+    )
     args = parser.parse_args()
+    tests = [t for t in TESTS if args.only is None or args.only in t]
+    if not tests:
+        parser.error(f"no fault test matches {args.only!r}")
+    # The suite's per-test timeout (pyproject) is sized for CI's short flood and outage; a 60 s
+    # flood at 10x capacity drains for about ten minutes more on 2 cores.
+    timeout_s = int(600 + 30 * args.flood_s + 2 * args.outage_s)
     with tempfile.TemporaryDirectory() as tmp:
         figures_file = Path(tmp) / "figures.jsonl"
         env = os.environ | {
@@ -49,7 +59,16 @@ def main() -> int:
             "NARRMON_FAULT_ES_OUTAGE_S": str(args.outage_s),
             "NARRMON_KEEP_STACK": "1",
         }
-        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *TESTS]
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--timeout={timeout_s}",
+            *tests,
+        ]
         done = subprocess.run(command, cwd=ROOT, env=env, check=False)
         lines = figures_file.read_text().splitlines() if figures_file.exists() else []
     figures = [json.loads(line) for line in lines]

@@ -11,7 +11,8 @@ registered (``deps`` is the `WorkerDeps`: settings, metrics, topics, dead-letter
 detection (`pipeline.spikes`) plugs in here, see `pipeline.worker.EXTENSIONS`.
 
 The consumer's post-recovery seek is guarded against a Faust race that can skip a record and
-commit past it (`pipeline.runner.seek_guard`).
+commit past it (`pipeline.runner.seek_guard`), and a watchdog kicks a consumer that stops
+fetching while records wait (`pipeline.stall.watchdog`).
 """
 
 from __future__ import annotations
@@ -91,6 +92,25 @@ def declare_topics(app: Any, settings: Settings) -> PipelineTopics:
     )
 
 
+def install_stall_watchdog(app: Any, deps: WorkerDeps, topics: frozenset[str]) -> None:
+    """Check the consumer's progress on ``topics`` every ``worker.stall_check_s``
+    (`pipeline.stall.watchdog`); nothing when ``worker.stall_s`` is 0."""
+    from pipeline.stall.watchdog import ConsumerWatchdog
+
+    w = deps.settings.worker
+    if w.stall_s <= 0:
+        return
+    watchdog = ConsumerWatchdog(deps.settings, deps.metrics, topics)
+
+    @app.timer(w.stall_check_s)  # type: ignore[untyped-decorator]
+    async def check_consumer_progress() -> None:
+        await watchdog.check(app.consumer)
+
+    @app.on_before_shutdown.connect  # type: ignore[untyped-decorator]
+    async def close_watchdog(app: Any, **kwargs: Any) -> None:
+        watchdog.close()
+
+
 def install_agents(app: Any, deps: WorkerDeps, extensions: Iterable[Extension] = ()) -> None:
     """Attach the matching, indexer and post-events agents, the lag timer and ``extensions`` to
     ``app``."""
@@ -109,6 +129,8 @@ def install_agents(app: Any, deps: WorkerDeps, extensions: Iterable[Extension] =
     @app.timer(deps.settings.worker.lag_interval_s)  # type: ignore[untyped-decorator]
     async def refresh_lag() -> None:
         await lag.refresh(app.consumer)
+
+    install_stall_watchdog(app, deps, frozenset({t.posts, t.hits, t.by_narrative, t.post_events}))
 
     for extension in extensions:
         extension(app, deps)

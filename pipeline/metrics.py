@@ -25,6 +25,7 @@ DEAD_LETTERED = "narrmon_dead_lettered"  # counter, by reason, source
 PRODUCER_SENT = "narrmon_producer_sent"  # counter, by source (connector deliveries acknowledged)
 PRODUCER_DELIVERY_FAILURES = "narrmon_producer_delivery_failures"  # counter, by source
 CONSUMER_LAG = "narrmon_consumer_lag"  # gauge, by topic, partition
+CONSUMER_STALLS = "narrmon_consumer_stalls"  # counter, by action (nudged|exited)
 CONNECTOR_LAST_POST = "narrmon_connector_last_post_timestamp_seconds"  # gauge, by source
 CATALOG_INFO = "narrmon_catalog"  # info: version, narratives, exemplars
 MODEL_INFO = "narrmon_model"  # info: id, dims
@@ -108,6 +109,13 @@ class Metrics:
         )
         self.consumer_lag = Gauge(
             CONSUMER_LAG, "Messages behind the log end.", ["topic", "partition"], registry=r
+        )
+        self.consumer_stalls = Counter(
+            CONSUMER_STALLS,
+            "Times the consumer watchdog found records waiting and nothing read for "
+            "worker.stall_s, by what it did: nudged (kicked in process), exited (gave up).",
+            ["action"],
+            registry=r,
         )
         self.connector_last_post = Gauge(
             CONNECTOR_LAST_POST,

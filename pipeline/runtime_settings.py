@@ -43,6 +43,12 @@ class WorkerSettings(_Group):
     index_backoff_base_s: float = 0.5
     index_backoff_cap_s: float = 30.0
     lag_interval_s: float = 5.0
+    # Consumer-progress watchdog (pipeline.stall): records waiting, nothing read for `stall_s`
+    # -> kick the consumer in process; after `stall_nudges` kicks without progress, exit 75 for
+    # the supervisor. Checked every `stall_check_s`. 0 disables it.
+    stall_s: float = Field(default=60.0, ge=0)
+    stall_nudges: int = Field(default=2, ge=0)
+    stall_check_s: float = Field(default=5.0, gt=0)
     # SIGTERM/SIGINT end the process within this many seconds, broker or Elasticsearch gone or
     # not (pipeline.shutdown); what was not committed is delivered again.
     shutdown_grace_s: float = Field(default=20.0, gt=0)

@@ -19,13 +19,15 @@ campaign running longer than the window keeps linking. The background is empty f
 `window` after start: template collisions can still form groups then. Memory is bounded: a post
 leaves the index once it is older than `window` (relative to the newest post seen), a group is
 forgotten `window` after its last post, at most `max_posts` posts are indexed (the oldest go
-first) and the background is a fixed array. Posts older than the window on arrival are ignored.
-Measured against embedding similarity in `models/README.md`.
+first), a post is compared with at most `max_links` candidates (a group keeps the mean link
+similarity, not the links) and the background is a fixed array. Posts older than the window on
+arrival are ignored. Measured against embedding similarity in `models/README.md`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import heapq
 import re
 from collections import deque
 from dataclasses import dataclass, field
@@ -59,6 +61,10 @@ class CoordinationConfig:
     """Share of a post's shingles that must not be boilerplate for it to be compared (0: off)."""
     background_half_life: timedelta = timedelta(hours=1)
     background_buckets: int = 2**21
+    max_links: int = 64
+    """Candidates checked per post. One link is enough to join a group, so a flood of
+    near-duplicates from many accounts costs at most this many comparisons per post instead of
+    one per similar post held (quadratic time, and memory through the links kept)."""
 
 
 @dataclass
@@ -68,7 +74,8 @@ class CoordinationGroup:
     post_ids: list[str] = field(default_factory=list)
     first_at: datetime | None = None
     last_at: datetime | None = None
-    similarities: list[float] = field(default_factory=list)
+    similarity_sum: float = 0.0
+    links: int = 0
 
     @property
     def size(self) -> int:
@@ -78,7 +85,7 @@ class CoordinationGroup:
     @property
     def similarity(self) -> float:
         """Mean estimated Jaccard similarity of the links that formed the group."""
-        return sum(self.similarities) / len(self.similarities) if self.similarities else 0.0
+        return self.similarity_sum / self.links if self.links else 0.0
 
     def span_seconds(self) -> float:
         if self.first_at is None or self.last_at is None:
@@ -158,7 +165,7 @@ class CoordinationDetector:
         sketch = MinHash(num_perm=self.config.num_perm, seed=1)
         sketch.update_batch([s.encode("utf-8") for s in grams])
         links = []
-        for other_id in self._lsh.query(sketch):
+        for other_id in heapq.nsmallest(self.config.max_links, self._lsh.query(sketch)):
             other = self._indexed[other_id]
             if other.account == account or other.sketch is None:
                 continue
@@ -208,7 +215,8 @@ class CoordinationDetector:
                 self._merge(group, target)
         for other, similarity in links:
             self._add(target, other.post_id, other.account, other.at)
-            target.similarities.append(similarity)
+            target.similarity_sum += similarity
+            target.links += 1
         self._add(target, post_id, account, at)
         return target
 
@@ -226,7 +234,8 @@ class CoordinationDetector:
             self._group_of[post_id] = target.group_id
         target.post_ids.extend(source.post_ids)
         target.accounts |= source.accounts
-        target.similarities.extend(source.similarities)
+        target.similarity_sum += source.similarity_sum
+        target.links += source.links
         for at in (source.first_at, source.last_at):
             if at is not None:
                 target.first_at = min(target.first_at or at, at)

@@ -4,7 +4,9 @@ broker (the shared one is never touched; Elasticsearch is the shared one, with a
 1. The connector's publisher streams posts while the broker is SIGKILLed and restarted: every
    post is either acknowledged or named in the publisher's failed keys (nothing unaccounted
    for), and the same worker process, never restarted, processes every acknowledged post and
-   indexes its hits exactly once.
+   indexes its hits exactly once. The consumer watchdog runs with a 20 s window: a consumer that
+   stalls after the restart is kicked in process (the kicks are reported with the figures); one
+   that a kick cannot revive makes the worker exit, and the test fails.
 2. With the broker killed again, SIGTERM ends the worker within its shutdown grace
    (``worker.shutdown_grace_s``) plus a small margin."""
 
@@ -41,6 +43,7 @@ INTERVAL_S = 0.2
 DOWN_S = 8.0
 GRACE_S = 5.0
 MARGIN_S = 5.0
+STALL_S = 20.0
 
 
 def _post(prefix: str, i: int) -> Post:
@@ -53,13 +56,6 @@ def _post(prefix: str, i: int) -> Post:
     )
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known intermittent stall: in 1 of 4 fresh-clone CI rehearsals the worker stopped "
-    "consuming after the private broker came back (13 of 60 posts, lag frozen for 180 s, the "
-    "group coordinator marked dead and never re-found). Kept running so a regression or a fix "
-    "shows; README 'Known gaps' says so.",
-)
 def test_broker_restart_during_ingest_then_bounded_sigterm(
     stack: Settings,
     es: Any,
@@ -72,7 +68,13 @@ def test_broker_restart_during_ingest_then_bounded_sigterm(
         settings = settings.model_copy(
             update={
                 "worker": settings.worker.model_copy(
-                    update={"shutdown_grace_s": GRACE_S, "index_backoff_cap_s": 2.0}
+                    update={
+                        "shutdown_grace_s": GRACE_S,
+                        "index_backoff_cap_s": 2.0,
+                        # a stalled consumer is kicked in process well within the wait below
+                        "stall_s": STALL_S,
+                        "stall_check_s": 2.0,
+                    }
                 )
             }
         )
@@ -114,7 +116,7 @@ def test_broker_restart_during_ingest_then_bounded_sigterm(
             delivered = [p for p in posts if p.id not in failed]
 
             expected = expected_hit_ids(matcher, delivered)
-            wait_for(
+            done = wait_for(
                 worker,
                 lambda s: (
                     total(s, "narrmon_posts_processed_total") >= len(delivered)
@@ -124,6 +126,8 @@ def test_broker_restart_during_ingest_then_bounded_sigterm(
             )
             assert sorted(index_ids(es, settings)) == sorted(expected)
             assert worker.proc.poll() is None and worker.proc.pid == pid, "never restarted"
+            assert any(name == "narrmon_consumer_stalls_total" for name, _ in done), "watchdog on"
+            kicks = total(done, "narrmon_consumer_stalls_total")
 
             private.kill("kafka")
             time.sleep(1.0)
@@ -139,6 +143,7 @@ def test_broker_restart_during_ingest_then_bounded_sigterm(
                 exit_code=code,
                 posts_acked=stats.posts_acked,
                 posts_failed=stats.posts_failed,
+                consumer_kicks=kicks,
             )
         finally:
             worker.stop()

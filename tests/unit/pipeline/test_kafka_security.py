@@ -196,6 +196,22 @@ def test_the_ingest_command_gets_the_options(
         assert_secured(kwargs)
 
 
+def test_the_stall_watchdog_reads_log_ends_with_the_options(
+    recorded: dict[str, list[dict[str, Any]]],
+) -> None:
+    import asyncio
+
+    from pipeline.stall.watchdog import LogEnds
+
+    log_ends = LogEnds(secured())
+    try:
+        assert asyncio.run(log_ends.read([("posts", 0)])) is None  # the recorder raised
+    finally:
+        log_ends.close()
+    (kwargs,) = recorded["consumer"]
+    assert_secured(kwargs)
+
+
 ROOT = Path(__file__).resolve().parents[3]
 # Every module that builds a Kafka client, and why it may: each takes the security options above
 # (the local stack's readiness probe only ever talks to the local PLAINTEXT broker it started).
@@ -208,6 +224,7 @@ KAFKA_CLIENT_MODULES = {
     "pipeline/live_catalog/follower.py",
     "pipeline/live_catalog/topic.py",
     "pipeline/stack/readiness.py",
+    "pipeline/stall/watchdog.py",
 }
 
 

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from datasketch import MinHash  # type: ignore[import-untyped]
+
 from models.records import Post
 from models.signals.coordination import (
     CoordinationConfig,
@@ -119,3 +121,29 @@ def test_campaign_posts_leaving_the_window_do_not_become_background() -> None:
     later = [detector.observe(_post(f"d{i}", f"d{i}", CAMPAIGN + " now", 30 + i)) for i in range(3)]
     assert detector.boilerplate_skipped == 0
     assert later[2] is not None
+
+
+def test_a_flood_of_near_duplicates_costs_a_bounded_number_of_comparisons_per_post() -> None:
+    """2,000 copies of one text from 2,000 accounts: each post is compared with at most
+    `max_links` candidates (not with every earlier copy) and the group keeps a running mean of
+    its link similarities, not one entry per link; it is still one group of every account."""
+    config = CoordinationConfig(max_links=16)
+    detector = CoordinationDetector(config)
+    compared: list[int] = []
+    jaccard = MinHash.jaccard
+
+    def counting(self: MinHash, other: MinHash) -> float:
+        compared.append(1)
+        return float(jaccard(self, other))
+
+    text = "Ballots in the county were shredded overnight, officials will not say why"
+    MinHash.jaccard = counting
+    try:
+        for i in range(2000):
+            detector.observe(_post(f"p{i}", f"acct{i}", f"{text} #{i}", minutes=i / 100))
+    finally:
+        MinHash.jaccard = jaccard
+    assert len(compared) <= 16 * 2000
+    (group,) = detector.groups()
+    assert group.size == 2000
+    assert group.links <= 16 * 2000 and 0.55 <= group.similarity <= 1.0

@@ -1,0 +1,217 @@
+"""The consumer-progress watchdog of a worker: detect a stalled consumer, recover it in process,
+and only as a bounded last resort end the process for its supervisor to restart.
+
+Why: after a broker restart the Faust consumer can stop fetching for good while records wait
+(seen once in four CI runs of the broker fault test: lag frozen, the group coordinator marked
+dead and never found again; nothing in Faust or aiokafka notices). Every
+``worker.stall_check_s`` the watchdog takes a `Snapshot` of the consumer (what it has read, what
+it may fetch, whether a stream buffer is full) and the log-end offsets of its partitions, read by
+an independent kafka-python client so that a wedged consumer thread cannot hide the lag. When
+`StallDetector` says records have waited with no progress for ``worker.stall_s``:
+
+1. it logs the consumer's state (`pipeline.stall.nudge.describe`) and every task and thread
+   stack, counts ``narrmon_consumer_stalls_total{action="nudged"}`` (alert ConsumerStalled), and
+   kicks the consumer in process (`nudge_consumer`: coordinator re-lookup, rejoin, metadata
+   refresh, a dead metadata task restarted); at least once is kept: the rebalance seeks back to
+   the committed offsets;
+2. after ``worker.stall_nudges`` kicks with no progress in between it logs CRITICAL and ends the
+   process with `EXIT_CODE` (WorkerDown fires; the supervisor restarts it; nothing is lost).
+
+``worker.stall_s = 0`` disables the watchdog.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from pipeline.metrics import Metrics
+from pipeline.settings import Settings
+from pipeline.stall.detector import Snapshot, StallDetector, TopicPartition, waiting
+from pipeline.stall.nudge import describe, nudge_consumer
+
+logger = logging.getLogger(__name__)
+
+EXIT_CODE = 75
+"""The worker's exit status when the watchdog gives up (EX_TEMPFAIL: restart me)."""
+
+NUDGE_TIMEOUT_S = 10.0
+LOG_END_TIMEOUT_S = 10.0
+
+
+def consumer_snapshot(
+    consumer: Any, topics: frozenset[str], log_end: dict[TopicPartition, int]
+) -> Snapshot:
+    """A `Snapshot` of a Faust consumer (main-loop attributes only; no broker round trip)."""
+    owned = {(tp.topic, tp.partition) for tp in consumer.assignment() if tp.topic in topics}
+    active = {(tp.topic, tp.partition) for tp in (consumer._active_partitions or ())}
+    read = {(tp.topic, tp.partition): off for tp, off in consumer._read_offset.items()}
+    committed = {(tp.topic, tp.partition): off for tp, off in consumer._committed_offset.items()}
+    # With the flow stopped (a rebalance, a seek) nothing is fetched on purpose, but a flow that
+    # never resumes is a stall too: every owned partition counts as fetchable then.
+    fetchable = owned & active if consumer.flow_active else owned
+    return Snapshot(
+        read={tp: read.get(tp) for tp in owned},
+        committed={tp: committed.get(tp) for tp in owned},
+        log_end={tp: off for tp, off in log_end.items() if tp in owned},
+        fetchable=frozenset(fetchable),
+        held_back=bool(consumer._buffered_partitions)
+        or (not consumer.flow_active and bool(consumer._unacked_messages)),
+    )
+
+
+class LogEnds:
+    """Log-end offsets from a kafka-python consumer of its own (no group), on one thread."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="narrmon-stall-log-ends")
+        self._client: Any = None
+        self._busy = False
+
+    def _read(self, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
+        from kafka import KafkaConsumer
+        from kafka import TopicPartition as KafkaTP
+
+        from pipeline.kafka_security import kafka_python_options
+
+        if self._client is None:
+            self._client = KafkaConsumer(
+                bootstrap_servers=self._settings.kafka.bootstrap,
+                group_id=None,
+                enable_auto_commit=False,
+                client_id="narrmon-stall-watchdog",
+                **kafka_python_options(self._settings.kafka.security),
+            )
+        ends = self._client.end_offsets(
+            [KafkaTP(t, p) for t, p in tps], timeout_ms=int(LOG_END_TIMEOUT_S * 1000)
+        )
+        return {(tp.topic, tp.partition): int(off) for tp, off in ends.items()}
+
+    async def read(self, tps: Iterable[TopicPartition]) -> dict[TopicPartition, int] | None:
+        """Log ends of ``tps``, or None when the broker does not answer in time."""
+        wanted = sorted(tps)
+        if not wanted or self._busy:
+            return None if self._busy else {}
+        self._busy = True
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self._executor, self._read, wanted)
+        future.add_done_callback(lambda _f: setattr(self, "_busy", False))
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), LOG_END_TIMEOUT_S + 5)
+        except Exception as exc:
+            logger.debug("log ends not read: %r", exc)
+            return None
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+class ConsumerWatchdog:
+    """Call `check` from a timer on the worker's loop; see the module docstring."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        metrics: Metrics,
+        topics: frozenset[str],
+        *,
+        log_ends: Any = None,
+        exit: Callable[[int], None] = os._exit,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        w = settings.worker
+        self.detector = StallDetector(w.stall_s)
+        self.max_nudges = w.stall_nudges
+        self.nudges = 0
+        self.gave_up = False
+        self._metrics = metrics
+        self._topics = topics
+        self._log_ends = log_ends if log_ends is not None else LogEnds(settings)
+        self._exit = exit
+        self._clock = clock
+        for action in ("nudged", "exited"):  # series exist at 0, so increase() sees the first
+            metrics.consumer_stalls.labels(action=action)
+
+    async def check(self, faust_consumer: Any) -> None:
+        """One observation; kicks or exits when the consumer is stalled. Never raises."""
+        try:
+            await self._check(faust_consumer)
+        except Exception:
+            logger.exception("consumer watchdog check failed")
+
+    async def _check(self, faust_consumer: Any) -> None:
+        if self.gave_up:
+            return
+        owned = [
+            (tp.topic, tp.partition)
+            for tp in faust_consumer.assignment()
+            if tp.topic in self._topics
+        ]
+        ends = await self._log_ends.read(owned) if owned else None
+        snapshot = None if ends is None else consumer_snapshot(faust_consumer, self._topics, ends)
+        stalled_s = self.detector.observe(self._clock(), snapshot)
+        if self.detector.healthy and self.nudges:
+            logger.info("consumer progressing again after %d kick(s)", self.nudges)
+            self.nudges = 0
+        if stalled_s < self.detector.stall_s or snapshot is None:
+            return
+        late = waiting(snapshot)
+        if self.nudges >= self.max_nudges:
+            self._give_up(stalled_s, late)
+            return
+        self.nudges += 1
+        self.detector.reset()
+        self._metrics.consumer_stalls.labels(action="nudged").inc()
+        aio = faust_consumer._thread._consumer
+        state = await self._nudge(faust_consumer, aio)
+        from pipeline.worker import dump_stacks
+
+        logger.warning(
+            "consumer stalled: %d record(s) waiting on %s, nothing read for %.0fs; kick %d of %d: "
+            "%s\n%s",
+            sum(late.values()),
+            sorted(late),
+            stalled_s,
+            self.nudges,
+            self.max_nudges,
+            state,
+            dump_stacks(),
+        )
+
+    async def _nudge(self, faust_consumer: Any, aio: Any) -> dict[str, str]:
+        loop = faust_consumer._thread.thread_loop
+        try:
+            future = asyncio.run_coroutine_threadsafe(nudge_consumer(aio), loop)
+            return await asyncio.wait_for(asyncio.wrap_future(future), NUDGE_TIMEOUT_S)
+        except Exception as exc:
+            state = describe(aio)
+            state["actions"] = f"the kick did not complete: {exc!r}"
+            return state
+
+    def _give_up(self, stalled_s: float, late: dict[TopicPartition, int]) -> None:
+        self.gave_up = True
+        self._metrics.consumer_stalls.labels(action="exited").inc()
+        logger.critical(
+            "consumer still stalled after %d kick(s): %d record(s) waiting on %s, nothing read "
+            "for %.0fs; exiting with %d for the supervisor to restart the worker (uncommitted "
+            "records are delivered again)",
+            self.nudges,
+            sum(late.values()),
+            sorted(late),
+            stalled_s,
+            EXIT_CODE,
+        )
+        for handler in logging.getLogger().handlers:
+            handler.flush()
+        self._exit(EXIT_CODE)
+
+    def close(self) -> None:
+        self._log_ends.close()

@@ -1,0 +1,73 @@
+"""The stall detector: records waiting and nothing read for `stall_s` is a stall; progress,
+back-pressure, nothing waiting or an unobservable broker are not."""
+
+from __future__ import annotations
+
+from pipeline.stall.detector import Snapshot, StallDetector, waiting
+
+P0, P1 = ("posts", 0), ("posts", 1)
+
+
+def snap(
+    read: dict[tuple[str, int], int | None],
+    log_end: dict[tuple[str, int], int],
+    *,
+    fetchable: frozenset[tuple[str, int]] | None = None,
+    committed: dict[tuple[str, int], int | None] | None = None,
+    held_back: bool = False,
+) -> Snapshot:
+    return Snapshot(
+        read=read,
+        committed=committed or {},
+        log_end=log_end,
+        fetchable=frozenset(read) if fetchable is None else fetchable,
+        held_back=held_back,
+    )
+
+
+def test_waiting_counts_records_past_the_last_read_or_the_committed_offset() -> None:
+    s = snap({P0: 9, P1: None}, {P0: 15, P1: 4}, committed={P1: 1})
+    assert waiting(s) == {P0: 5, P1: 3}
+    assert waiting(snap({P0: 14}, {P0: 15})) == {}
+    # no read offset and no committed offset: unknown, never counted
+    assert waiting(snap({P0: None}, {P0: 15})) == {}
+    # a partition it may not fetch (paused for table recovery) is not late
+    assert waiting(snap({P0: 1}, {P0: 15}, fetchable=frozenset())) == {}
+
+
+def test_records_waiting_with_no_progress_for_stall_s_is_a_stall() -> None:
+    d = StallDetector(stall_s=30)
+    s = snap({P0: 9}, {P0: 20})
+    assert d.observe(0, s) == 0.0  # first look: nothing to compare with
+    assert d.observe(5, s) == 0.0 and d.healthy is False  # the clock starts
+    assert not d.stalled(30, s)
+    assert d.stalled(35, s)
+
+
+def test_progress_restarts_the_clock() -> None:
+    d = StallDetector(stall_s=30)
+    d.observe(0, snap({P0: 9}, {P0: 20}))
+    d.observe(5, snap({P0: 9}, {P0: 20}))
+    assert d.observe(30, snap({P0: 10}, {P0: 20})) == 0.0 and d.healthy is True
+    assert d.observe(35, snap({P0: 10}, {P0: 20})) == 0.0
+    assert d.observe(60, snap({P0: 10}, {P0: 20})) == 25.0
+
+
+def test_back_pressure_and_an_idle_topic_are_not_stalls() -> None:
+    d = StallDetector(stall_s=10)
+    for t in range(0, 100, 5):
+        assert d.observe(t, snap({P0: 9}, {P0: 20}, held_back=True)) == 0.0
+    for t in range(100, 200, 5):
+        assert d.observe(t, snap({P0: 19}, {P0: 20})) == 0.0
+    assert d.healthy is True
+
+
+def test_an_unobservable_consumer_restarts_the_clock() -> None:
+    d = StallDetector(stall_s=10)
+    s = snap({P0: 9}, {P0: 20})
+    d.observe(0, s)
+    d.observe(5, s)
+    assert d.observe(14, None) == 0.0 and d.healthy is None  # broker down: log ends unknown
+    assert d.observe(16, s) == 0.0
+    assert d.observe(25, s) == 9.0
+    assert d.stalled(26, s)
