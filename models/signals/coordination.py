@@ -131,6 +131,10 @@ class CoordinationDetector:
     def __init__(self, config: CoordinationConfig | None = None) -> None:
         self.config = config or CoordinationConfig()
         self._lsh = MinHashLSH(threshold=self.config.threshold, num_perm=self.config.num_perm)
+        # MinHash draws its permutations from the seed on every construction, which cost about
+        # as much as hashing a post's shingles: draw them once and share them (same sketches).
+        first = MinHash(num_perm=self.config.num_perm, seed=1)
+        self._permutations, self._scheme = first.permutations, first.scheme
         self._indexed: dict[str, _Indexed] = {}
         self._order: deque[str] = deque()
         self._group_of: dict[str, str] = {}
@@ -162,7 +166,12 @@ class CoordinationDetector:
             self._indexed[post.id] = _Indexed(post.id, account, post.created_at, None, ids)
             self._order.append(post.id)
             return None
-        sketch = MinHash(num_perm=self.config.num_perm, seed=1)
+        sketch = MinHash(
+            num_perm=self.config.num_perm,
+            seed=1,
+            permutations=self._permutations,
+            scheme=self._scheme,
+        )
         sketch.update_batch([s.encode("utf-8") for s in grams])
         links = []
         for other_id in heapq.nsmallest(self.config.max_links, self._lsh.query(sketch)):
