@@ -12,8 +12,8 @@ Contracts:
   over the whole batch) each text is run on its own instead, so that its vector is the same
   whichever texts share its batch (the batch is tokenised in one call and each run gets exactly
   its text's unpadded inputs: bitwise the vector of the text encoded alone). Blocking,
-  CPU-bound; call it with small batches (16-64): ONNX Runtime's memory grows with batch x length. Thread-safe (an InferenceSession may be run
-  from several threads).
+  CPU-bound; call it with small batches (16-64): ONNX Runtime's memory grows with batch x
+  length. Thread-safe (an InferenceSession may be run from several threads).
 - Threads: never more than `threads` compute at once, and ONNX Runtime does not spin between
   runs, so the encoder never holds more cores than it was given. A graph run one text at a time
   (`one_text_per_run`) with ``parallel_texts`` (the default) runs `threads` texts at once, each
