@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -45,10 +46,11 @@ def encode_in_batches(
     return out
 
 
-EncodeOne = Callable[[str], Vectors]
+T = TypeVar("T")
+EncodeOne = Callable[[T], Vectors]
 
 
-def encode_each(texts: Sequence[str], encode_one: EncodeOne, pool: Executor | None) -> Vectors:
+def encode_each(texts: Sequence[T], encode_one: EncodeOne[T], pool: Executor | None) -> Vectors:
     """``encode_one`` on each text on its own, concurrently on `pool`'s threads when given (in
     this thread otherwise); rows come back in the order of `texts`, whatever order the threads
     finish in. Each call must return one row (shape ``(1, dims)`` or ``(dims,)``). Blocking: waits

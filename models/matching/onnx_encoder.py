@@ -10,9 +10,10 @@ Contracts:
   pools like the model's Pooling module (`pool`), then L2-normalises when the model ends in
   Normalize. When the artifact's spec says `one_text_per_run` (dynamic int8: activation scales
   over the whole batch) each text is run on its own instead, so that its vector is the same
-  whichever texts share its batch. Blocking, CPU-bound; call it with small batches (16-64):
-  ONNX Runtime's memory grows with batch x length. Thread-safe (an InferenceSession may be run
-  from several threads).
+  whichever texts share its batch (the batch is tokenised in one call and each run gets exactly
+  its text's unpadded inputs: bitwise the vector of the text encoded alone). Blocking,
+  CPU-bound; call it with small batches (16-64): ONNX Runtime's memory grows with batch x
+  length. Thread-safe (an InferenceSession may be run from several threads).
 - Threads: never more than `threads` compute at once, and ONNX Runtime does not spin between
   runs, so the encoder never holds more cores than it was given. A graph run one text at a time
   (`one_text_per_run`) with ``parallel_texts`` (the default) runs `threads` texts at once, each
@@ -130,16 +131,23 @@ class OnnxEncoder:
         if not texts:
             return np.zeros((0, self.dims), dtype=np.float32)
         if self.spec.one_text_per_run and len(texts) > 1:
-            return encode_each(texts, self._encode_one, self._pool)
-        feeds = self.feeds(texts)
+            # Tokenised in one call (the Rust tokenizer, without the GIL), then each text's own
+            # unpadded inputs are run alone: the same arrays as tokenising it on its own.
+            batch = self.feeds(texts)
+            lengths = batch["attention_mask"].sum(axis=1)
+            singles = [
+                {name: value[i : i + 1, : int(n)] for name, value in batch.items()}
+                for i, n in enumerate(lengths)
+            ]
+            return encode_each(singles, self._run, self._pool)
+        return self._run(self.feeds(texts))
+
+    def _run(self, feeds: dict[str, npt.NDArray[np.int64]]) -> Vectors:
         hidden = self._session.run(None, feeds)[0]
         vectors = pool(
             np.asarray(hidden, dtype=np.float32), feeds["attention_mask"], self.spec.pooling
         )
         return l2_normalise(vectors) if self.spec.normalize else vectors
-
-    def _encode_one(self, text: str) -> Vectors:
-        return self.encode_batch([text])
 
     def close(self) -> None:
         """Stop the encoder's thread pool (idle threads also end when the encoder is collected).

@@ -56,6 +56,8 @@ def test_a_texts_vector_is_the_same_alone_and_in_any_micro_batch(texts: list[str
         gaps = 1.0 - np.sum(single * got, axis=1)
         worst = int(np.argmax(gaps))
         assert gaps[worst] < 1e-4, f"1 - cosine {gaps[worst]:.2e} for {texts[worst][:60]!r}"
+        # tokenised together, each text still runs on exactly its own inputs: bitwise the same
+        assert np.array_equal(got, single)
 
 
 def test_the_shipped_artifact_runs_each_text_alone_and_a_batched_run_would_not_be_independent(
