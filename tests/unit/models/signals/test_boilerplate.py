@@ -34,3 +34,22 @@ def test_counts_survive_rescaling_over_a_long_run() -> None:
     later = T0 + timedelta(minutes=30)  # weight 2**30 > the rescale point
     counts.add(ids, later)
     assert counts.counts(ids, later).tolist() == pytest.approx([1.0], abs=1e-6)
+
+
+@pytest.mark.parametrize("years", [2, -2, 300])
+def test_dates_years_apart_in_either_order_never_overflow(years: int) -> None:
+    """Posts years apart (a back-dated article, a demo re-timed to now, a hostile timestamp)
+    must not raise: 2 years is ~17,500 half-lives of one hour."""
+    counts = BoilerplateCounts(buckets=8, half_life=timedelta(hours=1))
+    ids = np.array([1, 2], dtype=np.int64)
+    far = T0 + timedelta(days=365 * years)
+    counts.add(ids, T0)
+    assert np.isfinite(counts.counts(ids, far)).all()
+    counts.add(ids[:1], far)
+    seen = counts.counts(ids, far)
+    assert np.isfinite(seen).all()
+    if years > 0:  # the old posts have decayed away; the new one counts fully
+        assert seen.tolist() == pytest.approx([1.0, 0.0], abs=1e-6)
+    else:  # read as of the origin: the back-dated post weighs nothing next to the first
+        assert seen.tolist() == pytest.approx([1.0, 1.0], abs=1e-6)
+    assert np.isfinite(counts.counts(ids, T0 - timedelta(days=365 * 300))).all()
