@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from elasticsearch import Elasticsearch
@@ -21,8 +22,10 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from connectors.replay import replay
 from models.dead_letters import DeadLetter
 from models.records import Post
+from models.signals.targeting_classifier import DEFAULT_CLASSIFIER, load_classifier
 from pipeline.demo import demo_connectors, demo_data_dir, example_catalog
 from pipeline.settings import Settings
+from pipeline.signals.targeting import TARGETING_NARRATIVE_ID, screen
 from tests.integration.live_helpers import read_topic
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -62,8 +65,20 @@ def _expected(
     matcher.warm_up()
     hits: Counter[str] = Counter()
     texts = [post.text for post in published]
-    for result in matcher.match(texts, dates=[post.created_at.date() for post in published]):
+    results = matcher.match(texts, dates=[post.created_at.date() for post in published])
+    for result in results:
         hits.update(match.narrative.id for match in result.matches)
+    # a flagged post that matched no catalog narrative gets one hit on the synthetic
+    # `targeting` narrative (`pipeline.signals.targeting`), with the shipped classifier
+    targeting = settings.signals.targeting
+    assert targeting.enabled and targeting.method == "classifier"
+    classifier = load_classifier(targeting.classifier_path or DEFAULT_CLASSIFIER)
+    unmatched = [(t, r.embedding) for t, r in zip(texts, results, strict=True) if not r.matches]
+    if unmatched:
+        probabilities = classifier.probabilities(np.asarray([e for _, e in unmatched]))
+        for (text, _), probability in zip(unmatched, probabilities, strict=True):
+            if screen(text, probability=float(probability), threshold=classifier.threshold).flag:
+                hits[TARGETING_NARRATIVE_ID] += 1
     return sink.posts, dead, hits
 
 
