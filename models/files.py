@@ -1,13 +1,16 @@
 """Writing a file so that readers, and other processes writing it at the same time, only ever see
 a complete version: write a temporary file with a name unique to this call in the same folder,
-then rename it over the target (atomic on POSIX). No two writers ever share a temporary file."""
+then rename it over the target (atomic on POSIX). No two writers ever share a temporary file.
+`write_json` is the same for a JSON document in the layout every shipped model file uses."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:
@@ -25,3 +28,9 @@ def write_atomic(path: Path, data: bytes | str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def write_json(path: Path, data: Any) -> None:
+    """`write_atomic` of `data` as JSON, one-space indent and a final newline (the layout of the
+    shipped calibrators, re-ranker, stance model and targeting classifier)."""
+    write_atomic(path, json.dumps(data, indent=1) + "\n")

@@ -35,7 +35,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from models.files import write_atomic
+from models.files import write_json
 from models.matching.rerank import standardised_logistic
 
 Floats = npt.NDArray[np.float64]
@@ -151,9 +151,7 @@ class Calibrator:
         }  # fmt: skip
 
     def save(self, path: Path) -> None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, json.dumps(self.to_json(), indent=1) + "\n")
+        write_json(Path(path), self.to_json())
 
     @classmethod
     def load(cls, path: Path) -> Calibrator:

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from models.files import write_atomic
+from models.files import write_json
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ class Reranker:
         }  # fmt: skip
 
     def save(self, path: Path) -> None:
-        write_atomic(Path(path), json.dumps(self.to_json(), indent=1) + "\n")
+        write_json(Path(path), self.to_json())
 
     @classmethod
     def load(cls, path: Path) -> Reranker:

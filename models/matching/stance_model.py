@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from models.files import write_atomic
+from models.files import write_json
 from models.matching.stance import StanceResult, cue_evidence
 from models.records import Stance
 
@@ -113,9 +113,7 @@ class StanceModel:
         }  # fmt: skip
 
     def save(self, path: Path) -> None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, json.dumps(self.to_json(), indent=1) + "\n")
+        write_json(Path(path), self.to_json())
 
     @classmethod
     def load(cls, path: Path) -> StanceModel:

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from models.files import write_atomic
+from models.files import write_json
 
 Floats = npt.NDArray[np.float64]
 DEFAULT_CLASSIFIER = Path(__file__).parents[1] / "classifiers" / "targeting.json"
@@ -64,7 +64,7 @@ class TargetingClassifier:
         }
 
     def save(self, path: Path) -> None:
-        write_atomic(Path(path), json.dumps(self.to_json(), indent=1) + "\n")
+        write_json(Path(path), self.to_json())
 
 
 def load_classifier(path: Path = DEFAULT_CLASSIFIER) -> TargetingClassifier:
