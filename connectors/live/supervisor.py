@@ -59,6 +59,7 @@ async def supervise(
                 return result
             delay = backoff.next_delay("network")
             restarts += 1
+            result["restarts"] = restarts  # as counted by the metric, should the stop come now
             if metrics is not None:
                 metrics.restarts.labels(source=name).inc()
             logger.warning(

@@ -109,6 +109,30 @@ def test_a_source_stopped_mid_retry_keeps_its_last_error() -> None:
     assert result["restarts"] == 1
 
 
+def test_a_source_stopped_during_its_restart_backoff_counts_the_restart() -> None:
+    """The restart metric is counted when the restart is scheduled; a stop that lands during the
+    backoff must report the same count in the summary (the metric said 1, the summary 0)."""
+
+    async def main() -> tuple[list[dict[str, Any]], CollectorRegistry]:
+        stop = asyncio.Event()
+
+        async def run_one(name: str, stop_: asyncio.Event) -> dict[str, Any]:
+            asyncio.get_running_loop().call_later(0.05, stop_.set)  # during the 10 s backoff
+            return {"source": name, "error": "rejected: HTTP 401", "read": 0}
+
+        registry = CollectorRegistry()
+        restart = BackoffPolicy(initial_s=10, max_s=10, jitter=0)
+        results = await supervise(
+            ["masto"], run_one, stop, name_of=str, restart=restart, metrics=LiveMetrics(registry)
+        )
+        return results, registry
+
+    (result,), registry = asyncio.run(main())
+    assert result["error"] == "rejected: HTTP 401"
+    assert result["restarts"] == 1
+    assert registry.get_sample_value(f"{SOURCE_RESTARTS}_total", {"source": "masto"}) == 1
+
+
 def test_post_events_round_trip_and_bad_ones_are_invalid_records() -> None:
     from datetime import UTC, datetime
 
