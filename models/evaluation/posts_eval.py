@@ -3,7 +3,8 @@
 Format: JSONL, one post per line with ``text`` and a label object under ``label`` or ``demo_label``
 (the demo posts' key): ``{"narrative": id | null, "stance": "promotes" | "debunks" |
 "discusses" | null}``. ``narrative: null`` marks chatter (the post should match nothing). An
-optional ``created_at`` (ISO date or datetime) becomes the post's date for the matcher.
+optional ``created_at`` (ISO date or datetime) becomes the post's date for the matcher; an optional
+``batch`` names the tuning batch a post was written in (training scripts can leave one out).
 
 Scoring takes, per post, the matcher's TOP match (or none):
 - a post is *correct* when the top match equals its label; chatter is correct when nothing matches;
@@ -36,6 +37,7 @@ class LabelledPost:
     stance: str | None = None
     date: dt.date | None = None
     id: str = ""
+    batch: str | None = None
 
 
 @dataclass(frozen=True)
@@ -234,6 +236,7 @@ def read_labelled_posts(path: Path) -> list[LabelledPost]:
                 stance=stance if narrative else None,
                 date=_date(row.get("created_at")),
                 id=str(row.get("id", lineno)),
+                batch=str(row["batch"]) if row.get("batch") is not None else None,
             )
         )
     return out

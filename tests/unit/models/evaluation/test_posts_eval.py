@@ -59,13 +59,14 @@ def test_reader_accepts_label_and_demo_label(tmp_path: Path) -> None:
     path = tmp_path / "posts.jsonl"
     label = {"narrative": "a", "stance": "debunks"}
     rows = [
-        {"text": "x", "label": label, "created_at": "2024-11-06T01:02:03Z"},
+        {"text": "x", "label": label, "created_at": "2024-11-06T01:02:03Z", "batch": "news"},
         {"text": "y", "demo_label": {"narrative": None}},
     ]
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n\n", encoding="utf-8")
     first, second = read_labelled_posts(path)
     assert (first.narrative, first.stance, first.date) == ("a", "debunks", dt.date(2024, 11, 6))
     assert (second.narrative, second.stance, second.date) == (None, None, None)
+    assert (first.batch, second.batch) == ("news", None)
 
 
 @pytest.mark.parametrize(
@@ -94,3 +95,8 @@ def test_shipped_tuning_set_is_separate_from_the_demo_posts() -> None:
     assert {p.text.lower() for p in tuning}.isdisjoint({p.text.lower() for p in demo})
     assert sum(p.narrative is None for p in tuning) >= 50
     assert {p.stance for p in tuning if p.narrative} == {"promotes", "debunks", "discusses"}
+    # the news batch: hard news-style chatter, and on-narrative posts in news voice too
+    news = [p for p in tuning if p.batch == "news"]
+    assert sum(p.narrative is None for p in news) >= 80
+    assert {p.stance for p in news if p.narrative} == {"promotes", "debunks", "discusses"}
+    assert len({p.text.lower() for p in tuning}) == len(tuning)
