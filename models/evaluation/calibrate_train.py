@@ -176,10 +176,10 @@ def out_of_fold(samples: CalSamples, folds: int = 5, seed: int = 0, c: float = 1
     return probs
 
 
-def decision_metrics(
+def decision_outcomes(
     samples: CalSamples, probs: Floats, threshold: float, margin: float, max_hits: int = 5
-) -> OpenSetMetrics:
-    """The open-set metrics of the live decision rule applied to `probs`."""
+) -> list[Outcome]:
+    """Each post's outcome (in post order) under the live decision rule applied to `probs`."""
     out = []
     # rows are grouped by post, in post order
     bounds = np.searchsorted(samples.group, np.arange(len(samples.gold) + 1))
@@ -187,7 +187,30 @@ def decision_metrics(
         lo, hi = int(bounds[g]), int(bounds[g + 1])
         chosen = select_hits(probs[lo:hi], threshold + samples.offset[lo:hi], margin, max_hits)
         out.append(Outcome(gold, tuple(samples.cand_ids[lo + i] for i in chosen)))
-    return score_outcomes(out, threshold)
+    return out
+
+
+def decision_metrics(
+    samples: CalSamples, probs: Floats, threshold: float, margin: float, max_hits: int = 5
+) -> OpenSetMetrics:
+    """The open-set metrics of the live decision rule applied to `probs`."""
+    return score_outcomes(decision_outcomes(samples, probs, threshold, margin, max_hits), threshold)
+
+
+def batch_metrics(
+    samples: CalSamples, probs: Floats, threshold: float, margin: float,
+    batches: Sequence[str | None],
+) -> dict[str, OpenSetMetrics]:  # fmt: skip
+    """`decision_metrics` per batch of posts (`batches[g]`: post g's batch; None: "unbatched")."""
+    outcomes = decision_outcomes(samples, probs, threshold, margin)
+    names = sorted({b or "unbatched" for b in batches})
+    return {
+        name: score_outcomes(
+            [o for o, b in zip(outcomes, batches, strict=True) if (b or "unbatched") == name],
+            threshold,
+        )
+        for name in names
+    }
 
 
 def choose(
@@ -234,9 +257,12 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     config = live_config(decision="fused")  # the live ranking; the decision is what we fit
     matcher = load_matcher(args.catalog, cache_dir=args.cache_dir, config=config)
+    batches: list[str | None] = []
     if args.posts is not None:
         source = args.posts.name
-        samples = collect_posts(matcher, read_labelled_posts(args.posts))
+        posts = read_labelled_posts(args.posts)
+        batches = [p.batch for p in posts]
+        samples = collect_posts(matcher, posts)
     elif args.queries is not None and args.qrels is not None:
         source = args.queries.name
         samples = collect_openset(matcher, read_queries(args.queries), read_qrels(args.qrels),
@@ -247,6 +273,11 @@ def main(argv: list[str] | None = None) -> None:
     threshold, margin, cv = choose(samples, probs, args.target_precision, args.max_false_alarm)
     logger.info("CV (%d folds) at threshold %.3f margin %.2f: %s", args.folds, threshold,
                 margin, cv)  # fmt: skip
+    for name, m in (
+        batch_metrics(samples, probs, threshold, margin, batches).items() if any(batches) else ()
+    ):
+        logger.info("CV batch %s: recall %.3f (%d posts on a narrative) chatter FP %.3f (%d)",
+                    name, m.recall, m.present, m.false_alarm_rate, m.absent)  # fmt: skip
     for t in THRESHOLDS if args.curve else ():
         m = decision_metrics(samples, probs, t, margin)
         logger.info("CV t %.3f recall %.3f top1 %.3f false-alarm %.3f hit-P %.3f hits/post %.2f",

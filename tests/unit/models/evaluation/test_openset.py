@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 
 from models.catalog.loading import load_catalog
-from models.evaluation.calibrate_train import CalSamples, choose, decision_metrics, out_of_fold
+from models.evaluation.calibrate_train import (
+    CalSamples,
+    batch_metrics,
+    choose,
+    decision_metrics,
+    out_of_fold,
+)
 from models.evaluation.oof_rerank import query_folds
 from models.evaluation.openset import (
     OpenSetMetrics,
@@ -100,6 +106,21 @@ def test_calibrator_training_helpers_separate_right_from_absent() -> None:
     threshold, margin, chosen = choose(samples, probs, 0.9, 0.05)
     assert 0.0 < threshold < 1.0 and margin > 0
     assert chosen.hit_precision >= 0.9 and chosen.false_alarm_rate <= 0.05
+
+
+def test_batch_metrics_split_the_decision_by_batch() -> None:
+    samples = _samples()
+    # every post gets its first candidate's label as probability: present posts are hits
+    probs = np.asarray(samples.labels, dtype=np.float64)
+    probs[2] = 0.9  # post 1 (absent, batch "news") gets a false hit
+    batches = ["news" if g < 10 else None for g in range(40)]
+    split = batch_metrics(samples, probs, 0.5, 0.2, batches)
+    assert sorted(split) == ["news", "unbatched"]
+    assert (split["news"].present, split["news"].absent) == (5, 5)
+    assert split["news"].false_alarm_rate == 0.2 and split["unbatched"].false_alarm_rate == 0.0
+    assert split["news"].recall == split["unbatched"].recall == 1.0
+    whole = decision_metrics(samples, probs, 0.5, 0.2)
+    assert whole.hits == split["news"].hits + split["unbatched"].hits
 
 
 def test_query_folds_are_seeded_balanced_and_ignore_repeats() -> None:
