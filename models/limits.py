@@ -41,7 +41,7 @@ def json_depth(value: Any, *, limit: int = MAX_JSON_DEPTH) -> int:
         deepest = max(deepest, depth)
         if deepest > limit:
             return deepest
-        stack.extend((child, depth) for child in children)
+        stack.extend((child, depth) for child in children if isinstance(child, (dict, list)))
     return deepest
 
 

@@ -45,6 +45,7 @@ FEATURES: tuple[str, ...] = (
     "score_logit", "score_margin", "dense", "dense_margin", "lexical", "lexical_margin",
     "log_rank", "has_date", "within_week", "background", "background_margin",
 )  # fmt: skip
+_COLUMN = {name: i for i, name in enumerate(FEATURES)}
 CALIBRATORS_DIR = Path(__file__).parents[1] / "calibrators"
 DEFAULT_CALIBRATOR = CALIBRATORS_DIR / "checkthat-2022-2a-en.json"
 # candidates per post the calibrator scores (the rest are never hits)
@@ -79,16 +80,19 @@ def calibration_features(
     day = np.asarray(days, dtype=np.float64)
     known = ~np.isnan(day)
     safe = np.where(known, day, 0.0)
-    cols = {
-        "score_logit": s, "score_margin": _margin(s), "dense": d, "dense_margin": _margin(d),
-        "lexical": lex, "lexical_margin": _margin(lex),
-        "log_rank": np.log1p(np.arange(n, dtype=np.float64)),
-        "has_date": known.astype(np.float64),
-        "within_week": (known & (safe >= 0) & (safe <= 7)).astype(np.float64),
-        "background": np.full(n, 0.0 if background is None else background),
-        "background_margin": np.zeros(n) if background is None else d - background,
-    }  # fmt: skip
-    return np.column_stack([cols[name] for name in FEATURES])
+    out = np.empty((n, len(FEATURES)))
+    out[:, _COLUMN["score_logit"]] = s
+    out[:, _COLUMN["score_margin"]] = _margin(s)
+    out[:, _COLUMN["dense"]] = d
+    out[:, _COLUMN["dense_margin"]] = _margin(d)
+    out[:, _COLUMN["lexical"]] = lex
+    out[:, _COLUMN["lexical_margin"]] = _margin(lex)
+    out[:, _COLUMN["log_rank"]] = np.log1p(np.arange(n, dtype=np.float64))
+    out[:, _COLUMN["has_date"]] = known
+    out[:, _COLUMN["within_week"]] = known & (safe >= 0) & (safe <= 7)
+    out[:, _COLUMN["background"]] = 0.0 if background is None else background
+    out[:, _COLUMN["background_margin"]] = 0.0 if background is None else d - background
+    return out
 
 
 def select_hits(

@@ -74,9 +74,12 @@ def candidate_evidence(
     cosines (first exemplar, title, mean over exemplars) and days from the claim to the post."""
     ids = np.asarray([c.narrative for c in candidates], dtype=np.int64)
     first, mean = np.empty(len(ids)), np.empty(len(ids))
-    for j, n in enumerate(ids):
-        sims = dense.vectors[dense.starts[n] : dense.ends[n]] @ vector
-        first[j], mean[j] = sims[0], sims.mean()
+    starts, ends = dense.starts[ids].tolist(), dense.ends[ids].tolist()
+    for j, (lo, hi) in enumerate(zip(starts, ends, strict=True)):
+        sims = dense.vectors[lo:hi] @ vector  # per slice: a gathered matmul rounds differently
+        # the mean as `sims.mean()` computes it (pairwise sum, divided in the same dtype),
+        # without its per-call overhead
+        first[j], mean[j] = sims[0], np.add.reduce(sims) / sims.dtype.type(hi - lo)
     post_day = date.toordinal() if date is not None else np.nan
     return Evidence(
         dense=np.asarray([c.dense for c in candidates], dtype=np.float64),

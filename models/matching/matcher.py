@@ -191,7 +191,10 @@ class NarrativeMatcher:
         assert reranker is not None
         top = candidates[: reranker.depth]
         probs = reranker.score(feature_matrix(self.evidence(vector, date, top)))
-        rescored = [dataclasses.replace(c, fused=float(p)) for c, p in zip(top, probs, strict=True)]
+        rescored = [
+            Candidate(c.narrative, c.dense, c.lexical, p, c.exemplar_row)
+            for c, p in zip(top, probs.tolist(), strict=True)
+        ]
         return sorted(rescored, key=lambda c: -c.fused)
 
     def _embed(self, cleaned: Sequence[str]) -> np.ndarray:
@@ -218,12 +221,9 @@ class NarrativeMatcher:
             if ix.relevance is not None:  # rows of the best exemplar proper, for explanations
                 rows = ix.dense.narrative_scores(vectors[q], ids)[1]
             fused = linear_fusion(dense, lexical, self.config.lexical_weight)
-            order = np.argsort(-fused, kind="stable")
-            ranked = [
-                Candidate(int(ids[j]), float(dense[j]), float(lexical[j]),
-                          float(fused[j]), int(rows[j]))
-                for j in order
-            ]  # fmt: skip
+            order = np.argsort(-fused, kind="stable").tolist()
+            cols = ids.tolist(), dense.tolist(), lexical.tolist(), fused.tolist(), rows.tolist()
+            ranked = [Candidate(*(col[j] for col in cols)) for j in order]
             if self.config.reranker is not None:
                 ranked = self._rerank(vectors[q], dates[q], ranked)
             out.append(ranked[: k or len(ranked)])
@@ -257,8 +257,7 @@ class NarrativeMatcher:
         per_embed = (embedded - started) / len(texts)
         per_match = (done - embedded) / len(texts)
         return [
-            PostMatches([float(x) for x in vec], matches, per_embed, per_match)
-            for vec, matches in results
+            PostMatches(vec.tolist(), matches, per_embed, per_match) for vec, matches in results
         ]
 
     def background_scores(self, vectors: np.ndarray) -> list[float | None]:

@@ -123,7 +123,8 @@ class MatchStep:
         def run() -> tuple[Sequence[MatchResult], list[Targeting | None]]:
             results = use.match(texts, dates=dates)
             embeddings = [result.embedding for result in results]
-            return results, self.screen.screen_texts(texts, embeddings)
+            with_hits = [bool(result.matches) for result in results]
+            return results, self.screen.screen_texts(texts, embeddings, with_hits)
 
         loop = asyncio.get_running_loop()
         try:

@@ -56,9 +56,18 @@ class PostScreen:
         return self.classifier.threshold if self.classifier is not None else FLAG_THRESHOLD
 
     def screen_texts(
-        self, texts: Sequence[str], embeddings: Sequence[Sequence[float]] | None = None
+        self,
+        texts: Sequence[str],
+        embeddings: Sequence[Sequence[float]] | None = None,
+        with_hits: Sequence[bool] | None = None,
     ) -> list[Targeting | None]:
-        """One targeting block per text (None each when the screen is off). Blocking."""
+        """One targeting block per text (None each when the screen is off). Blocking.
+
+        With the classifier, a post below its threshold cannot be flagged (the flag needs the
+        probability AND a named role), so its evidence is only looked for when the post has
+        catalog hits (`with_hits`, default: all), whose blocks carry it; the others get an
+        unflagged block without evidence, which `apply` drops. The pattern scan is the
+        costliest per-post step after the encoder (profile in ``docs/capacity.md``)."""
         if not self.targeting:
             return [None] * len(texts)
         if (
@@ -68,10 +77,14 @@ class PostScreen:
             or any(len(e) != self.classifier.dims for e in embeddings)
         ):
             return [screen(text, self.max_evidence) for text in texts]
+        threshold = self.classifier.threshold
         probabilities = self.classifier.probabilities(np.asarray(embeddings, dtype=np.float64))
+        wanted = with_hits if with_hits is not None else [True] * len(texts)
         return [
-            screen(text, self.max_evidence, float(q), self.classifier.threshold)
-            for text, q in zip(texts, probabilities, strict=True)
+            screen(text, self.max_evidence, float(q), threshold)
+            if q >= threshold or hit
+            else Targeting(flag=False, score=round(float(q), 4), evidence=())
+            for text, q, hit in zip(texts, probabilities, wanted, strict=True)
         ]
 
     def apply(

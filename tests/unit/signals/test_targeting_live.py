@@ -117,10 +117,13 @@ def test_the_screen_runs_on_the_model_thread_with_the_matcher() -> None:
 
     class Recording(PostScreen):
         def screen_texts(
-            self, texts: Sequence[str], embeddings: Sequence[Sequence[float]] | None = None
+            self,
+            texts: Sequence[str],
+            embeddings: Sequence[Sequence[float]] | None = None,
+            with_hits: Sequence[bool] | None = None,
         ) -> list[Targeting | None]:
             threads.append(threading.current_thread().name)
-            return super().screen_texts(texts, embeddings)
+            return super().screen_texts(texts, embeddings, with_hits)
 
     metrics = Metrics(CollectorRegistry())
     executor = ThreadPoolExecutor(1, thread_name_prefix="model")
@@ -151,3 +154,18 @@ def test_embeddings_of_another_size_fall_back_to_the_patterns() -> None:
     screen = PostScreen(Metrics(CollectorRegistry()), classifier=_classifier(-9.0))
     (block,) = screen.screen_texts([DOXXING], [[0.1, 0.2, 0.3]])
     assert block is not None and block.flag
+
+
+def test_below_the_classifier_threshold_evidence_is_kept_only_for_posts_with_hits() -> None:
+    screen = PostScreen(Metrics(CollectorRegistry()), classifier=_classifier(-3.0))
+    with_hit, without = screen.screen_texts([DOXXING, DOXXING], [[0.5, 0.5]] * 2, [True, False])
+    assert with_hit is not None and without is not None
+    assert not with_hit.flag and not without.flag
+    assert with_hit.score == without.score == pytest.approx(1 / (1 + math.exp(2.0)), abs=1e-4)
+    assert "role" in {span.kind for span in with_hit.evidence}
+    assert without.evidence == ()
+    # above the threshold the evidence (and the role rule) applies with or without hits
+    (flagged,) = PostScreen(Metrics(CollectorRegistry()), classifier=_classifier(3.0)).screen_texts(
+        [DOXXING], [[0.5, 0.5]], [False]
+    )
+    assert flagged is not None and flagged.flag and flagged.evidence
