@@ -150,6 +150,9 @@ class Embedder:
         assert self._model is not None
         model = self._model
         if not show_progress or len(texts) <= self.batch_size:
+            encode_texts = getattr(model, "encode_texts", None)  # `OnnxEncoder`: same vectors
+            if encode_texts is not None:
+                return np.asarray(encode_texts(texts, self.batch_size), dtype=np.float32)
             return encode_in_batches(texts, self.batch_size, model.encode_batch, self.dims)
         from tqdm import tqdm
 

@@ -11,7 +11,11 @@ Contracts:
   Normalize. When the artifact's spec says `one_text_per_run` (dynamic int8: activation scales
   over the whole batch) each text is run on its own instead, so that its vector is the same
   whichever texts share its batch (the batch is tokenised in one call and each run gets exactly
-  its text's unpadded inputs: bitwise the vector of the text encoded alone). Blocking,
+  its text's unpadded inputs: bitwise the vector of the text encoded alone).
+  `encode_texts(texts, batch_size)` returns bitwise what micro-batches of `batch_size` through
+  `encode_batch` return, but queues every per-text run of the call at once, so the pool's
+  threads never idle at a micro-batch boundary (the encoder alone: ~770 -> ~800 texts/s on
+  3,000 CheckThat! texts in calls of 256, 2-vCPU machine, other work paused). Blocking,
   CPU-bound; call it with small batches (16-64): ONNX Runtime's memory grows with batch x
   length. Thread-safe (an InferenceSession may be run from several threads).
 - Threads: never more than `threads` compute at once, and ONNX Runtime does not spin between
@@ -35,7 +39,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from models.matching.batching import encode_each
+from models.matching.batching import encode_each, encode_in_batches, length_batches
 from models.matching.onnx_spec import EncoderSpec
 
 logger = logging.getLogger(__name__)
@@ -141,6 +145,27 @@ class OnnxEncoder:
             ]
             return encode_each(singles, self._run, self._pool)
         return self._run(self.feeds(texts))
+
+    def encode_texts(self, texts: Sequence[str], batch_size: int) -> Vectors:
+        """What ``encode_in_batches(texts, batch_size, self.encode_batch, dims)`` returns,
+        bitwise. A graph run one text at a time on the pool gets every text's run queued at
+        once (tokenised in length-sorted calls of `batch_size`, longest first), so its threads
+        never wait for each other at the end of a micro-batch; otherwise exactly that call."""
+        if self._pool is None or not self.spec.one_text_per_run or len(texts) <= 1:
+            return encode_in_batches(texts, batch_size, self.encode_batch, self.dims)
+        order: list[int] = []
+        singles: list[dict[str, npt.NDArray[np.int64]]] = []
+        for batch in length_batches(texts, batch_size):
+            feeds = self.feeds([texts[i] for i in batch])
+            lengths = feeds["attention_mask"].sum(axis=1)
+            singles += [
+                {name: value[j : j + 1, : int(n)] for name, value in feeds.items()}
+                for j, n in enumerate(lengths)
+            ]
+            order += batch
+        out = np.empty((len(texts), self.dims), dtype=np.float32)
+        out[order] = encode_each(singles, self._run, self._pool)
+        return out
 
     def _run(self, feeds: dict[str, npt.NDArray[np.int64]]) -> Vectors:
         hidden = self._session.run(None, feeds)[0]

@@ -75,3 +75,17 @@ def test_the_backend_never_runs_more_texts_at_once_than_the_cores(asked: int | N
     cores = available_cores()
     assert encoder.concurrent_texts == (1 if asked == 1 else cores)
     encoder.close()
+
+
+def test_queuing_every_run_at_once_gives_the_micro_batched_vectors_bitwise(
+    artifact: Path, texts: list[str]
+) -> None:
+    from models.matching.batching import encode_in_batches
+
+    encoder = OnnxEncoder(artifact, threads=2)
+    micro = encode_in_batches(texts, 4, encoder.encode_batch, encoder.dims)
+    queued = encoder.encode_texts(texts, 4)
+    assert queued.dtype == np.float32 and queued.shape == micro.shape
+    assert np.array_equal(queued, micro)
+    assert np.array_equal(encoder.encode_texts(texts[:1], 4), micro[:1])
+    encoder.close()
