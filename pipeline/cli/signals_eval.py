@@ -17,7 +17,8 @@ SPLIT = click.Choice(["tuning", "reporting"])
 COORDINATION_SPLIT = click.Choice(["tuning", "tuning-dense", "reporting"])
 EMERGING_SPLIT = click.Choice(
     ["tuning", "tuning-varied", "tuning-slogans", "tuning-explainers", "tuning-questions",
-     "tuning-sarcasm", "tuning-mixed", "tuning-pair", "reporting"]
+     "tuning-sarcasm", "tuning-mixed", "tuning-pair", "tuning-overvote", "tuning-flip",
+     "tuning-flood", "reporting"]
 )  # fmt: skip
 
 
