@@ -31,7 +31,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from models.signals.cluster_joins import absorb_strays, merge_by_centroid
+from models.signals.cluster_joins import absorb_strays, merge_by_centroid, regroup_loose
 
 Vector = npt.NDArray[np.float32]
 
@@ -67,6 +67,19 @@ class EmergingConfig:
     """Agglomerative only: then posts of the last `recent` left out of every cluster join the
     bursty cluster whose centroid they reach with this cosine (a narrative's stray wordings);
     None: off."""
+    regroup_distance: float | None = None
+    """Agglomerative only: after the size filter, posts of the last `recent` left out of every
+    cluster are clustered again among themselves at this (looser) cosine distance; a group joins
+    the bursty cluster its centroid reaches with `regroup_join_similarity`, or is a cluster of its
+    own with `min_cluster_size` posts (`cluster_joins.regroup_loose`); None: off."""
+    regroup_join_similarity: float = 0.6
+    absorb_from_steady: bool = False
+    """Absorption also moves recent posts out of clusters that are not bursty, when a bursty
+    cluster's centroid is closer than their own cluster's."""
+    growth_baseline: Literal["cluster", "window"] = "cluster"
+    """Growth compares the last `recent` with the time before it since the cluster's oldest post
+    ("cluster") or since the start of the window ("window": a narrative that began 40 minutes ago
+    has no past before then, not a past of its own first 10 minutes)."""
     top_terms: int = 8
     representatives: int = 5
 
@@ -183,19 +196,33 @@ def cluster_labels(
         )
         labels = np.asarray(agglomerative.fit_predict(vectors), dtype=np.int64)
         eligible = None
-        if config.merge_bursty_only or config.absorb_similarity is not None:
+        if config.merge_bursty_only or config.absorb_similarity or config.regroup_distance:
             if ages is None:
-                raise ValueError("merge_bursty_only and absorb_similarity need the posts' ages")
-            eligible = {k for k in set(labels.tolist()) if bursty(ages[labels == k], config)}
+                raise ValueError("merge_bursty_only, absorb and regroup need the posts' ages")
+            observed = float(ages.max())
+            eligible = {
+                k for k in set(labels.tolist()) if bursty(ages[labels == k], config, observed)
+            }
         if config.merge_similarity is not None:
             labels = merge_by_centroid(vectors, labels, config.merge_similarity,
                                        config.merge_min_posts,
                                        eligible if config.merge_bursty_only else None)  # fmt: skip
         sizes = np.bincount(labels)
         labels = np.where(sizes[labels] >= config.min_cluster_size, labels, -1)
+        if config.regroup_distance is not None and ages is not None and eligible is not None:
+            before, window_ages = set(labels.tolist()), ages
+            labels = regroup_loose(vectors, labels, labels == -1, before & eligible,
+                                   config.regroup_distance, config.regroup_join_similarity,
+                                   config.min_cluster_size,
+                                   lambda members: bursty(window_ages[members], config,
+                                                          observed))  # fmt: skip
+            eligible |= set(labels.tolist()) - before  # new groups are recent: bursty
         if config.absorb_similarity is not None and ages is not None and eligible is not None:
-            strays = (labels == -1) & (ages <= config.recent.total_seconds())
             targets = set(labels.tolist()) & eligible
+            outside = labels == -1
+            if config.absorb_from_steady:  # also posts of clusters that are not bursty
+                outside = ~np.isin(labels, np.array(sorted(targets), dtype=np.int64))
+            strays = outside & (ages <= config.recent.total_seconds())
             labels = absorb_strays(vectors, labels, strays, targets, config.absorb_similarity)
         return labels
     model = HDBSCAN(
@@ -237,8 +264,9 @@ def _candidate(  # noqa: PLR0917
     authors = {p.author for p in chosen}
     if len(chosen) < config.min_size or len(authors) < config.min_authors:
         return None
-    rate = growth(ages[members], config)
-    if rate < config.min_growth or not sustained(ages[members], config):
+    observed = float(ages.max())
+    rate = growth(ages[members], config, observed)
+    if rate < config.min_growth or not sustained(ages[members], config, observed):
         return None
     recent = int((ages[members] <= config.recent.total_seconds()).sum())
     centroid = vectors[members].mean(axis=0)
@@ -261,32 +289,45 @@ def _candidate(  # noqa: PLR0917
     )
 
 
-def growth(ages: npt.NDArray[np.float64], config: EmergingConfig) -> float:
+def growth(
+    ages: npt.NDArray[np.float64], config: EmergingConfig, observed: float | None = None
+) -> float:
     """Posts per second in the last `recent` over posts per second before it (within `window`)
-    for a cluster whose posts are `ages` seconds old; with no earlier posts, the recent count."""
+    for a cluster whose posts are `ages` seconds old; with no earlier posts, the recent count.
+    "Before" starts at the cluster's oldest post, or with `growth_baseline` "window" and
+    `observed` (the age of the window's oldest post) where the window starts."""
     recent_s, window_s = config.recent.total_seconds(), config.window.total_seconds()
     recent = int((ages <= recent_s).sum())
     past = len(ages) - recent
-    past_span = min(float(ages.max()), window_s) - recent_s if len(ages) else 0.0
+    start = float(ages.max()) if len(ages) else 0.0
+    if observed is not None and config.growth_baseline == "window":
+        start = max(start, observed)
+    past_span = min(start, window_s) - recent_s
     if past == 0 or past_span <= 0:
         return float(recent)
     return (recent / recent_s) / (past / past_span)
 
 
-def bursty(ages: npt.NDArray[np.float64], config: EmergingConfig) -> bool:
+def bursty(
+    ages: npt.NDArray[np.float64], config: EmergingConfig, observed: float | None = None
+) -> bool:
     """Whether a cluster (its posts' `ages`) is new within `recent` or grows by `min_growth`."""
     return bool((ages <= config.recent.total_seconds()).all()) or (
-        growth(ages, config) >= config.min_growth
+        growth(ages, config, observed) >= config.min_growth
     )
 
 
-def sustained(ages: npt.NDArray[np.float64], config: EmergingConfig) -> bool:
+def sustained(
+    ages: npt.NDArray[np.float64], config: EmergingConfig, observed: float | None = None
+) -> bool:
     """Whether the cluster already grew by `min_growth` `sustain` ago (its posts then)."""
     if config.sustain is None:
         return True
-    earlier = ages - config.sustain.total_seconds()
+    shift = config.sustain.total_seconds()
+    earlier = ages - shift
     earlier = earlier[earlier >= 0]
-    return len(earlier) > 0 and growth(earlier, config) >= config.min_growth
+    then = observed - shift if observed is not None else None
+    return len(earlier) > 0 and growth(earlier, config, then) >= config.min_growth
 
 
 def top_terms(clusters: list[list[str]], k: int) -> list[tuple[str, ...]]:
