@@ -76,3 +76,11 @@ def test_a_variously_worded_burst_surfaces_only_with_the_regroup_pass() -> None:
     assert _candidates(replace(config, regroup_distance=None), burst=True) == []
     # the same posts spread over the afternoon group too, but have a past: no candidate
     assert _candidates(config, burst=False) == []
+
+
+def test_the_worker_settings_default_to_the_evaluated_configuration() -> None:
+    from pipeline.signal_settings import EmergingSettings
+
+    worker = EmergingSettings().clustering_config()
+    # the worker keeps fewer posts (memory); every clustering setting is the evaluated one
+    assert replace(worker, max_posts=EmergingConfig().max_posts) == EmergingConfig()
