@@ -84,3 +84,18 @@ def test_the_worker_settings_default_to_the_evaluated_configuration() -> None:
     worker = EmergingSettings().clustering_config()
     # the worker keeps fewer posts (memory); every clustering setting is the evaluated one
     assert replace(worker, max_posts=EmergingConfig().max_posts) == EmergingConfig()
+
+
+def test_a_post_of_a_steady_cluster_moves_only_when_the_burst_is_closer_than_its_own() -> None:
+    from models.signals.cluster_joins import absorb_strays
+
+    vectors = _unit(np.array([
+        [1, 0, 0], [1, 0.1, 0], [1, -0.1, 0],  # the burst (label 0)
+        [0, 1, 0], [0, 1, 0.1], [0, 1, -0.1],  # a steady cluster (label 1)
+        [0.9, 0.44, 0],  # in the steady cluster, closer to the burst
+        [0.6, 0.8, 0],  # in the steady cluster, closer to its own
+    ], dtype=np.float64))  # fmt: skip
+    labels = np.array([0, 0, 0, 1, 1, 1, 1, 1], dtype=np.int64)
+    candidates = np.array([False] * 3 + [True] * 5)
+    out = absorb_strays(vectors, labels, candidates, targets={0}, similarity=0.5)
+    assert out.tolist() == [0, 0, 0, 1, 1, 1, 0, 1]
