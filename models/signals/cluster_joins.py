@@ -1,5 +1,6 @@
 """Joining the clusters of one emerging-narrative round (`models.signals.emerging`): clusters
-whose centroids agree, and stray posts close to a cluster's centroid. Pure numpy."""
+whose centroids agree, the posts no cluster took regrouped among themselves, and stray posts
+close to a cluster's centroid. Pure functions (numpy; scikit-learn for the regroup)."""
 
 from __future__ import annotations
 
