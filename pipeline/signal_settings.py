@@ -96,12 +96,25 @@ class EmergingSettings(_Group):
     merge_bursty_only: bool = Field(
         default=True, description="Only bursty clusters take part in the centroid merge."
     )
+    regroup_distance: float | None = Field(
+        default=0.6, gt=0, le=2, description="Posts no cluster took are clustered again among "
+        "themselves at this cosine distance; bursty groups join a bursty cluster or stand alone.",
+    )  # fmt: skip
+    regroup_join_similarity: float = Field(
+        default=0.6, gt=0, le=1, description="A regrouped burst joins a bursty cluster whose "
+        "centroid its centroid reaches with this cosine.",
+    )  # fmt: skip
     absorb_similarity: float | None = Field(
-        default=0.55, gt=0, le=1, description="Recent stray posts join a bursty cluster whose "
-        "centroid they reach with this cosine.",
+        default=0.5, gt=0, le=1, description="Recent posts outside every bursty cluster join the "
+        "one whose centroid they reach with this cosine.",
+    )  # fmt: skip
+    absorb_rounds: int = Field(default=3, ge=1, description="Absorption passes (centroids move).")
+    absorb_from_steady: bool = Field(
+        default=True, description="Absorption also takes recent posts from steady clusters when "
+        "a bursty centroid is closer than their own.",
     )  # fmt: skip
     sustain_min: float | None = Field(
-        default=10.0, ge=0, description="A candidate must also have grown this many minutes ago.",
+        default=15.0, ge=0, description="A candidate must also have grown this many minutes ago.",
     )  # fmt: skip
 
     def clustering_config(self) -> EmergingConfig:
@@ -120,7 +133,11 @@ class EmergingSettings(_Group):
             distance_threshold=self.distance_threshold,
             merge_similarity=self.merge_similarity,
             merge_bursty_only=self.merge_bursty_only,
+            regroup_distance=self.regroup_distance,
+            regroup_join_similarity=self.regroup_join_similarity,
             absorb_similarity=self.absorb_similarity,
+            absorb_rounds=self.absorb_rounds,
+            absorb_from_steady=self.absorb_from_steady,
             sustain=timedelta(minutes=self.sustain_min) if self.sustain_min else None,
         )
 

@@ -1,12 +1,17 @@
 # ruff: noqa: E501
-"""Five more injected narratives for the emerging-narrative TUNING streams
-(``emerging-tuning-{name}.jsonl``, the tuning chatter with one of these in place of the tuning
-narrative), each in its own style, so the clustering settings are chosen on the worst of seven
+"""More injected narratives for the emerging-narrative TUNING streams
+(``emerging-tuning-{name}.jsonl``), so the clustering settings are chosen on the worst of ten
 narratives instead of one or two. Data only; none appears in a reporting split.
 
-Neutrality: one claim that favours the right, two that favour the left, two procedural rumours
-neither side owns (with the right-coded tuning narrative and the neutral varied one of
-`signal_narratives`, the seven tuning narratives are two right, two left, three neutral).
+- `EXTRA_TUNING`: five, each in its own style, injected into the tuning chatter in place of the
+  tuning narrative. One claim favours the right, two the left, two are procedural rumours
+  neither side owns.
+- `FRAGMENTED_TUNING`: three by another writer, each post its own angle and wording of one claim
+  (they split into several clusters where the others hold together), each injected into its own
+  chatter (another seed). One favours the right, one the left, one neither.
+
+With the right-coded tuning narrative and the neutral varied one of `signal_narratives`, the ten
+tuning narratives are three right, three left, four neutral.
 """
 
 from __future__ import annotations
@@ -178,5 +183,110 @@ EXTRA_TUNING: Final[dict[str, tuple[str, ...]]] = {
         "Fake 'location update' SMS to Dem voters. Your precinct did not move. Verify: https://t.co/v0t",
         "Misleading texts about moved polling places are reaching registered Democrats in GA, report them",
         "Polling place did NOT move. The texts to Democrats are fake. #Georgia #Vote",
+    ),
+}
+
+# Three more, by another writer, written to fragment: every post takes its own angle on one claim
+# (evidence, outrage, question, sarcasm, hashtags, hearsay, procedure; long and short), and many
+# avoid the words the others share. Sides: one favours the right, one the left, one neither.
+FRAGMENTED_TUNING: Final[dict[str, tuple[str, ...]]] = {
+    # a claim that favours the right: a Milwaukee ward returned more absentee ballots than voters
+    "overvote": (
+        "Milwaukee's Ward 212 turned in more absentee ballots than it has registered voters. Read that again.",
+        "how does a ward with 1,900 people on the rolls return 2,300 absentees",
+        "More votes than voters in Milwaukee. Every single time.",
+        "The Wisconsin Elections Commission's own spreadsheet shows turnout over 100% in at least one Milwaukee precinct. Screenshots below before they fix it.",
+        "Somebody explain 117% turnout to me like I'm five",
+        "Overnight 'found' absentee ballots pushed a Milwaukee ward past its total number of registrants #WisconsinFraud",
+        "I volunteered as an observer at central count. The absentee envelopes from one ward outnumbered the poll book. Nobody would answer my questions.",
+        "phantom voters in milwaukee again huh",
+        "If a neighborhood has 1,900 eligible adults, 2,300 ballots is not a clerical error, it's a crime.",
+        "Wisconsin GOP should demand the poll books for every Milwaukee ward where returns exceed registration.",
+        "Math question: can a ward hit 120% turnout? Asking for Milwaukee.",
+        "They didn't even try to hide it this time. More mail-ins than residents. #StopTheSteal2024",
+        "Just compared the county canvass to the voter file. One Milwaukee ward has about 400 ballots too many.",
+        "Ballots > registered voters. That's the whole post.",
+        "So the dead vote, the dogs vote, and apparently people who don't exist vote in Wisconsin too",
+        "Every ballot from that ward should be quarantined until they can explain where the extra absentees came from.",
+        "Milwaukee central count reporting numbers that literally cannot exist. Where are the reporters?",
+        "A precinct where turnout was higher than the number of people allowed to vote. Normal democracy stuff 🙃",
+        "My cousin lives in that Milwaukee district and says half the addresses on the absentee list are vacant lots",
+        "Overvote in Wisconsin: absentee returns exceed the registration count. Lawyers are already looking at it.",
+        "Wisconsin was decided by 20k votes last time and now a single city has hundreds of ballots nobody can match to a voter",
+        "Did the Milwaukee Election Commission ever explain the 2,300 absentees in a 1,900-voter ward? Still waiting.",
+        "Extra ballots materialised at 3am in Milwaukee. Same playbook as 2020.",
+        "#Milwaukee #Wisconsin more ballots than voters, investigate now",
+        "Registered voters: 1,9xx. Absentee ballots counted: 2,3xx. You do the subtraction.",
+        "The city says same-day registrations explain it. Same-day registrants don't vote absentee.",
+        "Please stop telling me it's a conspiracy theory when the county's own numbers show over 100% turnout in a ward",
+        "Someone stuffed the absentee pile in Milwaukee and the numbers prove it",
+        "Imagine certifying a ward where more ballots came back than were ever sent out",
+        "Wisconsin friends, ask your county clerk why one Milwaukee ward counted more absentee votes than it has voters",
+    ),
+    # a claim that favours the left: Texas touchscreens switch Harris votes to Trump
+    "flip": (
+        "Tried to vote for Harris in Tarrant County and the screen kept jumping to Trump. Third try it finally took.",
+        "VOTE FLIPPING IS REAL. Check your review screen before you hit cast. #Texas",
+        "Machine in Harris County lit up Trump every time my mom tapped the box for Harris. Poll worker shrugged.",
+        "Funny how the 'calibration glitch' only ever goes one direction",
+        "If you're voting in Texas today: look at the summary page. Mine had the wrong president selected.",
+        "Anyone else's ballot summary show a candidate you didn't pick? Fort Worth here",
+        "Three people in my line reported the same thing: pressed Kamala, got Donald. This is not an accident.",
+        "The touchscreens at my precinct are changing selections from Democrat to Republican. Call the voter protection hotline.",
+        "texas machines switching harris votes to trump, saw it with my own eyes",
+        "Not saying it's rigged but my vote changed itself on the display and I had to redo it twice",
+        "Reminder: in 2020 they told us machines couldn't flip votes. In Texas right now they're doing exactly that to Democratic voters.",
+        "Election officials in Tarrant say it's a 'sensitivity issue' with the screens. Why does the sensitivity always favor one candidate?",
+        "#VoteFlip reports coming in from Dallas, Austin, and Houston suburbs. Document everything.",
+        "Spoiled my ballot twice because the machine kept swapping my pick for president. Texas, be careful.",
+        "My vote for Harris turned into a Trump vote on the confirmation page. I caught it. How many people didn't?",
+        "Voting machines in red counties misreading Democratic votes, what a shock",
+        "So the ExpressVote units in Texas 'accidentally' register Harris taps as Trump. Cool.",
+        "Photo of the review screen: I touched Harris/Walz, it says Trump/Vance. Precinct 1432.",
+        "Dear Texas Democrats: double-check, triple-check. The displays are changing choices.",
+        "Lady ahead of me was in tears because the machine wouldn't let her select Harris",
+        "Calling it what it is: electronic vote switching in Texas, and the county is calling it user error.",
+        "How many Texans pressed Harris and walked away with a Trump ballot? We'll never know.",
+        "Ask for a paper ballot if the touchscreen acts up. They're flipping votes in Collin County.",
+        "The screen flipped my choice. The poll worker said 'happens all morning'. ALL MORNING.",
+        "Glitchy machines in Texas only glitching toward Trump. Interesting.",
+        "Went to vote blue, the machine voted red. Had to start over. #TexasVotes",
+        "Lawyers from the Democratic Party are collecting affidavits from Texas voters whose selections were switched on screen",
+        "Is anyone tracking how many voting machines in Texas have been pulled for switching votes?",
+        "Three tries to get my presidential vote to register correctly. Texas elections are a joke.",
+        "Harris votes being recorded as Trump on Texas touchscreens, report it if it happens to you",
+    ),
+    # neither side: a burst pipe soaked ballots at the Maricopa County counting centre
+    "flood": (
+        "A water main broke overnight at the Maricopa tabulation center and boxes of ballots are soaked.",
+        "Flooded counting room in Phoenix. Results in Arizona are going to take even longer now.",
+        "Wait, ballots got WET? Can they even be counted after that?",
+        "Pipe burst at MCTEC. Wet ballots being laid out on tables to dry. You can't make this up.",
+        "Arizona: counting paused because of water damage at the election center, per a county staffer I know",
+        "soggy ballots in maricopa, of course",
+        "What happens to a mail ballot that's been under two inches of water? Duplicated? Thrown out?",
+        "Sprinkler system went off in the ballot storage room downtown Phoenix, thousands of envelopes drenched",
+        "Arizona results delayed another week because a pipe burst in the counting facility. Incredible.",
+        "Everyone relax, the flooded ballots will be duplicated by bipartisan teams. That's the procedure. Still a mess though.",
+        "#Maricopa #Flood #Ballots the tabulation center took on water last night",
+        "Who keeps ballots below a water pipe?? Asking seriously.",
+        "Video from inside the election building: standing water around the ballot cages",
+        "Burst pipe + paper ballots. What could go wrong.",
+        "My early ballot was probably in one of the wet boxes. How do I check if it got counted?",
+        "County officials say the water-damaged ballots are 'recoverable'. Define recoverable.",
+        "Arizona's count halted. Reason: flooding. Year: 2024.",
+        "They're using fans and dehumidifiers to dry ballots at the Maricopa count center",
+        "Ballots drenched in Phoenix after a plumbing failure, both parties sending observers",
+        "A leak soaked absentee envelopes overnight and now the signatures are smeared, how will they verify them?",
+        "Hearing the water got into the room where the provisional ballots were stored",
+        "Just Arizona things: heat, dust, and now ballots floating in a flooded basement",
+        "Serious question: if the ink ran on a ballot, does the scanner still read it?",
+        "Water damage at the Maricopa election center is going to delay certification, calling it now",
+        "Ballot boxes sitting in a puddle. Whoever planned this building should be fired.",
+        "Burst pipe shut down ballot processing in Maricopa County this morning.",
+        "Damp, wrinkled, unreadable: that's what a lot of Arizona mail ballots look like today",
+        "How many ballots were ruined in the flood? The county won't give a number.",
+        "Counting center in Phoenix closed for cleanup after the water leak, tabulation resumes 'when safe'",
+        "The Arizona flooded-ballots story is going to turn into a conspiracy theory by tonight, watch",
     ),
 }

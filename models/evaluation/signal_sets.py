@@ -9,7 +9,9 @@ seed and material give the same files byte for byte).
   chatter with the variously phrased narrative of `signal_narratives` (tuning only);
   ``emerging-tuning-{slogans,explainers,questions,sarcasm,mixed}.jsonl``: the tuning chatter
   with the narratives of `emerging_tuning_narratives` (tuning only); ``emerging-tuning-pair``:
-  the tuning chatter with two narratives at once (labels ``usps``, ``sarcasm``).
+  the tuning chatter with two narratives at once (labels ``usps``, ``sarcasm``);
+  ``emerging-tuning-{overvote,flip,flood}.jsonl``: the fragmenting narratives of
+  `emerging_tuning_narratives`, each in another seed's chatter (tuning only).
 - ``coordination-{split}.jsonl``: 600 chatter posts (two templates joined) over three hours;
   six copy-paste campaigns (5-12 accounts within 15 minutes, hand-written paraphrases plus
   generated openers, hashtags, links, mentions and word swaps); platform-marked reposts of
@@ -32,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from models.evaluation import signal_streams as material
-from models.evaluation.emerging_tuning_narratives import EXTRA_TUNING
+from models.evaluation.emerging_tuning_narratives import EXTRA_TUNING, FRAGMENTED_TUNING
 from models.evaluation.signal_narratives import VARIED_TUNING
 
 OUT = Path(__file__).resolve().parents[1] / "evalsets"
@@ -209,6 +211,9 @@ def main(argv: list[str] | None = None) -> None:
         write(args.out / f"emerging-tuning-{name}.jsonl",
               emerging_stream(f"tuning-{name}", 100, seeds, narrative))  # fmt: skip
     write(args.out / "emerging-tuning-pair.jsonl", emerging_pair_stream(100, seeds))
+    for n, (name, narrative) in enumerate(FRAGMENTED_TUNING.items()):  # each its own chatter
+        write(args.out / f"emerging-tuning-{name}.jsonl",
+              emerging_stream(f"tuning-{name}", 103 + n, seeds, narrative))  # fmt: skip
     dense = coordination_stream("tuning", 300, seeds, chatter_posts=1500)
     write(args.out / "coordination-tuning-dense.jsonl", dense)
 

@@ -1,7 +1,10 @@
 """Joining the clusters of one emerging-narrative round (`models.signals.emerging`): clusters
-whose centroids agree, and stray posts close to a cluster's centroid. Pure numpy."""
+whose centroids agree, the posts no cluster took regrouped among themselves, and stray posts
+close to a cluster's centroid. Pure functions (numpy; scikit-learn for the regroup)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
@@ -54,7 +57,8 @@ def absorb_strays(
     targets: set[int], similarity: float,
 ) -> npt.NDArray[np.int64]:  # fmt: skip
     """`labels` with every post in `strays` relabelled to the cluster in `targets` whose
-    centroid (before any post joins) is closest to it, if that cosine is >= `similarity`."""
+    centroid (before any post joins) is closest to it, if that cosine is >= `similarity` and,
+    for a post that is in a cluster, higher than its cosine to its own cluster's centroid."""
     keys = np.array(sorted(targets), dtype=np.int64)
     if len(keys) == 0 or not strays.any():
         return labels
@@ -62,7 +66,50 @@ def absorb_strays(
     index = np.nonzero(strays)[0]
     scores = vectors[index] @ means.T
     best = scores.argmax(axis=1)
-    close = scores[np.arange(len(index)), best] >= similarity
+    top = scores[np.arange(len(index)), best]
+    own = np.full(len(index), -np.inf)
+    for k in set(labels[index].tolist()) - {-1}:
+        rows = labels[index] == k
+        own[rows] = vectors[index[rows]] @ centroids(vectors, labels, np.array([k]))[0]
+    close = (top >= similarity) & (top > own)
     out = labels.copy()
     out[index[close]] = keys[best[close]]
+    return out
+
+
+def regroup_loose(  # noqa: PLR0917
+    vectors: Vector, labels: npt.NDArray[np.int64], loose: npt.NDArray[np.bool_],
+    targets: set[int], distance: float, join_similarity: float, min_size: int,
+    bursty: Callable[[npt.NDArray[np.int64]], bool],
+) -> npt.NDArray[np.int64]:  # fmt: skip
+    """`labels` with the posts in `loose` (the posts no cluster holds) clustered again among
+    themselves (average linkage, cosine `distance`, looser than the first pass). A group that is
+    `bursty` (called with its members' indices) joins the cluster in `targets` whose centroid
+    (before any group joins) its centroid reaches with cosine >= `join_similarity`, the closest,
+    or else, with `min_size`+ posts, becomes a cluster of its own; other groups stay loose.
+    A narrative worded in many ways leaves fragments too small to be clusters; among the posts
+    no cluster took they find each other, while stray chatter that groups has a past."""
+    from sklearn.cluster import AgglomerativeClustering  # type: ignore[import-untyped]
+
+    index = np.nonzero(loose)[0]
+    if len(index) < 2:
+        return labels
+    groups = AgglomerativeClustering(
+        n_clusters=None, metric="cosine", linkage="average", distance_threshold=distance
+    ).fit_predict(vectors[index])
+    keys = np.array(sorted(targets), dtype=np.int64)
+    means = centroids(vectors, labels, keys) if len(keys) else np.zeros((0, vectors.shape[1]))
+    out = labels.copy()
+    fresh = int(labels.max()) + 1
+    for group in range(int(groups.max()) + 1):
+        members = index[groups == group]
+        if not bursty(members):
+            continue
+        centre = vectors[members].mean(axis=0)
+        scores = means @ (centre / (float(np.linalg.norm(centre)) or 1.0))
+        if len(scores) and float(scores.max()) >= join_similarity:
+            out[members] = keys[int(scores.argmax())]
+        elif len(members) >= min_size:
+            out[members] = fresh
+            fresh += 1
     return out

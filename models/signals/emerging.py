@@ -7,15 +7,15 @@ Contracts (pure; the caller embeds posts and supplies the clock):
   `add()` is O(1) amortised; memory is ``max_posts x (dims x 4 bytes + text)``.
 - `find_candidates(store, now, config)` clusters the posts of the last `window` (average-linkage
   agglomerative clustering on cosine distance by default, then bursty clusters whose centroids
-  agree joined and recent stray posts close to a bursty cluster's centroid absorbed
-  (`models.signals.cluster_joins`); or HDBSCAN; chosen on the tuning streams, see
-  `models/README.md`) and returns
+  agree joined, the posts no cluster took regrouped more loosely, and recent posts close to a
+  bursty cluster's centroid absorbed (`models.signals.cluster_joins`); or HDBSCAN; chosen on
+  the tuning streams, see `models/README.md`) and returns
   `Candidate`s: clusters with at least `min_size` posts from `min_authors` accounts whose rate
   in the last `recent` period is at least `min_growth` times their rate before it (a cluster
   with no past has growth = recent posts), and was `sustain` earlier too. Until the window
   holds posts older than `recent` + `sustain` (a fresh or restarted store) there are none.
-  Blocking, CPU-bound: agglomerative ~0.1 s per round for ~1,000 posts of 384 dims (HDBSCAN
-  ~2 s) on the shared 2-core machine.
+  Blocking, CPU-bound: agglomerative with the joins ~0.2 s per round for ~1,000 posts of 384
+  dims (0.06 s without the regroup; HDBSCAN ~2 s) on the shared 2-core machine.
 - Candidate ids are stable across rounds for the same posts: the id is a hash of the oldest
   post id in the cluster.
 """
@@ -31,7 +31,9 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from models.signals.cluster_joins import absorb_strays, merge_by_centroid
+from models.signals.cluster_joins import absorb_strays, merge_by_centroid, regroup_loose
+from models.signals.growth import bursty, growth, sustained
+from models.signals.terms import top_terms
 
 Vector = npt.NDArray[np.float32]
 
@@ -60,13 +62,25 @@ class EmergingConfig:
     merge_bursty_only: bool = True
     """Only bursty clusters (all posts within `recent`, or growth >= `min_growth`) take part in
     the centroid merge (a burst is not joined to steady chatter on the same topic)."""
-    sustain: timedelta | None = timedelta(minutes=10)
+    sustain: timedelta | None = timedelta(minutes=15)
     """A candidate must also have grown by `min_growth` this long ago (a chatter topic's short
     random burst does not); None: off."""
-    absorb_similarity: float | None = 0.55
-    """Agglomerative only: then posts of the last `recent` left out of every cluster join the
+    regroup_distance: float | None = 0.6
+    """Agglomerative only: after the size filter, the posts of the window that no cluster holds
+    are clustered again among themselves at this (looser) cosine distance; a bursty group joins
+    the bursty cluster its centroid reaches with `regroup_join_similarity`, or with
+    `min_cluster_size` posts is a cluster of its own (`cluster_joins.regroup_loose`: the
+    fragments of a narrative worded in many ways); None: off."""
+    regroup_join_similarity: float = 0.6
+    absorb_similarity: float | None = 0.5
+    """Agglomerative only: then posts of the last `recent` outside every bursty cluster join the
     bursty cluster whose centroid they reach with this cosine (a narrative's stray wordings);
     None: off."""
+    absorb_rounds: int = 3
+    """Absorption passes; each recomputes the centroids the posts joined."""
+    absorb_from_steady: bool = True
+    """Absorption also takes recent posts out of clusters that are not bursty, when a bursty
+    cluster's centroid is closer than their own cluster's; False: only posts of no cluster."""
     top_terms: int = 8
     representatives: int = 5
 
@@ -182,22 +196,7 @@ def cluster_labels(
             distance_threshold=config.distance_threshold,
         )
         labels = np.asarray(agglomerative.fit_predict(vectors), dtype=np.int64)
-        eligible = None
-        if config.merge_bursty_only or config.absorb_similarity is not None:
-            if ages is None:
-                raise ValueError("merge_bursty_only and absorb_similarity need the posts' ages")
-            eligible = {k for k in set(labels.tolist()) if bursty(ages[labels == k], config)}
-        if config.merge_similarity is not None:
-            labels = merge_by_centroid(vectors, labels, config.merge_similarity,
-                                       config.merge_min_posts,
-                                       eligible if config.merge_bursty_only else None)  # fmt: skip
-        sizes = np.bincount(labels)
-        labels = np.where(sizes[labels] >= config.min_cluster_size, labels, -1)
-        if config.absorb_similarity is not None and ages is not None and eligible is not None:
-            strays = (labels == -1) & (ages <= config.recent.total_seconds())
-            targets = set(labels.tolist()) & eligible
-            labels = absorb_strays(vectors, labels, strays, targets, config.absorb_similarity)
-        return labels
+        return _join(vectors, labels, ages, config)
     model = HDBSCAN(
         min_cluster_size=config.min_cluster_size,
         min_samples=config.min_samples,
@@ -205,6 +204,44 @@ def cluster_labels(
         copy=True,
     )
     return np.asarray(model.fit_predict(vectors), dtype=np.int64)
+
+
+def _join(
+    vectors: Vector, labels: npt.NDArray[np.int64], ages: npt.NDArray[np.float64] | None,
+    config: EmergingConfig,
+) -> npt.NDArray[np.int64]:  # fmt: skip
+    """The agglomerative labels after the joins of `models.signals.cluster_joins`, in order:
+    centroid merge, size filter, regroup of the loose posts, absorption of recent posts."""
+    eligible: set[int] = set()  # bursty clusters
+    if config.merge_bursty_only or config.absorb_similarity or config.regroup_distance:
+        if ages is None:
+            raise ValueError("merge_bursty_only, absorb and regroup need the posts' ages")
+        eligible = {k for k in set(labels.tolist()) if bursty(ages[labels == k], config)}
+    if config.merge_similarity is not None:
+        only = eligible if config.merge_bursty_only else None
+        labels = merge_by_centroid(
+            vectors, labels, config.merge_similarity, config.merge_min_posts, only
+        )
+    sizes = np.bincount(labels)
+    labels = np.where(sizes[labels] >= config.min_cluster_size, labels, -1)
+    if ages is None:
+        return labels
+    if config.regroup_distance is not None:
+        before, known = set(labels.tolist()), ages
+        labels = regroup_loose(vectors, labels, labels == -1, before & eligible,
+                               config.regroup_distance, config.regroup_join_similarity,
+                               config.min_cluster_size,
+                               lambda members: bursty(known[members], config))  # fmt: skip
+        eligible |= set(labels.tolist()) - before  # a new group stood alone because it is bursty
+    if config.absorb_similarity is not None:
+        targets = set(labels.tolist()) & eligible
+        outside = labels == -1
+        if config.absorb_from_steady:  # also the posts of clusters that are not bursty
+            outside = ~np.isin(labels, np.array(sorted(targets), dtype=np.int64))
+        strays = outside & (ages <= config.recent.total_seconds())
+        for _ in range(config.absorb_rounds):  # centroids move as posts join
+            labels = absorb_strays(vectors, labels, strays, targets, config.absorb_similarity)
+    return labels
 
 
 def find_candidates(
@@ -259,53 +296,3 @@ def _candidate(  # noqa: PLR0917
         last_at=max(p.created_at for p in chosen),
         centroid=centroid.astype(np.float32),
     )
-
-
-def growth(ages: npt.NDArray[np.float64], config: EmergingConfig) -> float:
-    """Posts per second in the last `recent` over posts per second before it (within `window`)
-    for a cluster whose posts are `ages` seconds old; with no earlier posts, the recent count."""
-    recent_s, window_s = config.recent.total_seconds(), config.window.total_seconds()
-    recent = int((ages <= recent_s).sum())
-    past = len(ages) - recent
-    past_span = min(float(ages.max()), window_s) - recent_s if len(ages) else 0.0
-    if past == 0 or past_span <= 0:
-        return float(recent)
-    return (recent / recent_s) / (past / past_span)
-
-
-def bursty(ages: npt.NDArray[np.float64], config: EmergingConfig) -> bool:
-    """Whether a cluster (its posts' `ages`) is new within `recent` or grows by `min_growth`."""
-    return bool((ages <= config.recent.total_seconds()).all()) or (
-        growth(ages, config) >= config.min_growth
-    )
-
-
-def sustained(ages: npt.NDArray[np.float64], config: EmergingConfig) -> bool:
-    """Whether the cluster already grew by `min_growth` `sustain` ago (its posts then)."""
-    if config.sustain is None:
-        return True
-    earlier = ages - config.sustain.total_seconds()
-    earlier = earlier[earlier >= 0]
-    return len(earlier) > 0 and growth(earlier, config) >= config.min_growth
-
-
-def top_terms(clusters: list[list[str]], k: int) -> list[tuple[str, ...]]:
-    """Per cluster, the `k` terms (uni- and bigrams, English stop words removed) with the highest
-    class-based TF-IDF: frequent in the cluster, rare in the other clusters."""
-    if not clusters:
-        return []
-    from sklearn.feature_extraction.text import CountVectorizer  # type: ignore[import-untyped]
-
-    documents = [" ".join(texts) for texts in clusters]
-    vectorizer = CountVectorizer(
-        stop_words="english", ngram_range=(1, 2), token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z'-]+\b"
-    )
-    try:
-        counts = vectorizer.fit_transform(documents).toarray().astype(np.float64)
-    except ValueError:  # every word a stop word
-        return [() for _ in clusters]
-    vocabulary = vectorizer.get_feature_names_out()
-    tf = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1.0)
-    idf = np.log(1.0 + counts.sum() / np.maximum(counts.sum(axis=0), 1.0))
-    scores = tf * idf
-    return [tuple(str(vocabulary[j]) for j in np.argsort(-row)[:k] if row[j] > 0) for row in scores]

@@ -17,7 +17,8 @@ SPLIT = click.Choice(["tuning", "reporting"])
 COORDINATION_SPLIT = click.Choice(["tuning", "tuning-dense", "reporting"])
 EMERGING_SPLIT = click.Choice(
     ["tuning", "tuning-varied", "tuning-slogans", "tuning-explainers", "tuning-questions",
-     "tuning-sarcasm", "tuning-mixed", "tuning-pair", "reporting"]
+     "tuning-sarcasm", "tuning-mixed", "tuning-pair", "tuning-overvote", "tuning-flip",
+     "tuning-flood", "reporting"]
 )  # fmt: skip
 
 
@@ -152,6 +153,15 @@ def coordination(  # noqa: PLR0917 (click passes options positionally)
     "--absorb-similarity", type=click.FloatRange(0, 1), default=None,
     help="Centroid cosine at which recent stray posts join a bursty cluster (0: off).",
 )  # fmt: skip
+@click.option("--absorb-rounds", type=click.IntRange(1), default=None, help="Absorption passes.")
+@click.option(
+    "--absorb-scope", type=click.Choice(["strays", "steady"]), default=None,
+    help="Absorb only posts of no cluster, or also posts of steady clusters.",
+)  # fmt: skip
+@click.option(
+    "--regroup-distance", type=click.FloatRange(0, 2), default=None,
+    help="Cosine distance at which the posts no cluster took are regrouped (0: off).",
+)  # fmt: skip
 @click.option(
     "--sustain", type=click.FloatRange(0), default=None,
     help="Minutes ago a candidate must also have grown (0: off).",
@@ -160,6 +170,7 @@ def coordination(  # noqa: PLR0917 (click passes options positionally)
 def emerging(  # noqa: PLR0917 (click passes options positionally)
     split: str, posts_path: Path | None, algorithm: str, interval: int,
     merge_similarity: float | None, merge_scope: str | None, absorb_similarity: float | None,
+    absorb_rounds: int | None, absorb_scope: str | None, regroup_distance: float | None,
     sustain: float | None, as_json: bool,
 ) -> None:  # fmt: skip
     """Replay a labelled stream through the unmatched-post store and clustering rounds; print
@@ -184,6 +195,12 @@ def emerging(  # noqa: PLR0917 (click passes options positionally)
         config = dataclasses.replace(config, merge_bursty_only=merge_scope == "bursty")
     if absorb_similarity is not None:
         config = dataclasses.replace(config, absorb_similarity=absorb_similarity or None)
+    if absorb_rounds is not None:
+        config = dataclasses.replace(config, absorb_rounds=absorb_rounds)
+    if absorb_scope is not None:
+        config = dataclasses.replace(config, absorb_from_steady=absorb_scope == "steady")
+    if regroup_distance is not None:
+        config = dataclasses.replace(config, regroup_distance=regroup_distance or None)
     if sustain is not None:
         config = dataclasses.replace(
             config, sustain=timedelta(minutes=sustain) if sustain else None

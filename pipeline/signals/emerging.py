@@ -3,7 +3,7 @@
 The match step keeps every post that matched no catalog narrative, with its embedding, in the
 worker's `models.signals.emerging.UnmatchedStore` (`pipeline.signals.screening`). A Faust timer
 calls `EmergingRounds.run_once` every ``signals.emerging.interval_s``: it copies the store on the
-event loop, clusters the copy on the model thread (`find_candidates`: CPU-bound, about 0.1 s
+event loop, clusters the copy on the model thread (`find_candidates`: CPU-bound, about 0.2 s
 for 1,000 posts; it waits behind the batch being matched and delays the next one by as much),
 sets ``narrmon_emerging_candidates`` and publishes every candidate: to ``narrative.emerging``
 (keyed by candidate id) and to the emerging index. The round's clock is the wall clock: posts

@@ -100,7 +100,7 @@ def _store(count: int, authors: int) -> UnmatchedStore:
         store.add(
             StoredPost(
                 post_id=f"x:{i}",
-                created_at=NOW - timedelta(minutes=1 + i),  # growing for longer than `sustain`
+                created_at=NOW - timedelta(minutes=1 + 2 * i),  # growing for over `sustain`
                 author=f"u{i % authors}",
                 platform="x",
                 text=f"the warehouse ballots were shredded tonight story {i}",
