@@ -16,6 +16,7 @@ post), precision/recall at both, and the distinct candidates that are not the in
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -71,6 +72,7 @@ def replay(
     end = rows[-1].post.created_at + interval
     position = 0
     rounds = []
+    round_seconds: list[float] = []
     false_ids: set[str] = set()
     while now <= end:
         while position < len(rows) and rows[position].post.created_at <= now:
@@ -79,7 +81,9 @@ def replay(
                                  row.post.author.id or row.post.id, row.post.platform,
                                  row.post.text, vectors[position]))  # fmt: skip
             position += 1
+        started = time.perf_counter()
         candidates = find_candidates(store, now, config)
+        round_seconds.append(time.perf_counter() - started)
         best = max(candidates, key=lambda c: len(injected & set(c.post_ids)), default=None)
         hits = len(injected & set(best.post_ids)) if best else 0
         for c in candidates:
@@ -95,6 +99,10 @@ def replay(
     return _summary(rounds, len(injected), first_injected, last_injected, target_recall) | {
         "false_candidates": len(false_ids), "rounds_run": len(rounds),
         "interval_minutes": interval.total_seconds() / 60,
+        "window_posts_last_round": len(store.window(now - interval, config.window)),
+        "round_seconds_mean": round(sum(round_seconds) / max(1, len(round_seconds)), 3),
+        "round_seconds_max": round(max(round_seconds, default=0.0), 3),
+        "round_seconds_last": round(round_seconds[-1] if round_seconds else 0.0, 3),
     }  # fmt: skip
 
 

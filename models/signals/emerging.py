@@ -14,8 +14,10 @@ Contracts (pure; the caller embeds posts and supplies the clock):
   in the last `recent` period is at least `min_growth` times their rate before it (a cluster
   with no past has growth = recent posts), and was `sustain` earlier too. Until the window
   holds posts older than `recent` + `sustain` (a fresh or restarted store) there are none.
-  Blocking, CPU-bound: agglomerative with the joins ~0.2 s per round for ~1,000 posts of 384
-  dims (0.06 s without the regroup; HDBSCAN ~2 s) on the shared 2-core machine.
+  Blocking, CPU-bound: agglomerative with the joins ~0.06 s per round for ~1,000 posts of 384
+  dims, the regroup included (`narrmon eval emerging --split tuning --json`,
+  ``round_seconds_last``, idle 2-core machine; the first round of a process ~0.75 s); HDBSCAN
+  ~2 s.
 - Candidate ids are stable across rounds for the same posts: the id is a hash of the oldest
   post id in the cluster.
 """
