@@ -24,6 +24,7 @@ Contracts:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import re
 import sys
@@ -58,6 +59,12 @@ def _stem(token: str) -> str:
     if len(token) > 3 and token.endswith("s") and not token.endswith("ss"):
         return token[:-1]
     return token
+
+
+@functools.lru_cache(maxsize=1024)
+def _document_tokens(document: str) -> frozenset[str]:
+    """A narrative document's tokens (the same documents come back for every hit)."""
+    return frozenset(tokenize(document))
 
 
 def tokenize(text: str) -> list[str]:
@@ -163,7 +170,7 @@ class LexicalIndex:
 
     def matched_terms(self, query: str, document: str) -> list[str]:
         """Query words (as written) whose token occurs in `document`; for explanations."""
-        doc_tokens = set(tokenize(document))
+        doc_tokens = _document_tokens(document)
         out: list[str] = []
         for word in _TOKEN.findall(query.lower()):
             if word not in _STOPWORDS and _stem(word) in doc_tokens and word not in out:

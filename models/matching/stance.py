@@ -28,6 +28,7 @@ containing "no evidence" (read as debunks). Treat stance as a reviewer hint, not
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -122,13 +123,30 @@ _NEGATED_CLAIM = re.compile(
 )
 
 
-def _found(
-    cues: list[tuple[str, re.Pattern[str]]], text: str, exemplar: str, *, negatable: bool = False
-) -> list[str]:
+Cues = tuple[tuple[str, re.Pattern[str]], ...]
+
+
+@functools.lru_cache(maxsize=4096)
+def _cues_absent(kind: str, exemplar: str) -> tuple[Cues, re.Pattern[str] | None]:
+    """The cues of `kind` (``debunk`` / ``discuss``) that `exemplar` does not contain, and one
+    pattern matching wherever any of them matches (None: no cue left). Exemplars are catalog
+    text: computed once per exemplar, not once per hit."""
+    cues = _DEBUNK if kind == "debunk" else _DISCUSS
+    left = tuple((cue, pattern) for cue, pattern in cues if not pattern.search(exemplar))
+    if not left:
+        return left, None
+    scoped = [
+        f"(?i:{p.pattern})" if p.flags & re.IGNORECASE else f"(?:{p.pattern})" for _, p in left
+    ]
+    return left, re.compile("|".join(scoped))
+
+
+def _found(kind: str, text: str, exemplar: str, *, negatable: bool = False) -> list[str]:
+    cues, any_cue = _cues_absent(kind, exemplar)
+    if any_cue is None or not any_cue.search(text):  # most posts carry no cue at all
+        return []
     out = []
     for cue, pattern in cues:
-        if pattern.search(exemplar):
-            continue
         hits = pattern.finditer(text)
         if any(not (negatable and _NEGATED.search(text[: m.start()])) for m in hits):
             out.append(cue)
@@ -157,11 +175,11 @@ def cue_evidence(post: str, exemplar: str) -> CueEvidence:
     """Debunk cues (negation-aware), a negated claim word and discussion cues in `post`."""
     negated = _NEGATED_CLAIM.search(post)
     return CueEvidence(
-        debunk=tuple(_found(_DEBUNK, post, exemplar, negatable=True)),
+        debunk=tuple(_found("debunk", post, exemplar, negatable=True)),
         negated_claim=(
             negated.group(0) if negated and not _NEGATED_CLAIM.search(exemplar) else None
         ),
-        discuss=tuple(_found(_DISCUSS, post, exemplar)),
+        discuss=tuple(_found("discuss", post, exemplar)),
     )
 
 
