@@ -67,6 +67,10 @@ class Script:
     limit: int | None = None  # serve only the first N frames (the "live edge" of the test)
 
 
+ABORT_AFTER_S = 0.5
+"""How long a scripted connection that drops waits after its last frame before it drops."""
+
+
 def _abort(request: web.Request) -> None:
     transport = request.transport
     if transport is not None:
@@ -154,7 +158,7 @@ def mastodon_app(script: MastodonScript) -> web.Application:
         for data in frames:
             await _send(ws, data)
         if abort:
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(ABORT_AFTER_S)  # let the client read first (see x_app)
             _abort(request)
             return ws
         async for _message in ws:
@@ -277,7 +281,11 @@ def x_app(script: XScript) -> web.Application:
             await response.write(line + b"\r\n")
             await response.write(b"\r\n")  # keep-alive
         if abort:
-            await asyncio.sleep(0.05)
+            # Give the client time to read what was sent: once aiohttp's client sees the cut
+            # (an incomplete chunked body) it raises on the next read and drops lines still in
+            # its buffer, so a client slowed by a loaded machine lost the first tweet after a
+            # 0.05 s pause and waited forever for it (seen once in CI).
+            await asyncio.sleep(ABORT_AFTER_S)
             _abort(request)
             return response
         try:
