@@ -71,6 +71,15 @@ ABORT_AFTER_S = 0.5
 """How long a scripted connection that drops waits after its last frame before it drops."""
 
 
+async def _drop(request: web.Request) -> None:
+    """Cut the connection after `ABORT_AFTER_S`, so the client has read what was sent: once
+    aiohttp's client sees the cut it raises on the next read and drops lines still in its
+    buffer (a client slowed by a loaded machine lost a tweet after a 0.05 s pause, seen once in
+    CI)."""
+    await asyncio.sleep(ABORT_AFTER_S)
+    _abort(request)
+
+
 def _abort(request: web.Request) -> None:
     transport = request.transport
     if transport is not None:
@@ -158,8 +167,7 @@ def mastodon_app(script: MastodonScript) -> web.Application:
         for data in frames:
             await _send(ws, data)
         if abort:
-            await asyncio.sleep(ABORT_AFTER_S)  # let the client read first (see x_app)
-            _abort(request)
+            await _drop(request)
             return ws
         async for _message in ws:
             pass
@@ -281,12 +289,7 @@ def x_app(script: XScript) -> web.Application:
             await response.write(line + b"\r\n")
             await response.write(b"\r\n")  # keep-alive
         if abort:
-            # Give the client time to read what was sent: once aiohttp's client sees the cut
-            # (an incomplete chunked body) it raises on the next read and drops lines still in
-            # its buffer, so a client slowed by a loaded machine lost the first tweet after a
-            # 0.05 s pause and waited forever for it (seen once in CI).
-            await asyncio.sleep(ABORT_AFTER_S)
-            _abort(request)
+            await _drop(request)
             return response
         try:
             while True:  # live: keep-alives until the client leaves

@@ -14,8 +14,8 @@ Contracts:
   its text's unpadded inputs: bitwise the vector of the text encoded alone).
   `encode_texts(texts, batch_size)` returns bitwise what micro-batches of `batch_size` through
   `encode_batch` return, but queues every per-text run of the call at once, so the pool's
-  threads never idle at a micro-batch boundary (the encoder alone: ~770 -> ~800 texts/s on
-  3,000 CheckThat! texts in calls of 256, 2-vCPU machine, other work paused). Blocking,
+  threads never idle at a micro-batch boundary (`benchmarks/bench_step.py` measures both;
+  figures in the README, "Throughput"). Blocking,
   CPU-bound; call it with small batches (16-64): ONNX Runtime's memory grows with batch x
   length. Thread-safe (an InferenceSession may be run from several threads).
 - Threads: never more than `threads` compute at once, and ONNX Runtime does not spin between
@@ -135,16 +135,18 @@ class OnnxEncoder:
         if not texts:
             return np.zeros((0, self.dims), dtype=np.float32)
         if self.spec.one_text_per_run and len(texts) > 1:
-            # Tokenised in one call (the Rust tokenizer, without the GIL), then each text's own
-            # unpadded inputs are run alone: the same arrays as tokenising it on its own.
-            batch = self.feeds(texts)
-            lengths = batch["attention_mask"].sum(axis=1)
-            singles = [
-                {name: value[i : i + 1, : int(n)] for name, value in batch.items()}
-                for i, n in enumerate(lengths)
-            ]
-            return encode_each(singles, self._run, self._pool)
+            return encode_each(self._singles(texts), self._run, self._pool)
         return self._run(self.feeds(texts))
+
+    def _singles(self, texts: Sequence[str]) -> list[dict[str, npt.NDArray[np.int64]]]:
+        """Each text's own unpadded inputs, tokenised in one call (the Rust tokenizer, without
+        the GIL): the same arrays as tokenising each text on its own."""
+        batch = self.feeds(texts)
+        lengths = batch["attention_mask"].sum(axis=1)
+        return [
+            {name: value[i : i + 1, : int(n)] for name, value in batch.items()}
+            for i, n in enumerate(lengths)
+        ]
 
     def encode_texts(self, texts: Sequence[str], batch_size: int) -> Vectors:
         """What ``encode_in_batches(texts, batch_size, self.encode_batch, dims)`` returns,
@@ -156,12 +158,7 @@ class OnnxEncoder:
         order: list[int] = []
         singles: list[dict[str, npt.NDArray[np.int64]]] = []
         for batch in length_batches(texts, batch_size):
-            feeds = self.feeds([texts[i] for i in batch])
-            lengths = feeds["attention_mask"].sum(axis=1)
-            singles += [
-                {name: value[j : j + 1, : int(n)] for name, value in feeds.items()}
-                for j, n in enumerate(lengths)
-            ]
+            singles += self._singles([texts[i] for i in batch])
             order += batch
         out = np.empty((len(texts), self.dims), dtype=np.float32)
         out[order] = encode_each(singles, self._run, self._pool)

@@ -67,7 +67,7 @@ class PostScreen:
         probability AND a named role), so its evidence is only looked for when the post has
         catalog hits (`with_hits`, default: all), whose blocks carry it; the others get an
         unflagged block without evidence, which `apply` drops. The pattern scan is the
-        costliest per-post step after the encoder (profile in ``docs/capacity.md``)."""
+        costliest per-post step after the encoder (README, "Throughput")."""
         if not self.targeting:
             return [None] * len(texts)
         if (
