@@ -81,8 +81,10 @@ def test_catalog_entries_follow_the_schema_basics() -> None:
     for narrative in catalog["narratives"]:
         assert narrative["verdict"] in {"false", "misleading", "unproven", "harmful"}
         assert narrative["severity"] in {"low", "medium", "high", "critical"}
-        assert 4 <= len(narrative["exemplars"]) <= 8, narrative["id"]
-        assert 2 <= len(narrative["counter_exemplars"]) <= 5, narrative["id"]
+        # enough phrasings to match and to read stance; the caps keep the example a curated set
+        # (exemplars grow with the voices posts use), not a dump of posts
+        assert 4 <= len(narrative["exemplars"]) <= 24, narrative["id"]
+        assert 2 <= len(narrative["counter_exemplars"]) <= 12, narrative["id"]
         assert narrative["summary"] and narrative["why_tracked"]
     doxxing = next(n for n in catalog["narratives"] if "doxx" in n["id"])
     assert (doxxing["verdict"], doxxing["severity"]) == ("harmful", "critical")
