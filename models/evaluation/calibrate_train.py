@@ -24,7 +24,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,9 +34,16 @@ import numpy as np
 from models.evaluation.oof_rerank import fold_rerankers, query_folds, rank_open_set_oof
 from models.evaluation.openset import OpenSetMetrics, Outcome, leave_out_split, score_outcomes
 from models.evaluation.openset_run import rank_open_set
+from models.evaluation.post_classes_train import (
+    class_data,
+    class_probabilities,
+    fit_all,
+    row_classes,
+)
 from models.matching.calibration import DEFAULT_DEPTH, FEATURES, Calibrator, Floats, select_hits
 from models.matching.decision import calibration_rows, candidate_days
 from models.matching.matcher import Candidate, NarrativeMatcher
+from models.matching.post_classes import CLASS_FEATURES, PostClassifier
 from models.matching.query import clean_post_text
 
 logger = logging.getLogger(__name__)
@@ -81,7 +88,7 @@ def _add_post(
 ) -> None:  # fmt: skip
     active = cat.active
     days = candidate_days(cands, cat.claim_days, date) if cands else np.zeros(0)
-    rows = calibration_rows(cands, days, "rerank", DEFAULT_DEPTH, background)
+    rows = calibration_rows(cands, days, "rerank", DEFAULT_DEPTH, background=background)
     g = len(acc["gold"])
     for i in range(len(rows)):
         narrative = active[cands[i].narrative]
@@ -213,6 +220,43 @@ def batch_metrics(
     }
 
 
+def subset(samples: CalSamples, keep: Sequence[bool]) -> CalSamples:
+    """The samples of the posts where `keep[g]` (posts renumbered in order)."""
+    kept = np.asarray(keep, dtype=bool)
+    rows = kept[samples.group]
+    renumber = np.cumsum(kept) - 1
+    return CalSamples(
+        rows=samples.rows[rows], labels=samples.labels[rows], group=renumber[samples.group[rows]],
+        offset=samples.offset[rows],
+        cand_ids=[c for c, r in zip(samples.cand_ids, rows, strict=True) if r],
+        gold=[g for g, k in zip(samples.gold, kept, strict=True) if k],
+        fold_key=[f for f, k in zip(samples.fold_key, kept, strict=True) if k],
+    )  # fmt: skip
+
+
+def leave_batch_out(
+    samples: CalSamples, batches: Sequence[str | None], *, folds: int, c: float,
+    target_precision: float, max_false_alarm: float,
+    rebuild: Callable[[np.ndarray], CalSamples] | None = None,
+) -> dict[str, OpenSetMetrics]:  # fmt: skip
+    """Each batch's metrics under a calibrator fit, and a threshold chosen by CV, on the OTHER
+    batches only: what posts from a writer the calibrator never saw get. `rebuild(train)`: the
+    samples with features learnt from the `train` posts only (the post classifier's)."""
+    names = [b or "unbatched" for b in batches]
+    out = {}
+    for name in sorted(set(names)):
+        held = [n == name for n in names]
+        if rebuild is not None:
+            samples = rebuild(~np.asarray(held))
+        train = subset(samples, [not h for h in held])
+        threshold, margin, _ = choose(train, out_of_fold(train, folds, c=c), target_precision,
+                                      max_false_alarm)  # fmt: skip
+        test = subset(samples, held)
+        probs = _probabilities(fit(train, c), test.rows)
+        out[name] = decision_metrics(test, probs, threshold, margin)
+    return out
+
+
 def choose(
     samples: CalSamples, probs: Floats, target_precision: float, max_false_alarm: float
 ) -> tuple[float, float, OpenSetMetrics]:
@@ -240,7 +284,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--catalog", type=Path, required=True)
     parser.add_argument("--queries", type=Path, help="TRAIN queries TSV (with --qrels)")
     parser.add_argument("--qrels", type=Path, help="TRAIN qrels TSV")
-    parser.add_argument("--posts", type=Path, help="TRAIN (tuning) labelled posts JSONL")
+    parser.add_argument("--posts", type=Path, action="append",
+                        help="TRAIN (tuning) labelled posts JSONL (repeatable)")  # fmt: skip
     parser.add_argument("--out", type=Path)
     parser.add_argument("--cache-dir", type=Path, default=Path.home() / ".cache" / "narrmon")
     parser.add_argument("--seed", type=int, default=13, help="leave-out halves")
@@ -251,6 +296,9 @@ def main(argv: list[str] | None = None) -> None:
                         "(the shipped one saw them); 0: the shipped re-ranker")  # fmt: skip
     parser.add_argument("--target-precision", type=float, default=0.90)
     parser.add_argument("--max-false-alarm", type=float, default=0.05)
+    parser.add_argument("--post-classifier-c", type=float, default=0.0,
+                        help="with --posts: add the post classifier's features, fit with this "
+                        "inverse L2 strength (0: none)")  # fmt: skip
     parser.add_argument("--cv-only", action="store_true", help="report CV, write nothing")
     parser.add_argument("--curve", action="store_true", help="log the CV curve too")
     args = parser.parse_args(argv)
@@ -258,11 +306,23 @@ def main(argv: list[str] | None = None) -> None:
     config = live_config(decision="fused")  # the live ranking; the decision is what we fit
     matcher = load_matcher(args.catalog, cache_dir=args.cache_dir, config=config)
     batches: list[str | None] = []
-    if args.posts is not None:
-        source = args.posts.name
-        posts = read_labelled_posts(args.posts)
+    classifier: PostClassifier | None = None
+    if args.posts:
+        source = ", ".join(f.name for f in args.posts)
+        posts = [p for f in args.posts for p in read_labelled_posts(f)]
         batches = [p.batch for p in posts]
         samples = collect_posts(matcher, posts)
+        if args.post_classifier_c > 0:
+            data = class_data(matcher, posts)
+            base, cc = samples, args.post_classifier_c
+
+            def rebuild(train: np.ndarray) -> CalSamples:
+                probs = class_probabilities(data, train, folds=args.folds, c=cc)
+                extra = row_classes(probs, base.group, base.cand_ids, data.classes)
+                return dataclasses.replace(base, rows=np.hstack([base.rows, extra]))
+
+            samples = rebuild(np.ones(len(posts), dtype=bool))
+            classifier = fit_all(data, cc)
     elif args.queries is not None and args.qrels is not None:
         source = args.queries.name
         samples = collect_openset(matcher, read_queries(args.queries), read_qrels(args.qrels),
@@ -278,6 +338,15 @@ def main(argv: list[str] | None = None) -> None:
     ):
         logger.info("CV batch %s: recall %.3f (%d posts on a narrative) chatter FP %.3f (%d)",
                     name, m.recall, m.present, m.false_alarm_rate, m.absent)  # fmt: skip
+    if len({b or "unbatched" for b in batches}) > 1:
+        held_out = leave_batch_out(samples, batches, folds=args.folds, c=args.c,
+                                   target_precision=args.target_precision,
+                                   max_false_alarm=args.max_false_alarm,
+                                   rebuild=rebuild if classifier else None)  # fmt: skip
+        for name, m in held_out.items():
+            logger.info("batch %s left out (fit and threshold on the others, t %.3f): recall %.3f "
+                        "chatter FP %.3f hit precision %.3f", name, m.threshold, m.recall,
+                        m.false_alarm_rate, m.hit_precision)  # fmt: skip
     for t in THRESHOLDS if args.curve else ():
         m = decision_metrics(samples, probs, t, margin)
         logger.info("CV t %.3f recall %.3f top1 %.3f false-alarm %.3f hit-P %.3f hits/post %.2f",
@@ -290,14 +359,16 @@ def main(argv: list[str] | None = None) -> None:
         "trained_on": source, "posts": len(samples.gold), "rows": len(samples.labels),
         "model_id": matcher.model_id, "catalog_version": matcher.catalog_version,
         "C": args.c, "seed": args.seed, "cv_folds": args.folds,
-        "reranker_folds": args.reranker_folds if args.posts is None else 0,
+        "post_classifier_C": args.post_classifier_c,
+        "reranker_folds": 0 if args.posts else args.reranker_folds,
         "target_precision": args.target_precision, "max_false_alarm": args.max_false_alarm,
         **{f"cv_{k}": round(float(v), 4) for k, v in cv.as_json().items()},
     }  # fmt: skip
     Calibrator(
         mean=tuple(float(x) for x in mean), scale=tuple(float(x) for x in scale),
         coef=tuple(float(x) for x in coef), intercept=intercept, threshold=threshold,
-        margin=margin, catalogs=(matcher.catalog.name,), meta=meta,
+        margin=margin, catalogs=(matcher.catalog.name,), meta=meta, classifier=classifier,
+        features=FEATURES + (CLASS_FEATURES if classifier else ()),
     ).save(args.out)  # fmt: skip
     logger.info("wrote %s", args.out)
 

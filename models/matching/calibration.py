@@ -11,7 +11,10 @@ Contracts:
   when either is unknown). ``background`` is the post's best cosine to any near-miss of the
   catalog (`Narrative.near_misses`: on-topic posts that make no tracked claim); the rows carry it
   and each candidate's dense score minus it (both 0 when the catalog has no near-misses, so a
-  calibrator fit on such a catalog gives them no weight).
+  calibrator fit on such a catalog gives them no weight). ``classes`` (optional): each
+  candidate's `CLASS_FEATURES` from the calibrator's `PostClassifier`
+  (`models.matching.post_classes`), appended to the row; a calibrator with a classifier expects
+  them (`Calibrator.features`), one without does not.
 - `Calibrator.probabilities(rows)` is a logistic model (Platt scaling over several features):
   ``sigmoid(((rows - mean) / scale) @ coef + b)``. It is fit OPEN-SET (posts whose narrative is
   not in the catalog are part of the training data), so its output reads "probability that this
@@ -36,6 +39,7 @@ import numpy as np
 import numpy.typing as npt
 
 from models.files import write_json
+from models.matching.post_classes import CLASS_FEATURES, PostClassifier
 from models.matching.rerank import standardised_logistic
 
 Floats = npt.NDArray[np.float64]
@@ -65,12 +69,13 @@ def _margin(values: Floats) -> Floats:
 
 def calibration_features(
     scores: Floats, dense: Floats, lexical: Floats, days: Floats, score: Score = "rerank",
-    *, background: float | None = None,
+    *, background: float | None = None, classes: Floats | None = None,
 ) -> Floats:  # fmt: skip
-    """One row of `FEATURES` per candidate (ranking order, best first)."""
+    """One row of `FEATURES` per candidate (ranking order, best first), followed by `classes`'
+    row when given."""
     n = len(scores)
     if n == 0:
-        return np.zeros((0, len(FEATURES)))
+        return np.zeros((0, len(FEATURES) + (0 if classes is None else len(CLASS_FEATURES))))
     s = np.asarray(scores, dtype=np.float64)
     if score == "rerank":
         clipped = np.clip(s, _EPS, 1 - _EPS)
@@ -92,6 +97,8 @@ def calibration_features(
     out[:, _COLUMN["within_week"]] = known & (safe >= 0) & (safe <= 7)
     out[:, _COLUMN["background"]] = 0.0 if background is None else background
     out[:, _COLUMN["background_margin"]] = 0.0 if background is None else d - background
+    if classes is not None:
+        return np.hstack([out, np.asarray(classes, dtype=np.float64)[:n]])
     return out
 
 
@@ -120,7 +127,8 @@ def select_hits(
 class Calibrator:
     """A fitted open-set calibrator (see module docstring). `threshold`: the probability a hit
     needs, as documented for `catalogs`; `margin`: how far below the most probable narrative a
-    second hit may be; `depth`: candidates scored per post."""
+    second hit may be; `depth`: candidates scored per post; `classifier`: the post classifier
+    whose `CLASS_FEATURES` the rows carry (then `features` names them too)."""
 
     mean: tuple[float, ...]
     scale: tuple[float, ...]
@@ -133,11 +141,13 @@ class Calibrator:
     catalogs: tuple[str, ...] = ()
     features: tuple[str, ...] = FEATURES
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
+    classifier: PostClassifier | None = None
 
     def __post_init__(self) -> None:
-        if self.features != FEATURES:
-            raise ValueError(f"calibrator features {self.features} do not match {FEATURES}")
-        if not len(self.mean) == len(self.scale) == len(self.coef) == len(FEATURES):
+        expected = FEATURES + (CLASS_FEATURES if self.classifier is not None else ())
+        if self.features != expected:
+            raise ValueError(f"calibrator features {self.features} do not match {expected}")
+        if not len(self.mean) == len(self.scale) == len(self.coef) == len(expected):
             raise ValueError("calibrator weights must have one entry per feature")
         if not 0.0 <= self.threshold <= 1.0 or self.score not in ("rerank", "fused"):
             raise ValueError("calibrator threshold must be a probability, score rerank|fused")
@@ -152,6 +162,7 @@ class Calibrator:
             "coef": list(self.coef), "intercept": self.intercept, "threshold": self.threshold,
             "margin": self.margin, "score": self.score, "depth": self.depth,
             "catalogs": list(self.catalogs), "meta": self.meta,
+            **({"post_classifier": self.classifier.to_json()} if self.classifier else {}),
         }  # fmt: skip
 
     def save(self, path: Path) -> None:
@@ -174,6 +185,11 @@ class Calibrator:
                 catalogs=tuple(data.get("catalogs", ())),
                 features=tuple(data["features"]),
                 meta=dict(data.get("meta", {})),
+                classifier=(
+                    PostClassifier.from_json(data["post_classifier"])
+                    if "post_classifier" in data
+                    else None
+                ),
             )
         except KeyError as exc:
             raise ValueError(f"{path}: calibrator lacks field {exc}") from exc

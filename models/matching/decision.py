@@ -7,7 +7,8 @@ Two modes (`MatcherConfig.decision`):
   (`models.matching.calibration`) for the top `Calibrator.depth` candidates, against the
   probability threshold (the config's, else the calibrator's documented one, plus severity
   offsets; a narrative's own `threshold` is then a probability), with the margin rule against the
-  best competing narrative. The hit's score becomes that probability.
+  best competing narrative. The hit's score becomes that probability. A calibrator with a post
+  classifier also reads each candidate's class features (`candidate_classes`).
 
 Both keep the ranking's order and require every `required_terms` entry in the post.
 """
@@ -24,6 +25,7 @@ import numpy as np
 from models.catalog.schema import Narrative
 from models.matching.calibration import Calibrator, Score, calibration_features, select_hits
 from models.matching.explain import contains_term
+from models.matching.post_classes import class_features
 from models.matching.types import Candidate, MatcherConfig
 
 
@@ -49,36 +51,55 @@ def candidate_days(
     return np.asarray(claim_days[ids] - post_day, dtype=np.float64)
 
 
+def candidate_classes(
+    candidates: Sequence[Candidate], depth: int, class_probs: np.ndarray | None,
+    columns: np.ndarray | None,
+) -> np.ndarray | None:  # fmt: skip
+    """The class features of the first `depth` candidates from one post's class probabilities
+    (`PostClassifier.probabilities`); `columns[i]`: narrative i's class column
+    (`PostClassifier.column_of`). None when there is no classifier."""
+    if class_probs is None or columns is None:
+        return None
+    ids = np.asarray([c.narrative for c in candidates[:depth]], dtype=np.int64)
+    return class_features(class_probs, columns[ids])
+
+
 def calibration_rows(
-    candidates: Sequence[Candidate], days: np.ndarray, score: Score, depth: int,
-    background: float | None = None,
+    candidates: Sequence[Candidate], days: np.ndarray, score: Score, depth: int, *,
+    background: float | None = None, classes: np.ndarray | None = None,
 ) -> np.ndarray:  # fmt: skip
     """The calibrator's feature rows for the first `depth` candidates (what training collects
-    and what the live decision scores). `background`: the post's best near-miss cosine."""
+    and what the live decision scores). `background`: the post's best near-miss cosine;
+    `classes`: `candidate_classes`."""
     top = candidates[:depth]
     return calibration_features(
         np.asarray([c.fused for c in top]), np.asarray([c.dense for c in top]),
         np.asarray([c.lexical for c in top]), days[: len(top)], score, background=background,
+        classes=classes,
     )  # fmt: skip
 
 
 def calibrated_probabilities(
     calibrator: Calibrator, candidates: Sequence[Candidate], days: np.ndarray,
-    background: float | None = None,
+    background: float | None = None, classes: np.ndarray | None = None,
 ) -> np.ndarray:  # fmt: skip
     """The calibrator's probability for the first `calibrator.depth` candidates."""
-    rows = calibration_rows(candidates, days, calibrator.score, calibrator.depth, background)
+    if (classes is None) != (calibrator.classifier is None):
+        raise ValueError("the calibrator's post classifier and the class features go together")
+    rows = calibration_rows(candidates, days, calibrator.score, calibrator.depth,
+                            background=background, classes=classes)  # fmt: skip
     return calibrator.probabilities(rows)
 
 
 def decide_hits(
     candidates: Sequence[Candidate], narratives: Sequence[Narrative], config: MatcherConfig,
     lowered_text: str, *, calibrator: Calibrator | None = None, days: np.ndarray | None = None,
-    background: float | None = None,
+    background: float | None = None, classes: np.ndarray | None = None,
 ) -> list[HitDecision]:  # fmt: skip
     """The hits among one post's ranked `candidates` (see module docstring). `narratives` is
     indexed by `Candidate.narrative`; `calibrator` and `days` are needed in calibrated mode,
-    `background` (the post's best near-miss cosine) when the catalog has near-misses."""
+    `background` (the post's best near-miss cosine) when the catalog has near-misses, `classes`
+    (`candidate_classes`) when the calibrator has a post classifier."""
     if config.decision == "fused":
         out = []
         for cand in candidates:
@@ -93,7 +114,7 @@ def decide_hits(
         return []
     if calibrator is None or days is None:
         raise ValueError("calibrated decision needs a calibrator and candidate days")
-    probs = calibrated_probabilities(calibrator, candidates, days, background)
+    probs = calibrated_probabilities(calibrator, candidates, days, background, classes)
     top = candidates[: len(probs)]
     base = config.probability_threshold
     base = calibrator.threshold if base is None else base

@@ -42,7 +42,7 @@ from models.catalog.loading import load_catalog
 from models.catalog.schema import Catalog
 from models.matching.calibration import Calibrator, calibrator_for
 from models.matching.catalog_index import CatalogIndex, build_catalog_index, candidate_evidence
-from models.matching.decision import HitDecision, candidate_days, decide_hits
+from models.matching.decision import HitDecision, candidate_classes, candidate_days, decide_hits
 from models.matching.embedder import Embedder
 from models.matching.explain import MatchEvidence, build_match, narrative_document
 from models.matching.fusion import linear_fusion
@@ -109,6 +109,16 @@ class NarrativeMatcher:
             self.calibrator = config.calibrator or calibrator_for(catalog.name)
             if (self.calibrator.score == "rerank") != (config.reranker is not None):
                 raise ValueError(f"calibrator expects ranking {self.calibrator.score!r}")
+        classifier = self.calibrator.classifier if self.calibrator else None
+        self._class_columns: np.ndarray | None = None
+        if classifier is not None:
+            if classifier.model_id != self.model_id:
+                raise ValueError(
+                    f"the calibrator's post classifier reads {classifier.model_id} embeddings, "
+                    f"not {self.model_id}: fit a calibrator for this model or use "
+                    "NARRMON_MATCHER__DECISION=fused"
+                )
+            self._class_columns = classifier.column_of([n.id for n in self._active])
         self.stance_model: StanceModel | None = None
         if config.stance == "model":
             self.stance_model = StanceModel.load(SHIPPED_STANCE)
@@ -245,12 +255,14 @@ class NarrativeMatcher:
         ranked = self._rank(cleaned, vectors, None, dates)
         results = []
         backgrounds = self.background_scores(vectors)
+        class_probs = self.class_probabilities(vectors)
         for q, candidates in enumerate(ranked):
             hits = (
-                self.decide(cleaned[q], candidates, dates[q], background=backgrounds[q])
+                self.decide(cleaned[q], candidates, dates[q], background=backgrounds[q],
+                            class_probs=None if class_probs is None else class_probs[q])
                 if cleaned[q]
                 else []
-            )
+            )  # fmt: skip
             matches = [self._explain(cleaned[q], vectors[q], h) for h in hits]
             results.append((vectors[q], matches))
         done = time.perf_counter()
@@ -268,17 +280,28 @@ class NarrativeMatcher:
             return [None] * len(vectors)
         return [float(x) for x in (vectors @ near_misses.T).max(axis=1)]
 
+    def class_probabilities(self, vectors: np.ndarray) -> np.ndarray | None:
+        """Each post's class probabilities from the calibrator's post classifier (None without
+        one; `models.matching.post_classes`)."""
+        classifier = self.calibrator.classifier if self.calibrator else None
+        if classifier is None:
+            return None
+        return classifier.probabilities(np.asarray(vectors, dtype=np.float64))
+
     def decide(
         self, text: str, candidates: Sequence[Candidate], date: dt.date | None,
         config: MatcherConfig | None = None, *, background: float | None = None,
+        class_probs: np.ndarray | None = None,
     ) -> list[HitDecision]:  # fmt: skip
         """The hits among `candidates` (this matcher's ranking of `text`), under this matcher's
         config or `config` (e.g. another threshold, same ranking and calibrator); `background`:
-        the post's `background_scores` entry."""
+        the post's `background_scores` entry; `class_probs`: its `class_probabilities` row."""
         days = candidate_days(candidates, self._claim_days, date) if candidates else None
+        depth = self.calibrator.depth if self.calibrator else 0
+        classes = candidate_classes(candidates, depth, class_probs, self._class_columns)
         return decide_hits(
             candidates, self._active, config or self.config, text.lower(),
-            calibrator=self.calibrator, days=days, background=background,
+            calibrator=self.calibrator, days=days, background=background, classes=classes,
         )  # fmt: skip
 
     def stance_scores(
@@ -298,12 +321,18 @@ class NarrativeMatcher:
 
     def _stance(self, text: str, vector: np.ndarray, cand: Candidate) -> StanceResult | None:
         """The learned stance (None: the rules decide, in `build_match`)."""
-        if self.stance_model is None:
+        model = self.stance_model
+        if model is None:
+            return None
+        if not model.fits(self.model_id, len(vector)):
+            logger.warning("stance model was fit on %s embeddings, not %s: using the rules",
+                           model.meta.get("model_id"), self.model_id)  # fmt: skip
+            self.stance_model = None
             return None
         ex, co, _ = self.stance_scores(vector, cand.narrative)
         if co is None:
             return None
-        return self.stance_model.classify(text, self._exemplars[cand.exemplar_row], ex, co)
+        return model.classify(text, self._exemplars[cand.exemplar_row], ex, co, vector)
 
     def _explain(self, text: str, vector: np.ndarray, hit: HitDecision) -> Match:
         cand, threshold = hit.candidate, hit.threshold

@@ -12,9 +12,14 @@ Contracts:
   used for narratives that HAVE counter-exemplars (the matcher falls back to the rules of
   `models.matching.stance.classify_stance` otherwise). `SHIPPED_STANCE` is fit on the election
   tuning set by `models.evaluation.stance_train` (5-fold CV figures in its ``meta``).
-- Features are catalog-independent (cosines and English cue words), so one model serves every
-  English catalog with counter-exemplars; it was fit on one catalog's tuning posts (108), so
-  treat it as a reviewer hint, like the rules.
+- With `embedding_dims` > 0 the row also carries the post's embedding (`stance_row`), so the
+  model can learn how refutations, reported speech and insinuation read, which cue words and
+  cosines alone miss (leave-one-batch-out accuracy in `models/README.md`). Such a model only
+  fits the embedding model it was trained with (``meta["model_id"]``):
+  `StanceModel.fits(model_id, dims)`; the matcher falls back to the rules otherwise.
+- The cue and cosine features are catalog-independent and the embedding weights read the post
+  alone, so one model serves every English catalog with counter-exemplars; it was fit on one
+  catalog's tuning posts, so treat it as a reviewer hint, like the rules.
 """
 
 from __future__ import annotations
@@ -59,9 +64,21 @@ def stance_features(
     ], dtype=np.float64)  # fmt: skip
 
 
+def stance_row(
+    post: str, exemplar: str, exemplar_scores: Floats, counter_scores: Floats,
+    vector: Floats | None = None,
+) -> Floats:  # fmt: skip
+    """`stance_features`, followed by the post's embedding `vector` when one is given."""
+    row = stance_features(post, exemplar, exemplar_scores, counter_scores)
+    if vector is None:
+        return row
+    return np.concatenate([row, np.asarray(vector, dtype=np.float64)])
+
+
 @dataclass(frozen=True)
 class StanceModel:
-    """Multinomial logistic stance model: `coef` one row per class of `classes`."""
+    """Multinomial logistic stance model: `coef` one row per class of `classes`; rows are
+    `stance_row`s (the features, then `embedding_dims` embedding values)."""
 
     mean: tuple[float, ...]
     scale: tuple[float, ...]
@@ -70,11 +87,14 @@ class StanceModel:
     classes: tuple[Stance, ...] = STANCES
     features: tuple[str, ...] = STANCE_FEATURES
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
+    embedding_dims: int = 0
 
     def __post_init__(self) -> None:
         if self.features != STANCE_FEATURES:
             raise ValueError(f"stance features {self.features} do not match {STANCE_FEATURES}")
-        n = len(STANCE_FEATURES)
+        if self.embedding_dims < 0:
+            raise ValueError("stance embedding_dims must be >= 0")
+        n = len(STANCE_FEATURES) + self.embedding_dims
         if len(self.mean) != n or len(self.scale) != n or any(len(c) != n for c in self.coef):
             raise ValueError("stance weights must have one entry per feature")
         if len(self.coef) != len(self.classes) != len(self.intercept):
@@ -90,10 +110,21 @@ class StanceModel:
         p = np.exp(logits)
         return np.asarray(p / p.sum(axis=1, keepdims=True), dtype=np.float64)
 
+    def fits(self, model_id: str, dims: int) -> bool:
+        """Whether this model can read posts embedded by `model_id` (`dims` values): always
+        without embedding weights, else only the model and size it was fit with."""
+        if not self.embedding_dims:
+            return True
+        return self.embedding_dims == dims and self.meta.get("model_id") == model_id
+
     def classify(self, post: str, exemplar: str, exemplar_scores: Floats,
-                 counter_scores: Floats) -> StanceResult:  # fmt: skip
-        """The stance of `post` with the probabilities and the cues as evidence."""
-        row = stance_features(post, exemplar, exemplar_scores, counter_scores)
+                 counter_scores: Floats, vector: Floats | None = None) -> StanceResult:  # fmt: skip
+        """The stance of `post` with the probabilities and the cues as evidence; `vector` (the
+        post's embedding) is required when the model has `embedding_dims`."""
+        if self.embedding_dims and (vector is None or len(vector) != self.embedding_dims):
+            raise ValueError(f"stance model needs the post's {self.embedding_dims}-d embedding")
+        row = stance_row(post, exemplar, exemplar_scores, counter_scores,
+                         vector if self.embedding_dims else None)  # fmt: skip
         probs = self.probabilities(row)[0]
         best = int(np.argmax(probs))
         cues = cue_evidence(post, exemplar).describe()
@@ -109,7 +140,7 @@ class StanceModel:
             "features": list(self.features), "classes": list(self.classes),
             "mean": list(self.mean), "scale": list(self.scale),
             "coef": [list(c) for c in self.coef], "intercept": list(self.intercept),
-            "meta": self.meta,
+            "embedding_dims": self.embedding_dims, "meta": self.meta,
         }  # fmt: skip
 
     def save(self, path: Path) -> None:
@@ -128,6 +159,7 @@ class StanceModel:
                 classes=tuple(data["classes"]),
                 features=tuple(data["features"]),
                 meta=dict(data.get("meta", {})),
+                embedding_dims=int(data.get("embedding_dims", 0)),
             )
         except KeyError as exc:
             raise ValueError(f"{path}: stance model lacks field {exc}") from exc

@@ -13,7 +13,9 @@ from models.evaluation.calibrate_train import (
     batch_metrics,
     choose,
     decision_metrics,
+    leave_batch_out,
     out_of_fold,
+    subset,
 )
 from models.evaluation.oof_rerank import query_folds
 from models.evaluation.openset import (
@@ -121,6 +123,31 @@ def test_batch_metrics_split_the_decision_by_batch() -> None:
     assert split["news"].recall == split["unbatched"].recall == 1.0
     whole = decision_metrics(samples, probs, 0.5, 0.2)
     assert whole.hits == split["news"].hits + split["unbatched"].hits
+
+
+def test_subset_keeps_the_chosen_posts_rows_renumbered() -> None:
+    samples = _samples()
+    part = subset(samples, [g % 4 == 1 for g in range(40)])
+    assert part.gold == [samples.gold[g] for g in range(1, 40, 4)]
+    assert part.fold_key == [str(g) for g in range(1, 40, 4)]
+    assert part.group.tolist() == [g for g in range(10) for _ in range(2)]
+    assert part.cand_ids[:2] == ["n1-0", "n1-1"] and len(part.rows) == len(part.labels) == 20
+
+
+def test_leave_batch_out_scores_each_batch_by_a_model_that_never_saw_it() -> None:
+    samples = _samples()
+    batches = [None] * 30 + ["slang"] * 10
+    kw = {"folds": 3, "c": 1.0, "target_precision": 0.9, "max_false_alarm": 0.05}
+    same = leave_batch_out(samples, batches, **kw)  # type: ignore[arg-type]
+    assert sorted(same) == ["slang", "unbatched"]
+    assert (same["slang"].present, same["slang"].absent) == (5, 5)
+    assert same["slang"].recall == 1.0 and same["slang"].false_alarm_rate == 0.0
+    # the last ten posts are written differently: their right candidates score like wrong ones
+    rows = samples.rows.copy()
+    rows[(samples.group >= 30) & (samples.labels == 1), 0] = -1.0
+    unlike = CalSamples(rows, samples.labels, samples.group, samples.offset, samples.cand_ids,
+                        samples.gold, samples.fold_key)  # fmt: skip
+    assert leave_batch_out(unlike, batches, **kw)["slang"].recall == 0.0  # type: ignore[arg-type]
 
 
 def test_query_folds_are_seeded_balanced_and_ignore_repeats() -> None:

@@ -14,6 +14,7 @@ from models.matching.stance_model import (
     STANCES,
     StanceModel,
     stance_features,
+    stance_row,
 )  # fmt: skip
 
 EXEMPLAR = "Ballot mules stuffed the drop boxes, this is how they steal it"
@@ -67,4 +68,38 @@ def test_json_round_trip_validation_and_shipped_file(tmp_path: Path) -> None:
         StanceModel.load(tmp_path / "bad.json")
     shipped = StanceModel.load(SHIPPED_STANCE)
     assert set(shipped.classes) == set(STANCES)
-    assert shipped.meta["trained_on"] == "election-2024-tuning.jsonl"
+    # fit on tuning batches only, never on a reporting set; reads the packaged model's vectors
+    assert all(name.startswith("election-2024-tuning") for name in shipped.meta["trained_on"])
+    assert shipped.embedding_dims == 384
+    assert shipped.fits("sentence-transformers/all-MiniLM-L6-v2", 384)
+
+
+def test_embedding_weights_read_the_post_vector_and_only_fit_their_model() -> None:
+    n = len(STANCE_FEATURES)
+    # one embedding dimension carries "debunks"; the features carry nothing
+    debunk = (0.0,) * n + (0.0, 10.0)
+    model = StanceModel(mean=(0.0,) * (n + 2), scale=(1.0,) * (n + 2),
+                        coef=((0.0,) * (n + 2), debunk, (0.0,) * (n + 2)),
+                        intercept=(0.0, 0.0, -5.0), embedding_dims=2,
+                        meta={"model_id": "m"})  # fmt: skip
+    scores = (np.asarray([0.8]), np.asarray([0.2]))
+    assert model.classify("They steal it", EXEMPLAR, *scores, np.asarray([0.0, 1.0])).stance == (
+        "debunks")  # fmt: skip
+    assert model.classify("They steal it", EXEMPLAR, *scores, np.asarray([0.0, -1.0])).stance == (
+        "promotes")  # fmt: skip
+    with pytest.raises(ValueError, match="embedding"):
+        model.classify("They steal it", EXEMPLAR, *scores)
+    assert model.fits("m", 2) and not model.fits("other", 2) and not model.fits("m", 3)
+    assert _model().fits("any", 384)  # no embedding weights: any model
+    row = stance_row("x", EXEMPLAR, *scores, np.asarray([0.5, 0.5]))
+    assert len(row) == n + 2 and row[-1] == 0.5
+
+
+def test_embedding_model_round_trips_and_checks_its_width(tmp_path: Path) -> None:
+    n = len(STANCE_FEATURES) + 3
+    model = StanceModel(mean=(0.0,) * n, scale=(1.0,) * n, coef=((0.1,) * n,) * 3,
+                        intercept=(0.0,) * 3, embedding_dims=3)  # fmt: skip
+    model.save(tmp_path / "e.json")
+    assert StanceModel.load(tmp_path / "e.json") == model
+    with pytest.raises(ValueError):
+        dataclasses.replace(model, embedding_dims=2)
