@@ -134,6 +134,9 @@ def test_view_in_the_url_survives_reload_and_can_be_shared(
     page.select_option("[data-testid=filter-stance]", "promotes")
     page.select_option("[data-testid=filter-sort]", "score")
     expect(page.locator("[data-testid=post]")).to_have_count(2)
+    # wait for the score order before opening the first card: both orders have two posts, and
+    # on a loaded machine the click can land before the re-sort renders
+    expect(page.locator("[data-testid=post]").first).to_have_attribute("data-post-id", "bsky:1")
     page.locator("[data-testid=hit]").first.locator("[data-testid=why]").click()
     expect(page.locator("[data-testid=drawer]")).to_be_visible()
     url = page.url
