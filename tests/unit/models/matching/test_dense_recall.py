@@ -55,6 +55,10 @@ def test_narrative_scores_are_each_narratives_best_exemplar() -> None:
         assert row == members[int(np.argmax(sims))]
         assert score == pytest.approx(float(sims.max()), rel=1e-6)
     assert index.narrative_scores(query, np.array([], dtype=np.int64))[0].shape == (0,)
+    # every narrative in order reads the matrix in place: the same figures as gathered rows
+    every, every_rows = index.narrative_scores(query, np.arange(40))
+    gathered, gathered_rows = index.narrative_scores(query, np.r_[np.arange(39), 39, 39])
+    assert np.array_equal(every, gathered[:40]) and np.array_equal(every_rows, gathered_rows[:40])
 
 
 def test_ivfpq_search_returns_exact_cosines_of_real_exemplars() -> None:
