@@ -113,7 +113,7 @@ def jetstream_app(script: Script) -> web.Application:
             if time_us < cursor:
                 continue
             if drop is not None and sent >= drop:
-                _abort(request)
+                await _drop(request)
                 return ws
             await _send(ws, data)
             sent += 1
