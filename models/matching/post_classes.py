@@ -16,8 +16,8 @@ Contracts:
 - `class_features(probs, columns)`: per candidate, the log-odds that the post is that narrative
   (for an unseen narrative: that it is ANY narrative, ``1 - p(none)``, so a new narrative is
   judged by the rest of the row rather than ruled out), and the log-odds of `NONE`.
-- A classifier only reads embeddings of the model it was fit with (`model_id`, `dims`);
-  `fits(model_id, dims)` says whether it can.
+- A classifier only reads embeddings of the model it was fit with (`model_id`); the matcher
+  refuses one fit for another model.
 """
 
 from __future__ import annotations
@@ -72,13 +72,6 @@ class PostClassifier:
             raise ValueError("post classifier needs one coef row and intercept per class")
         if len(widths) != 1 or 0 in widths:
             raise ValueError("post classifier coef rows must share one non-zero width")
-
-    @property
-    def dims(self) -> int:
-        return len(self.coef[0])
-
-    def fits(self, model_id: str, dims: int) -> bool:
-        return self.model_id == model_id and self.dims == dims
 
     def probabilities(self, vectors: Floats) -> Floats:
         """Class probabilities, one row per post (columns in `classes` order)."""
