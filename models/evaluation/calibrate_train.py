@@ -24,7 +24,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -166,7 +166,7 @@ def fit(samples: CalSamples, c: float = 1.0) -> tuple[Floats, Floats, Floats, fl
     return mean, scale, model.coef_[0], float(model.intercept_[0])
 
 
-def _probabilities(weights: tuple[Floats, Floats, Floats, float], rows: Floats) -> Floats:
+def probabilities(weights: tuple[Floats, Floats, Floats, float], rows: Floats) -> Floats:
     mean, scale, coef, intercept = weights
     return np.asarray(1.0 / (1.0 + np.exp(-(((rows - mean) / scale) @ coef + intercept))))
 
@@ -179,7 +179,7 @@ def out_of_fold(samples: CalSamples, folds: int = 5, seed: int = 0, c: float = 1
     for f in range(folds):
         held = fold == f
         part = dataclasses.replace(samples, rows=samples.rows[~held], labels=samples.labels[~held])
-        probs[held] = _probabilities(fit(part, c), samples.rows[held])
+        probs[held] = probabilities(fit(part, c), samples.rows[held])
     return probs
 
 
@@ -218,43 +218,6 @@ def batch_metrics(
         )
         for name in names
     }
-
-
-def subset(samples: CalSamples, keep: Sequence[bool]) -> CalSamples:
-    """The samples of the posts where `keep[g]` (posts renumbered in order)."""
-    kept = np.asarray(keep, dtype=bool)
-    rows = kept[samples.group]
-    renumber = np.cumsum(kept) - 1
-    return CalSamples(
-        rows=samples.rows[rows], labels=samples.labels[rows], group=renumber[samples.group[rows]],
-        offset=samples.offset[rows],
-        cand_ids=[c for c, r in zip(samples.cand_ids, rows, strict=True) if r],
-        gold=[g for g, k in zip(samples.gold, kept, strict=True) if k],
-        fold_key=[f for f, k in zip(samples.fold_key, kept, strict=True) if k],
-    )  # fmt: skip
-
-
-def leave_batch_out(
-    samples: CalSamples, batches: Sequence[str | None], *, folds: int, c: float,
-    target_precision: float, max_false_alarm: float,
-    rebuild: Callable[[np.ndarray], CalSamples] | None = None,
-) -> dict[str, OpenSetMetrics]:  # fmt: skip
-    """Each batch's metrics under a calibrator fit, and a threshold chosen by CV, on the OTHER
-    batches only: what posts from a writer the calibrator never saw get. `rebuild(train)`: the
-    samples with features learnt from the `train` posts only (the post classifier's)."""
-    names = [b or "unbatched" for b in batches]
-    out = {}
-    for name in sorted(set(names)):
-        held = [n == name for n in names]
-        if rebuild is not None:
-            samples = rebuild(~np.asarray(held))
-        train = subset(samples, [not h for h in held])
-        threshold, margin, _ = choose(train, out_of_fold(train, folds, c=c), target_precision,
-                                      max_false_alarm)  # fmt: skip
-        test = subset(samples, held)
-        probs = _probabilities(fit(train, c), test.rows)
-        out[name] = decision_metrics(test, probs, threshold, margin)
-    return out
 
 
 def choose(
@@ -299,6 +262,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--post-classifier-c", type=float, default=0.0,
                         help="with --posts: add the post classifier's features, fit with this "
                         "inverse L2 strength (0: none)")  # fmt: skip
+    parser.add_argument("--select", choices=("cv", "batch-out"), default="cv",
+                        help="choose the threshold on CV by post, or (posts from several "
+                        "batches) on every batch scored by a calibrator fit "
+                        "without it")  # fmt: skip
     parser.add_argument("--cv-only", action="store_true", help="report CV, write nothing")
     parser.add_argument("--curve", action="store_true", help="log the CV curve too")
     args = parser.parse_args(argv)
@@ -329,8 +296,24 @@ def main(argv: list[str] | None = None) -> None:
                                   args.seed, reranker_folds=args.reranker_folds)  # fmt: skip
     else:
         parser.error("pass --posts, or --queries and --qrels")
+    from models.evaluation.batch_holdout import leave_batch_out, pooled_batch_out
+
+    several = len({b or "unbatched" for b in batches}) > 1
+    if args.select == "batch-out" and not several:
+        parser.error("--select batch-out needs --posts from two or more batches")
+    rebuild_fn = rebuild if classifier else None
     probs = out_of_fold(samples, args.folds, c=args.c)
     threshold, margin, cv = choose(samples, probs, args.target_precision, args.max_false_alarm)
+    selected: dict[str, Any] = {}
+    if args.select == "batch-out":
+        whole, pooled = pooled_batch_out(samples, batches, c=args.c, rebuild=rebuild_fn)
+        threshold, margin, out = choose(whole, pooled, args.target_precision,
+                                        args.max_false_alarm)  # fmt: skip
+        logger.info("batches left out, pooled, at threshold %.3f margin %.2f: %s", threshold,
+                    margin, out)  # fmt: skip
+        cv = decision_metrics(samples, probs, threshold, margin)
+        pooled_json = {f"batch_out_{k}": round(float(v), 4) for k, v in out.as_json().items()}
+        selected = {"select": "batch-out", **pooled_json}
     logger.info("CV (%d folds) at threshold %.3f margin %.2f: %s", args.folds, threshold,
                 margin, cv)  # fmt: skip
     for name, m in (
@@ -338,11 +321,11 @@ def main(argv: list[str] | None = None) -> None:
     ):
         logger.info("CV batch %s: recall %.3f (%d posts on a narrative) chatter FP %.3f (%d)",
                     name, m.recall, m.present, m.false_alarm_rate, m.absent)  # fmt: skip
-    if len({b or "unbatched" for b in batches}) > 1:
+    if several:
         held_out = leave_batch_out(samples, batches, folds=args.folds, c=args.c,
                                    target_precision=args.target_precision,
                                    max_false_alarm=args.max_false_alarm,
-                                   rebuild=rebuild if classifier else None)  # fmt: skip
+                                   rebuild=rebuild_fn)  # fmt: skip
         for name, m in held_out.items():
             logger.info("batch %s left out (fit and threshold on the others, t %.3f): recall %.3f "
                         "chatter FP %.3f hit precision %.3f", name, m.threshold, m.recall,
@@ -363,6 +346,7 @@ def main(argv: list[str] | None = None) -> None:
         "reranker_folds": 0 if args.posts else args.reranker_folds,
         "target_precision": args.target_precision, "max_false_alarm": args.max_false_alarm,
         **{f"cv_{k}": round(float(v), 4) for k, v in cv.as_json().items()},
+        **selected,
     }  # fmt: skip
     Calibrator(
         mean=tuple(float(x) for x in mean), scale=tuple(float(x) for x in scale),

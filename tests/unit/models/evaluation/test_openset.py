@@ -8,14 +8,13 @@ import numpy as np
 import pytest
 
 from models.catalog.loading import load_catalog
+from models.evaluation.batch_holdout import leave_batch_out, pooled_batch_out, subset
 from models.evaluation.calibrate_train import (
     CalSamples,
     batch_metrics,
     choose,
     decision_metrics,
-    leave_batch_out,
     out_of_fold,
-    subset,
 )
 from models.evaluation.oof_rerank import query_folds
 from models.evaluation.openset import (
@@ -148,6 +147,32 @@ def test_leave_batch_out_scores_each_batch_by_a_model_that_never_saw_it() -> Non
     unlike = CalSamples(rows, samples.labels, samples.group, samples.offset, samples.cand_ids,
                         samples.gold, samples.fold_key)  # fmt: skip
     assert leave_batch_out(unlike, batches, **kw)["slang"].recall == 0.0  # type: ignore[arg-type]
+
+
+def test_pooled_batch_out_scores_every_row_by_a_model_fit_without_its_batch() -> None:
+    samples = _samples()
+    batches = [None] * 30 + ["slang"] * 10
+    rows = samples.rows.copy()
+    slang_gold = (samples.group >= 30) & (samples.labels == 1)
+    rows[slang_gold, 0] = -1.0  # the slang batch's right candidates score like wrong ones
+    unlike = CalSamples(rows, samples.labels, samples.group, samples.offset, samples.cand_ids,
+                        samples.gold, samples.fold_key)  # fmt: skip
+    seen: list[list[bool]] = []
+
+    def rebuild(train: np.ndarray) -> CalSamples:
+        seen.append(train.tolist())
+        return unlike
+
+    whole, probs = pooled_batch_out(unlike, batches, c=1.0, rebuild=rebuild)
+    assert whole is unlike and probs.shape == unlike.labels.shape
+    # features were rebuilt without each batch in turn, then once on everything
+    assert seen == [[True] * 30 + [False] * 10, [False] * 30 + [True] * 10, [True] * 40]
+    # a model that never saw slang cannot know its right candidates: they score like wrong ones
+    assert probs[slang_gold].max() < 0.5
+    # while CV by post, which trains on slang posts too, is not fooled as badly
+    assert out_of_fold(unlike, folds=4)[slang_gold].max() > probs[slang_gold].max()
+    # threshold choice on the pooled probabilities sees the slang misses
+    assert decision_metrics(whole, probs, 0.5, 0.2).recall < 1.0
 
 
 def test_query_folds_are_seeded_balanced_and_ignore_repeats() -> None:
