@@ -10,7 +10,10 @@ shipped re-ranker) with a label (is this candidate the post's narrative?):
   negatives, against the whole catalog.
 The threshold and margin are chosen on out-of-fold probabilities (folds by post): the best
 recall whose hit precision reaches ``--target-precision`` and whose false-alarm (chatter) rate
-stays within ``--max-false-alarm``; the model is then refit on everything. Deterministic, so::
+stays within ``--max-false-alarm``; the model is then refit on everything. With posts from
+several writers (``batch``), ``--select batch-out`` chooses on every batch scored by a
+calibrator fit without it instead (`models.evaluation.batch_holdout`): CV by post is optimistic
+about a writer it never saw. Deterministic, so::
 
     python -m models.evaluation.calibrate_train --catalog $D/vclaims.jsonl \\
         --queries $D/train.queries.tsv --qrels $D/train.qrels.tsv \\
