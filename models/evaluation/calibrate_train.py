@@ -286,10 +286,15 @@ def main(argv: list[str] | None = None) -> None:
             data = class_data(matcher, posts)
             base, cc = samples, args.post_classifier_c
 
+            built: dict[bytes, CalSamples] = {}  # the pooled and per-batch passes share them
+
             def rebuild(train: np.ndarray) -> CalSamples:
-                probs = class_probabilities(data, train, folds=args.folds, c=cc)
-                extra = row_classes(probs, base.group, base.cand_ids, data.classes)
-                return dataclasses.replace(base, rows=np.hstack([base.rows, extra]))
+                key = np.asarray(train, dtype=bool).tobytes()
+                if key not in built:
+                    probs = class_probabilities(data, train, folds=args.folds, c=cc)
+                    extra = row_classes(probs, base.group, base.cand_ids, data.classes)
+                    built[key] = dataclasses.replace(base, rows=np.hstack([base.rows, extra]))
+                return built[key]
 
             samples = rebuild(np.ones(len(posts), dtype=bool))
             classifier = fit_all(data, cc)
