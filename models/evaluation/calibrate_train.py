@@ -319,6 +319,13 @@ def main(argv: list[str] | None = None) -> None:
                                         args.max_false_alarm)  # fmt: skip
         logger.info("batches left out, pooled, at threshold %.3f margin %.2f: %s", threshold,
                     margin, out)  # fmt: skip
+        for name, m in batch_metrics(whole, pooled, threshold, margin, batches).items():
+            logger.info("left out, pooled, batch %s: recall %.3f chatter FP %.3f", name,
+                        m.recall, m.false_alarm_rate)  # fmt: skip
+        for t in THRESHOLDS if args.curve else ():
+            m = decision_metrics(whole, pooled, t, margin)
+            logger.info("left out, pooled, t %.3f recall %.3f false-alarm %.3f hit-P %.3f", t,
+                        m.recall, m.false_alarm_rate, m.hit_precision)  # fmt: skip
         cv = decision_metrics(samples, probs, threshold, margin)
         pooled_json = {f"batch_out_{k}": round(float(v), 4) for k, v in out.as_json().items()}
         selected = {"select": "batch-out", **pooled_json}
