@@ -265,6 +265,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--post-classifier-c", type=float, default=0.0,
                         help="with --posts: add the post classifier's features, fit with this "
                         "inverse L2 strength (0: none)")  # fmt: skip
+    parser.add_argument("--post-classifier-ngrams", type=float, default=0.0, metavar="WEIGHT",
+                        help="the post classifier also reads word n-grams with this weight "
+                        "(0: embedding only; models.matching.ngrams)")  # fmt: skip
     parser.add_argument("--select", choices=("cv", "batch-out"), default="cv",
                         help="choose the threshold on CV by post, or (posts from several "
                         "batches) on every batch scored by a calibrator fit "
@@ -283,7 +286,7 @@ def main(argv: list[str] | None = None) -> None:
         batches = [p.batch for p in posts]
         samples = collect_posts(matcher, posts)
         if args.post_classifier_c > 0:
-            data = class_data(matcher, posts)
+            data = class_data(matcher, posts, ngram_weight=args.post_classifier_ngrams)
             base, cc = samples, args.post_classifier_c
 
             built: dict[bytes, CalSamples] = {}  # the pooled and per-batch passes share them
@@ -358,6 +361,8 @@ def main(argv: list[str] | None = None) -> None:
         "model_id": matcher.model_id, "catalog_version": matcher.catalog_version,
         "C": args.c, "seed": args.seed, "cv_folds": args.folds,
         "post_classifier_C": args.post_classifier_c,
+        **({"post_classifier_ngrams": args.post_classifier_ngrams}
+           if args.post_classifier_ngrams else {}),
         "reranker_folds": 0 if args.posts else args.reranker_folds,
         "target_precision": args.target_precision, "max_false_alarm": args.max_false_alarm,
         **{f"cv_{k}": round(float(v), 4) for k, v in cv.as_json().items()},

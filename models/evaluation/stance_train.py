@@ -15,7 +15,9 @@ balanced classes) is then refit on everything. Deterministic, so::
         --out models/stance/stance-en.json
 
 rebuilds the shipped file (``--skip-batch``: leave out the posts of a tuning batch, by their
-``batch`` field). Never pass a set that is reported.
+``batch`` field). ``--ngrams WEIGHT``: the model also reads the posts' word n-grams
+(`models.matching.ngrams`); every fit, in CV and leave-one-batch-out too, fits its vocabulary on
+its own training posts only. Never pass a set that is reported.
 """
 
 from __future__ import annotations
@@ -24,11 +26,13 @@ import argparse
 import dataclasses
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from models.evaluation.ngrams_fit import fit_ngrams
 from models.matching.matcher import NarrativeMatcher
 from models.matching.query import clean_post_text
 from models.matching.stance import classify_stance
@@ -38,15 +42,27 @@ logger = logging.getLogger(__name__)
 SEEDS = (0, 1, 2)
 
 
+@dataclass(frozen=True)
+class StanceRows:
+    """One row per usable labelled post: `stance_row`s, the labels, the rules' stance, the
+    post's batch and its cleaned text."""
+
+    rows: np.ndarray
+    labels: np.ndarray
+    rules: np.ndarray
+    batches: list[str]
+    texts: list[str]
+
+
 def collect(
     matcher: NarrativeMatcher, posts: Sequence[Any], *, embedding: bool = True
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
-    """(rows, labels, the rules' stance, batch) for every usable labelled post."""
+) -> StanceRows:
+    """The `StanceRows` of every usable labelled post."""
     matcher.warm_up()
     index = {n.id: i for i, n in enumerate(matcher.catalog.active)}
     usable = [p for p in posts if p.narrative in index and p.stance in STANCES]
     vectors = matcher.embedder.encode_cached([clean_post_text(p.text) for p in usable])
-    rows, labels, rules, batches = [], [], [], []
+    rows, labels, rules, batches, texts = [], [], [], [], []
     for post, vector in zip(usable, vectors, strict=True):
         narrative = index[post.narrative]
         ex, co, counter_row = matcher.stance_scores(vector, narrative)
@@ -58,58 +74,75 @@ def collect(
         rows.append(stance_row(text, exemplar, ex, co, vector if embedding else None))
         labels.append(post.stance)
         batches.append(post.batch or "unbatched")
+        texts.append(text)
         rule = classify_stance(text, exemplar, float(ex.max()),
                                counter_exemplar=counters[int(np.argmax(co))],
                                counter_score=float(co.max()),
                                margin=matcher.config.stance_margin)  # fmt: skip
         rules.append(rule.stance)
-    return np.vstack(rows), np.asarray(labels), np.asarray(rules), batches
+    return StanceRows(np.vstack(rows), np.asarray(labels), np.asarray(rules), batches, texts)
 
 
-def fit(rows: np.ndarray, labels: np.ndarray, c: float, embedding_dims: int = 0) -> StanceModel:
+def fit(rows: np.ndarray, labels: np.ndarray, c: float, embedding_dims: int = 0, *,
+        texts: Sequence[str] = (), ngram_weight: float = 0.0) -> StanceModel:  # fmt: skip
+    """Standardised, class-balanced multinomial logistic regression; with `ngram_weight` > 0
+    also over the word n-grams of `texts` (one per row; vocabulary fit on them)."""
     from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 
     mean = rows.mean(axis=0)
     scale = rows.std(axis=0)
     scale[scale == 0] = 1.0
+    x = (rows - mean) / scale
+    ngrams = fit_ngrams(texts, weight=ngram_weight) if ngram_weight > 0 else None
+    if ngrams is not None:
+        x = np.hstack([x, ngrams.transform(texts)])
     model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced")
-    model.fit((rows - mean) / scale, labels)
+    model.fit(x, labels)
     return StanceModel(
         mean=tuple(float(x) for x in mean), scale=tuple(float(x) for x in scale),
         coef=tuple(tuple(float(x) for x in row) for row in model.coef_),
         intercept=tuple(float(x) for x in model.intercept_),
         classes=tuple(str(x) for x in model.classes_),  # type: ignore[misc]
-        embedding_dims=embedding_dims,
+        embedding_dims=embedding_dims, ngrams=ngrams,
     )  # fmt: skip
 
 
-def _right(model: StanceModel, rows: np.ndarray, labels: np.ndarray) -> int:
-    got = np.asarray(model.classes)[np.argmax(model.probabilities(rows), axis=1)]
-    return int((got == labels).sum())
+def _fit_part(data: StanceRows, train: np.ndarray, c: float, embedding_dims: int,
+              ngram_weight: float) -> StanceModel:  # fmt: skip
+    texts = [t for t, keep in zip(data.texts, train, strict=True) if keep]
+    return fit(data.rows[train], data.labels[train], c, embedding_dims, texts=texts,
+               ngram_weight=ngram_weight)  # fmt: skip
 
 
-def cv_accuracy(rows: np.ndarray, labels: np.ndarray, c: float, folds: int, *, seed: int,
-                embedding_dims: int = 0) -> float:  # fmt: skip
-    fold = np.random.default_rng(seed).permutation(len(labels)) % folds
+def _right(model: StanceModel, data: StanceRows, held: np.ndarray) -> int:
+    texts = [t for t, keep in zip(data.texts, held, strict=True) if keep]
+    probs = model.probabilities(data.rows[held], texts)
+    got = np.asarray(model.classes)[np.argmax(probs, axis=1)]
+    return int((got == data.labels[held]).sum())
+
+
+def cv_accuracy(data: StanceRows, c: float, folds: int, *, seed: int, embedding_dims: int = 0,
+                ngram_weight: float = 0.0) -> float:  # fmt: skip
+    fold = np.random.default_rng(seed).permutation(len(data.labels)) % folds
     right = 0
     for f in range(folds):
         held = fold == f
-        right += _right(fit(rows[~held], labels[~held], c, embedding_dims), rows[held],
-                        labels[held])  # fmt: skip
-    return right / len(labels)
+        model = _fit_part(data, ~held, c, embedding_dims, ngram_weight)
+        right += _right(model, data, held)
+    return right / len(data.labels)
 
 
-def batch_accuracy(rows: np.ndarray, labels: np.ndarray, batches: Sequence[str], c: float,
-                   embedding_dims: int = 0) -> dict[str, float]:  # fmt: skip
+def batch_accuracy(data: StanceRows, c: float, embedding_dims: int = 0,
+                   ngram_weight: float = 0.0) -> dict[str, float]:  # fmt: skip
     """Each batch's accuracy by a model fit on the other batches (leave one batch out)."""
-    names = np.asarray(batches)
+    names = np.asarray(data.batches)
     out = {}
-    for name in sorted(set(batches)):
+    for name in sorted(set(data.batches)):
         held = names == name
         if held.all():
             continue
-        model = fit(rows[~held], labels[~held], c, embedding_dims)
-        out[name] = _right(model, rows[held], labels[held]) / int(held.sum())
+        model = _fit_part(data, ~held, c, embedding_dims, ngram_weight)
+        out[name] = _right(model, data, held) / int(held.sum())
     return out
 
 
@@ -130,6 +163,8 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="cue and cosine features only (the model before the embedding)",
     )
+    parser.add_argument("--ngrams", type=float, default=0.0, metavar="WEIGHT",
+                        help="also read word n-grams with this weight (0: none)")  # fmt: skip
     parser.add_argument("--skip-batch", action="append", default=[], metavar="BATCH",
                         help="leave out posts whose batch field is BATCH (repeatable)")  # fmt: skip
     args = parser.parse_args(argv)
@@ -138,17 +173,23 @@ def main(argv: list[str] | None = None) -> None:
     matcher = load_matcher(args.catalog, cache_dir=args.cache_dir, config=config)
     posts = [p for f in args.posts for p in read_labelled_posts(f)]
     posts = [p for p in posts if p.batch not in args.skip_batch]
-    rows, labels, rules, batches = collect(matcher, posts, embedding=not args.no_embedding)
+    data = collect(matcher, posts, embedding=not args.no_embedding)
+    labels, rules, batches = data.labels, data.rules, data.batches
     dims = 0 if args.no_embedding else matcher.dims
+    ngrams = args.ngrams
     rule_accuracy = float((rules == labels).mean())
     cv = [
-        cv_accuracy(rows, labels, args.c, args.folds, seed=seed, embedding_dims=dims)
+        cv_accuracy(data, args.c, args.folds, seed=seed, embedding_dims=dims, ngram_weight=ngrams)
         for seed in SEEDS
     ]
     shown = [round(x, 3) for x in cv]
     logger.info("%d posts; rules %.3f; model %d-fold CV %s (mean %.3f)", len(labels),
                 rule_accuracy, args.folds, shown, float(np.mean(cv)))  # fmt: skip
-    by_batch = batch_accuracy(rows, labels, batches, args.c, dims)
+    by_batch = batch_accuracy(data, args.c, dims, args.ngrams)
+    if by_batch:
+        pooled = sum(a * batches.count(b) for b, a in by_batch.items()) / len(labels)
+        logger.info("leave one batch out: pooled %.3f, mean %.3f, worst %.3f", pooled,
+                    float(np.mean(list(by_batch.values()))), min(by_batch.values()))  # fmt: skip
     right = rules == labels
     rules_by_batch = {b: float(right[np.asarray(batches) == b].mean()) for b in by_batch}
     for name, acc in by_batch.items():
@@ -156,11 +197,12 @@ def main(argv: list[str] | None = None) -> None:
                     batches.count(name), acc, rules_by_batch[name])  # fmt: skip
     if args.out is None:
         return
-    model = fit(rows, labels, args.c, dims)
+    model = fit(data.rows, labels, args.c, dims, texts=data.texts, ngram_weight=args.ngrams)
     meta = {
         "trained_on": [f.name for f in args.posts], "skipped_batches": sorted(args.skip_batch),
         "rows": len(labels), "catalog": matcher.catalog.name,
         "catalog_version": matcher.catalog_version, "model_id": matcher.model_id, "C": args.c,
+        **({"ngram_weight": args.ngrams} if args.ngrams else {}),
         "cv_folds": args.folds, "cv_seeds": list(SEEDS), "cv_accuracy": [round(x, 4) for x in cv],
         "rules_accuracy": round(rule_accuracy, 4),
         "leave_one_batch_out": {k: round(v, 4) for k, v in by_batch.items()},

@@ -255,7 +255,7 @@ class NarrativeMatcher:
         ranked = self._rank(cleaned, vectors, None, dates)
         results = []
         backgrounds = self.background_scores(vectors)
-        class_probs = self.class_probabilities(vectors)
+        class_probs = self.class_probabilities(vectors, cleaned)
         for q, candidates in enumerate(ranked):
             hits = (
                 self.decide(cleaned[q], candidates, dates[q], background=backgrounds[q],
@@ -280,13 +280,13 @@ class NarrativeMatcher:
             return [None] * len(vectors)
         return [float(x) for x in (vectors @ near_misses.T).max(axis=1)]
 
-    def class_probabilities(self, vectors: np.ndarray) -> np.ndarray | None:
+    def class_probabilities(self, vectors: np.ndarray, cleaned: Sequence[str]) -> np.ndarray | None:
         """Each post's class probabilities from the calibrator's post classifier (None without
-        one; `models.matching.post_classes`)."""
+        one; `models.matching.post_classes`); `cleaned`: the posts' `clean_post_text`."""
         classifier = self.calibrator.classifier if self.calibrator else None
         if classifier is None:
             return None
-        return classifier.probabilities(np.asarray(vectors, dtype=np.float64))
+        return classifier.probabilities(np.asarray(vectors, dtype=np.float64), cleaned)
 
     def decide(
         self, text: str, candidates: Sequence[Candidate], date: dt.date | None,

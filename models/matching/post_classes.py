@@ -18,16 +18,21 @@ Contracts:
   judged by the rest of the row rather than ruled out), and the log-odds of `NONE`.
 - A classifier only reads embeddings of the model it was fit with (`model_id`); the matcher
   refuses one fit for another model.
+- With `ngrams` (`models.matching.ngrams`), a post's row is its embedding followed by its
+  weighted word n-gram TF-IDF row, so the classifier also reads the words that name a narrative
+  in any voice; `probabilities` then needs the posts' (cleaned) texts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from models.matching.ngrams import NgramVectorizer
 
 Floats = npt.NDArray[np.float64]
 NONE = ""
@@ -61,6 +66,8 @@ class PostClassifier:
     coef: tuple[tuple[float, ...], ...]
     intercept: tuple[float, ...]
     model_id: str
+    ngrams: NgramVectorizer | None = None
+    _coef: Floats = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if len(self.classes) < 2 or self.classes[0] != NONE:
@@ -72,10 +79,24 @@ class PostClassifier:
             raise ValueError("post classifier needs one coef row and intercept per class")
         if len(widths) != 1 or 0 in widths:
             raise ValueError("post classifier coef rows must share one non-zero width")
+        if self.ngrams is not None and widths.pop() <= self.ngrams.size:
+            raise ValueError("post classifier coef rows must cover the embedding and n-grams")
+        object.__setattr__(self, "_coef", np.asarray(self.coef, dtype=np.float64))
 
-    def probabilities(self, vectors: Floats) -> Floats:
-        """Class probabilities, one row per post (columns in `classes` order)."""
-        logits = np.atleast_2d(vectors) @ np.asarray(self.coef).T + np.asarray(self.intercept)
+    def rows(self, vectors: Floats, texts: Sequence[str] | None = None) -> Floats:
+        """The classifier's input rows: the embeddings, then the n-gram rows of `texts` (which
+        must be given, one per vector, when the classifier has `ngrams`)."""
+        x = np.atleast_2d(np.asarray(vectors, dtype=np.float64))
+        if self.ngrams is None:
+            return x
+        if texts is None or len(texts) != len(x):
+            raise ValueError("this post classifier reads n-grams: give one text per vector")
+        return np.hstack([x, self.ngrams.transform(texts)])
+
+    def probabilities(self, vectors: Floats, texts: Sequence[str] | None = None) -> Floats:
+        """Class probabilities, one row per post (columns in `classes` order); `texts`: the
+        posts' cleaned texts, required with `ngrams` (see `rows`)."""
+        logits = self.rows(vectors, texts) @ self._coef.T + np.asarray(self.intercept)
         logits -= logits.max(axis=1, keepdims=True)
         e = np.exp(logits)
         return np.asarray(e / e.sum(axis=1, keepdims=True), dtype=np.float64)
@@ -88,6 +109,7 @@ class PostClassifier:
         return {
             "classes": list(self.classes), "coef": [list(r) for r in self.coef],
             "intercept": list(self.intercept), "model_id": self.model_id,
+            **({"ngrams": self.ngrams.to_json()} if self.ngrams else {}),
         }  # fmt: skip
 
     @classmethod
@@ -99,6 +121,7 @@ class PostClassifier:
                 coef=tuple(tuple(float(x) for x in row) for row in data["coef"]),
                 intercept=tuple(float(x) for x in data["intercept"]),
                 model_id=str(data["model_id"]),
+                ngrams=NgramVectorizer.from_json(data["ngrams"]) if "ngrams" in data else None,
             )
         except KeyError as exc:
             raise ValueError(f"post classifier lacks field {exc}") from exc

@@ -17,6 +17,10 @@ Contracts:
   cosines alone miss (leave-one-batch-out accuracy in `models/README.md`). Such a model only
   fits the embedding model it was trained with (``meta["model_id"]``):
   `StanceModel.fits(model_id, dims)`; the matcher falls back to the rules otherwise.
+- With `ngrams` (`models.matching.ngrams`) the row also carries the post's weighted word n-gram
+  TF-IDF (after the embedding; not standardised: `mean` and `scale` cover the features and the
+  embedding), so the words that carry a stance in any voice ("debunked", "wake up", "no
+  evidence", "they want you to") count directly; `classify` reads them from the post's text.
 - The cue and cosine features are catalog-independent and the embedding weights read the post
   alone, so one model serves every English catalog with counter-exemplars; it was fit on one
   catalog's tuning posts, so treat it as a reviewer hint, like the rules.
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +39,7 @@ import numpy as np
 import numpy.typing as npt
 
 from models.files import write_json
+from models.matching.ngrams import NgramVectorizer
 from models.matching.stance import StanceResult, cue_evidence
 from models.records import Stance
 
@@ -88,6 +94,8 @@ class StanceModel:
     features: tuple[str, ...] = STANCE_FEATURES
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
     embedding_dims: int = 0
+    ngrams: NgramVectorizer | None = None
+    _coef: Floats = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.features != STANCE_FEATURES:
@@ -95,17 +103,24 @@ class StanceModel:
         if self.embedding_dims < 0:
             raise ValueError("stance embedding_dims must be >= 0")
         n = len(STANCE_FEATURES) + self.embedding_dims
-        if len(self.mean) != n or len(self.scale) != n or any(len(c) != n for c in self.coef):
+        width = n + (self.ngrams.size if self.ngrams else 0)
+        if len(self.mean) != n or len(self.scale) != n or any(len(c) != width for c in self.coef):
             raise ValueError("stance weights must have one entry per feature")
         if len(self.coef) != len(self.classes) != len(self.intercept):
             raise ValueError("stance weights must have one row per class")
         if not set(self.classes) <= set(STANCES):
             raise ValueError(f"stance classes must be among {STANCES}")
+        object.__setattr__(self, "_coef", np.asarray(self.coef, dtype=np.float64))
 
-    def probabilities(self, rows: Floats) -> Floats:
-        """Softmax probability per row (columns in `classes` order)."""
+    def probabilities(self, rows: Floats, texts: Sequence[str] | None = None) -> Floats:
+        """Softmax probability per row (columns in `classes` order); `texts`: the posts'
+        cleaned texts, one per row, required when the model has `ngrams`."""
         z = (np.atleast_2d(rows) - np.asarray(self.mean)) / np.asarray(self.scale)
-        logits = z @ np.asarray(self.coef).T + np.asarray(self.intercept)
+        if self.ngrams is not None:
+            if texts is None or len(texts) != len(z):
+                raise ValueError("this stance model reads n-grams: give one text per row")
+            z = np.hstack([z, self.ngrams.transform(texts)])
+        logits = z @ self._coef.T + np.asarray(self.intercept)
         logits -= logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
         return np.asarray(p / p.sum(axis=1, keepdims=True), dtype=np.float64)
@@ -125,7 +140,7 @@ class StanceModel:
             raise ValueError(f"stance model needs the post's {self.embedding_dims}-d embedding")
         row = stance_row(post, exemplar, exemplar_scores, counter_scores,
                          vector if self.embedding_dims else None)  # fmt: skip
-        probs = self.probabilities(row)[0]
+        probs = self.probabilities(row, [post])[0]
         best = int(np.argmax(probs))
         cues = cue_evidence(post, exemplar).describe()
         shown = ", ".join(f"{c} {p:.2f}" for c, p in zip(self.classes, probs, strict=True))
@@ -141,6 +156,7 @@ class StanceModel:
             "mean": list(self.mean), "scale": list(self.scale),
             "coef": [list(c) for c in self.coef], "intercept": list(self.intercept),
             "embedding_dims": self.embedding_dims, "meta": self.meta,
+            **({"ngrams": self.ngrams.to_json()} if self.ngrams else {}),
         }  # fmt: skip
 
     def save(self, path: Path) -> None:
@@ -160,6 +176,7 @@ class StanceModel:
                 features=tuple(data["features"]),
                 meta=dict(data.get("meta", {})),
                 embedding_dims=int(data.get("embedding_dims", 0)),
+                ngrams=NgramVectorizer.from_json(data["ngrams"]) if "ngrams" in data else None,
             )
         except KeyError as exc:
             raise ValueError(f"{path}: stance model lacks field {exc}") from exc

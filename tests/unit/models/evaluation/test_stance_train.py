@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.evaluation.stance_train import batch_accuracy, cv_accuracy
+from models.evaluation.stance_train import StanceRows, batch_accuracy, cv_accuracy
 from models.matching.stance_model import STANCE_FEATURES
 
+WORDS = {"promotes": "wake up they stole it", "debunks": "debunked no evidence at all",
+         "discusses": "reports say officials review"}  # fmt: skip
 
-def _rows(n: int, flip: bool = False) -> tuple[np.ndarray, np.ndarray]:
+
+def _rows(n: int, flip: bool = False) -> StanceRows:
     rng = np.random.default_rng(n)
     labels = np.asarray(["promotes", "debunks", "discusses"] * (n // 3))
     rows = rng.normal(scale=0.1, size=(len(labels), len(STANCE_FEATURES) + 2))
@@ -16,17 +19,32 @@ def _rows(n: int, flip: bool = False) -> tuple[np.ndarray, np.ndarray]:
     debunk, discuss = (-1, -2) if not flip else (-2, -1)
     rows[labels == "debunks", debunk] += 1.0
     rows[labels == "discusses", discuss] += 1.0
-    return rows, labels
+    texts = [f"{WORDS[str(label)]} post {i}" for i, label in enumerate(labels)]
+    return StanceRows(rows, labels, labels, ["x"] * len(labels), texts)
+
+
+def _join(parts: list[StanceRows], names: list[str]) -> StanceRows:
+    return StanceRows(
+        np.vstack([p.rows for p in parts]), np.concatenate([p.labels for p in parts]),
+        np.concatenate([p.rules for p in parts]),
+        [n for p, n in zip(parts, names, strict=True) for _ in p.texts],
+        [t for p in parts for t in p.texts],
+    )  # fmt: skip
 
 
 def test_leave_one_batch_out_scores_each_batch_by_a_model_that_never_saw_it() -> None:
     a, b, c = _rows(30), _rows(33), _rows(36, flip=True)
-    rows = np.vstack([a[0], b[0], c[0]])
-    labels = np.concatenate([a[1], b[1], c[1]])
-    batches = ["a"] * 30 + ["b"] * 33 + ["c"] * 36
-    same = batch_accuracy(rows[:63], labels[:63], batches[:63], c=1.0, embedding_dims=2)
+    same = batch_accuracy(_join([a, b], ["a", "b"]), c=1.0, embedding_dims=2)
     assert same == {"a": 1.0, "b": 1.0}
     # "c" is written unlike the others: a model fit on them reads it wrong
-    assert batch_accuracy(rows, labels, batches, c=1.0, embedding_dims=2)["c"] < 0.5
-    assert batch_accuracy(rows[:30], labels[:30], ["a"] * 30, c=1.0) == {}
-    assert cv_accuracy(rows[:63], labels[:63], 1.0, 3, seed=0, embedding_dims=2) == 1.0
+    assert batch_accuracy(_join([a, b, c], ["a", "b", "c"]), c=1.0, embedding_dims=2)["c"] < 0.5
+    assert batch_accuracy(_join([a], ["a"]), c=1.0) == {}
+    assert cv_accuracy(_join([a, b], ["a", "b"]), 1.0, 3, seed=0, embedding_dims=2) == 1.0
+
+
+def test_ngrams_read_the_stance_words_a_differently_written_batch_shares() -> None:
+    a, b, c = _rows(30), _rows(33), _rows(36, flip=True)
+    data = _join([a, b, c], ["a", "b", "c"])
+    # the embedding misleads on "c", its words do not: with n-grams "c" is read right
+    assert batch_accuracy(data, c=1.0, embedding_dims=2, ngram_weight=30.0)["c"] == 1.0
+    assert cv_accuracy(data, 1.0, 3, seed=0, embedding_dims=2, ngram_weight=30.0) == 1.0

@@ -107,3 +107,23 @@ def test_fit_matches_scikit_learn_probabilities(n_classes: int) -> None:
     # a class with no training rows is never predicted
     absent = fit_classifier(x, labels, (*classes, "never"), 1.0, "m")
     assert absent.probabilities(x)[:, -1].max() < 1e-9
+
+
+def test_ngram_classifier_reads_the_words_and_its_file_carries_them(tmp_path: Path) -> None:
+    # the embeddings carry nothing; the narrative's own word does
+    x = np.zeros((40, 3))
+    labels = [NONE, "mules"] * 20
+    texts = [("weather today is nice" if lab == NONE else "ballot mules again") for lab in labels]
+    classes = (NONE, "mules")
+    plain = fit_classifier(x, labels, classes, 1.0, "m")
+    ours = fit_classifier(x, labels, classes, 1.0, "m", texts=texts, ngram_weight=5.0)
+    assert ours.ngrams is not None and "mules" in ours.ngrams.vocabulary
+    probe = np.zeros((2, 3))
+    assert plain.probabilities(probe)[:, 1] == pytest.approx([0.5, 0.5])
+    got = ours.probabilities(probe, ["the mules are back", "nice weather"])[:, 1]
+    assert got[0] > 0.8 and got[1] < 0.2
+    with pytest.raises(ValueError, match="n-grams"):
+        ours.probabilities(probe)
+    assert PostClassifier.from_json(ours.to_json()) == ours
+    with pytest.raises(ValueError, match="cover"):
+        dataclasses.replace(ours, coef=tuple(r[:2] for r in ours.coef))

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from models.matching.ngrams import NgramVectorizer
 from models.matching.stance_model import (
     SHIPPED_STANCE,
     STANCE_FEATURES,
@@ -103,3 +104,22 @@ def test_embedding_model_round_trips_and_checks_its_width(tmp_path: Path) -> Non
     assert StanceModel.load(tmp_path / "e.json") == model
     with pytest.raises(ValueError):
         dataclasses.replace(model, embedding_dims=2)
+
+
+def test_ngram_weights_read_the_posts_words_and_round_trip(tmp_path: Path) -> None:
+    n = len(STANCE_FEATURES)
+    vec = NgramVectorizer(vocabulary=("debunked", "wake up"), idf=(1.0, 1.0), weight=5.0)
+    # the n-gram columns follow the features: "debunked" -> debunks, "wake up" -> promotes
+    coef = ((0.0,) * n + (0.0, 2.0), (0.0,) * n + (2.0, 0.0), (0.0,) * (n + 2))
+    model = StanceModel(mean=(0.0,) * n, scale=(1.0,) * n, coef=coef, intercept=(0.0, 0.0, 1.0),
+                        ngrams=vec)  # fmt: skip
+    scores = (np.asarray([0.5]), np.asarray([0.5]))
+    assert model.classify("That was debunked long ago", EXEMPLAR, *scores).stance == "debunks"
+    assert model.classify("Wake up, they stole it", EXEMPLAR, *scores).stance == "promotes"
+    assert model.classify("Officials met today", EXEMPLAR, *scores).stance == "discusses"
+    with pytest.raises(ValueError, match="n-grams"):
+        model.probabilities(np.zeros((1, n)))
+    model.save(tmp_path / "n.json")
+    assert StanceModel.load(tmp_path / "n.json") == model
+    with pytest.raises(ValueError):
+        dataclasses.replace(model, ngrams=None)  # the coef rows are wider than the features
