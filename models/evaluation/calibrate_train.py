@@ -241,6 +241,21 @@ def choose(
     return best[1], best[2], best[3]
 
 
+def background_texts(
+    matcher: NarrativeMatcher, files: Sequence[Path], size: int, exclude: str
+) -> list[str]:
+    """The 'fit' part of the background files (`models.evaluation.background`), cleaned."""
+    from models.evaluation.background import background_part, catalog_exclusion, read_texts
+
+    if not files:
+        return []
+    texts = [t for f in files for t in read_texts(f)]
+    pattern = catalog_exclusion(matcher.catalog, exclude)
+    chosen = background_part(texts, pattern, "fit", size)
+    logger.info("background: %d of %d texts ('fit' part, not excluded)", len(chosen), len(texts))
+    return chosen
+
+
 def main(argv: list[str] | None = None) -> None:
     from models.evaluation.metrics import read_qrels, read_queries
     from models.evaluation.posts_eval import read_labelled_posts
@@ -268,6 +283,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--post-classifier-ngrams", type=float, default=0.0, metavar="WEIGHT",
                         help="the post classifier also reads word n-grams with this weight "
                         "(0: embedding only; models.matching.ngrams)")  # fmt: skip
+    parser.add_argument("--background", type=Path, action="append", default=[],
+                        help="with --post-classifier-c: real posts about other things (queries "
+                        "TSV or JSONL, repeatable); their 'fit' part joins the classifier as no "
+                        "narrative (models.evaluation.background)")  # fmt: skip
+    parser.add_argument("--background-size", type=int, default=2000)
+    parser.add_argument("--background-exclude", default="", metavar="REGEX",
+                        help="besides the catalog's keywords, background texts this finds are "
+                        "left out (they may really be about a narrative)")  # fmt: skip
     parser.add_argument("--select", choices=("cv", "batch-out"), default="cv",
                         help="choose the threshold on CV by post, or (posts from several "
                         "batches) on every batch scored by a calibrator fit "
@@ -286,7 +309,10 @@ def main(argv: list[str] | None = None) -> None:
         batches = [p.batch for p in posts]
         samples = collect_posts(matcher, posts)
         if args.post_classifier_c > 0:
-            data = class_data(matcher, posts, ngram_weight=args.post_classifier_ngrams)
+            background = background_texts(matcher, args.background, args.background_size,
+                                          args.background_exclude)  # fmt: skip
+            data = class_data(matcher, posts, ngram_weight=args.post_classifier_ngrams,
+                              background=background)  # fmt: skip
             base, cc = samples, args.post_classifier_c
 
             built: dict[bytes, CalSamples] = {}  # the pooled and per-batch passes share them
@@ -363,6 +389,9 @@ def main(argv: list[str] | None = None) -> None:
         "post_classifier_C": args.post_classifier_c,
         **({"post_classifier_ngrams": args.post_classifier_ngrams}
            if args.post_classifier_ngrams else {}),
+        **({"background": [f.name for f in args.background],
+            "background_size": args.background_size,
+            "background_exclude": args.background_exclude} if args.background else {}),
         "reranker_folds": 0 if args.posts else args.reranker_folds,
         "target_precision": args.target_precision, "max_false_alarm": args.max_false_alarm,
         **{f"cv_{k}": round(float(v), 4) for k, v in cv.as_json().items()},

@@ -2,7 +2,9 @@
 out-of-fold class features the calibrator is trained on. Offline (scikit-learn).
 
 Training rows: the catalog's own sentences (exemplars and counter-exemplars as their narrative,
-near-misses as no narrative), so every narrative has a class, plus the labelled posts. The
+near-misses as no narrative), so every narrative has a class, any background posts (real posts
+about other things, `models.evaluation.background`) as no narrative, plus the labelled posts.
+The catalog and background rows are in every fit. The
 calibrator must never see class features of a post from a classifier that was fit on that post
 (they would be overconfident), so `class_probabilities` gives every training post its
 probabilities from a classifier fit without its CV fold (the calibrator's own folds), and every
@@ -49,10 +51,12 @@ class ClassData:
 
 
 def class_data(
-    matcher: NarrativeMatcher, posts: Sequence[LabelledPost], *, ngram_weight: float = 0.0
-) -> ClassData:
-    """The posts' and the catalog's embeddings, cleaned texts and labels; `ngram_weight` > 0:
-    classifiers fit on them also read word n-grams with this weight."""
+    matcher: NarrativeMatcher, posts: Sequence[LabelledPost], *, ngram_weight: float = 0.0,
+    background: Sequence[str] = (),
+) -> ClassData:  # fmt: skip
+    """The posts' and the catalog's embeddings, cleaned texts and labels (the `background` texts
+    join the catalog's rows as no narrative); `ngram_weight` > 0: classifiers fit on them also
+    read word n-grams with this weight."""
     texts, labels = [], []
     for n in matcher.catalog.active:
         for sentence in (*n.exemplars, *n.counter_exemplars):
@@ -61,6 +65,8 @@ def class_data(
         for sentence in n.near_misses:
             texts.append(sentence)
             labels.append(NONE)
+    texts += background
+    labels += [NONE] * len(background)
     encode = matcher.embedder.encode_cached
     post_texts = [clean_post_text(p.text) for p in posts]
     catalog_texts = [clean_post_text(t) for t in texts]

@@ -260,9 +260,11 @@ def rounded(value: object) -> object:
     return value
 
 
-from pipeline.cli.evaluate_openset import openset  # noqa: E402 (registers on the group)
+from pipeline.cli.evaluate_background import background  # noqa: E402 (registers on the group)
+from pipeline.cli.evaluate_openset import openset  # noqa: E402
 
 evaluate.add_command(openset)
+evaluate.add_command(background)
 
 
 def _reranker(

@@ -127,3 +127,20 @@ def test_ngram_classifier_reads_the_words_and_its_file_carries_them(tmp_path: Pa
     assert PostClassifier.from_json(ours.to_json()) == ours
     with pytest.raises(ValueError, match="cover"):
         dataclasses.replace(ours, coef=tuple(r[:2] for r in ours.coef))
+
+
+def test_background_posts_are_no_narrative_rows_in_every_fit(
+    catalog_path: Path, bow_embedder: BagOfWordsEmbedder
+) -> None:
+    from models.evaluation.post_classes_train import class_data, fit_all
+    from models.evaluation.posts_eval import LabelledPost
+
+    matcher = NarrativeMatcher(load_catalog(catalog_path), bow_embedder, MatcherConfig())
+    posts = [LabelledPost(CLAIM, "stolen-election", id="p1")]
+    background = ["A hawk drops a snake at a barbecue", "Wine contains arsenic"]
+    plain = class_data(matcher, posts)
+    data = class_data(matcher, posts, background=background)
+    assert data.catalog_labels == (*plain.catalog_labels, NONE, NONE)
+    assert data.catalog_texts[-2:] == tuple(background)
+    assert len(data.catalog_vectors) == len(plain.catalog_vectors) + 2
+    assert fit_all(data, 1.0).classes == plain.classes
