@@ -9,7 +9,8 @@ the topic. A bag of word n-grams keeps them. Leave-one-batch-out figures in `mod
 Contracts:
 - `tokens(text)`: lower-cased runs of two or more word characters (scikit-learn's default
   ``token_pattern`` ``(?u)\\b\\w\\w+\\b`` and ``lowercase``).
-- `NgramVectorizer.transform(texts)` is one row per text, one column per `vocabulary` term:
+- `NgramVectorizer.transform(texts)` is one dense row per text (`project` multiplies the same
+  rows by a weight matrix without building them), one column per `vocabulary` term:
   ``(1 + ln count) * idf`` for each unigram to `ngram_max`-gram of `tokens(text)` (n-grams are
   the tokens joined by one space), the row L2-normalised, then multiplied by `weight`. The
   unweighted row equals ``TfidfVectorizer(ngram_range=(1, ngram_max), sublinear_tf=True)``'s
@@ -74,19 +75,35 @@ class NgramVectorizer:
     def size(self) -> int:
         return len(self.vocabulary)
 
+    def row(self, text: str) -> tuple[npt.NDArray[np.int64], Floats]:
+        """The non-zero columns of `text`'s weighted row and their values."""
+        counts = Counter(
+            self._index[g] for g in ngrams(tokens(text), self.ngram_max) if g in self._index
+        )
+        cols = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+        if not counts:
+            return cols, np.zeros(0)
+        tf = np.fromiter((1.0 + math.log(c) for c in counts.values()), np.float64, len(counts))
+        values = tf * self._idf[cols]
+        return cols, values * (self.weight / float(np.sqrt(values @ values)))
+
     def transform(self, texts: Sequence[str]) -> Floats:
-        """One weighted, L2-normalised TF-IDF row per text."""
+        """One weighted, L2-normalised TF-IDF row per text (dense; for fitting)."""
         out = np.zeros((len(texts), self.size), dtype=np.float64)
-        for row, text in enumerate(texts):
-            counts = Counter(
-                self._index[g] for g in ngrams(tokens(text), self.ngram_max) if g in self._index
-            )
-            if not counts:
-                continue
-            cols = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-            tf = np.fromiter((1.0 + math.log(c) for c in counts.values()), np.float64, len(counts))
-            values = tf * self._idf[cols]
-            out[row, cols] = values * (self.weight / float(np.sqrt(values @ values)))
+        for i, text in enumerate(texts):
+            cols, values = self.row(text)
+            out[i, cols] = values
+        return out
+
+    def project(self, texts: Sequence[str], weights: Floats) -> Floats:
+        """``transform(texts) @ weights.T`` for `weights` of shape (k, `size`), without building
+        the dense rows (the live path: a post has a few dozen terms out of thousands)."""
+        w = np.asarray(weights, dtype=np.float64)
+        out = np.zeros((len(texts), w.shape[0]), dtype=np.float64)
+        for i, text in enumerate(texts):
+            cols, values = self.row(text)
+            if len(cols):
+                out[i] = w[:, cols] @ values
         return out
 
     def to_json(self) -> dict[str, Any]:

@@ -83,20 +83,18 @@ class PostClassifier:
             raise ValueError("post classifier coef rows must cover the embedding and n-grams")
         object.__setattr__(self, "_coef", np.asarray(self.coef, dtype=np.float64))
 
-    def rows(self, vectors: Floats, texts: Sequence[str] | None = None) -> Floats:
-        """The classifier's input rows: the embeddings, then the n-gram rows of `texts` (which
-        must be given, one per vector, when the classifier has `ngrams`)."""
-        x = np.atleast_2d(np.asarray(vectors, dtype=np.float64))
-        if self.ngrams is None:
-            return x
-        if texts is None or len(texts) != len(x):
-            raise ValueError("this post classifier reads n-grams: give one text per vector")
-        return np.hstack([x, self.ngrams.transform(texts)])
-
     def probabilities(self, vectors: Floats, texts: Sequence[str] | None = None) -> Floats:
         """Class probabilities, one row per post (columns in `classes` order); `texts`: the
-        posts' cleaned texts, required with `ngrams` (see `rows`)."""
-        logits = self.rows(vectors, texts) @ self._coef.T + np.asarray(self.intercept)
+        posts' cleaned texts, one per vector, required with `ngrams`."""
+        x = np.atleast_2d(np.asarray(vectors, dtype=np.float64))
+        if self.ngrams is None:
+            logits = x @ self._coef.T
+        else:
+            if texts is None or len(texts) != len(x):
+                raise ValueError("this post classifier reads n-grams: give one text per vector")
+            dims = self._coef.shape[1] - self.ngrams.size
+            logits = x @ self._coef[:, :dims].T + self.ngrams.project(texts, self._coef[:, dims:])
+        logits = logits + np.asarray(self.intercept)
         logits -= logits.max(axis=1, keepdims=True)
         e = np.exp(logits)
         return np.asarray(e / e.sum(axis=1, keepdims=True), dtype=np.float64)

@@ -116,11 +116,12 @@ class StanceModel:
         """Softmax probability per row (columns in `classes` order); `texts`: the posts'
         cleaned texts, one per row, required when the model has `ngrams`."""
         z = (np.atleast_2d(rows) - np.asarray(self.mean)) / np.asarray(self.scale)
+        width = z.shape[1]
+        logits = z @ self._coef[:, :width].T + np.asarray(self.intercept)
         if self.ngrams is not None:
             if texts is None or len(texts) != len(z):
                 raise ValueError("this stance model reads n-grams: give one text per row")
-            z = np.hstack([z, self.ngrams.transform(texts)])
-        logits = z @ self._coef.T + np.asarray(self.intercept)
+            logits = logits + self.ngrams.project(texts, self._coef[:, width:])
         logits -= logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
         return np.asarray(p / p.sum(axis=1, keepdims=True), dtype=np.float64)

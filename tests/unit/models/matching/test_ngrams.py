@@ -62,3 +62,11 @@ def test_file_form_round_trips_and_rejects_inconsistent_values() -> None:
         NgramVectorizer(vocabulary=("aa",), idf=(1.0, 2.0))
     with pytest.raises(ValueError):
         NgramVectorizer(vocabulary=("aa",), idf=(1.0,), weight=0.0)
+
+
+def test_project_equals_the_dense_rows_times_the_weights() -> None:
+    vec = fit_ngrams(TRAIN, weight=4.0, min_df=1)
+    weights = np.random.default_rng(0).normal(size=(3, vec.size))
+    expected = vec.transform(OTHER + TRAIN) @ weights.T
+    assert vec.project(OTHER + TRAIN, weights) == pytest.approx(expected, abs=1e-12)
+    assert vec.project([], weights).shape == (0, 3)
