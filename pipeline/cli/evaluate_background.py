@@ -36,8 +36,8 @@ def background(  # noqa: PLR0917 (click passes options positionally)
     skip: int, show_errors: bool, as_json: bool,
 ) -> None:  # fmt: skip
     """Match real posts about other things (TEXTS without the catalog's keywords or EXCLUDE's
-    matches; the 'eval' part of `models.evaluation.background`, never the part a post classifier
-    is fit on) with the live settings and print how many get a hit: every such hit is a false
+    matches; the 'eval' half of the background posts, never the half a post classifier is fit
+    on) with the live settings and print how many get a hit: every such hit is a false
     alarm an analyst would have to dismiss."""
     from models.evaluation.background import background_part, catalog_exclusion, read_texts
     from models.matching.matcher import load_matcher
