@@ -19,6 +19,9 @@ Contracts:
   never saw: a tuning measure inside the 'fit' part).
 - `catalog_exclusion(catalog, extra)`: one regex matching any of the catalog's keywords or the
   `extra` regex, so posts that might really be about a narrative are never called background.
+- `catalog_background(catalog, files, extra, part, size, skip)`: the three above in order, for a
+  catalog (what `calibrate_train --background` fits on and `narrmon eval background` counts);
+  returns the chosen texts and how many texts the files held.
 """
 
 from __future__ import annotations
@@ -86,3 +89,13 @@ def background_part(
     kept = sorted({t for t in texts if in_part(t, part) and not exclude.search(t)})
     random.Random(seed).shuffle(kept)
     return kept[skip : skip + size]
+
+
+def catalog_background(
+    catalog: Catalog, files: Sequence[Path], extra: str, part: Part, size: int, *, skip: int = 0
+) -> tuple[list[str], int]:
+    """`part`'s background texts of `files` for `catalog` (see module docstring), and the
+    number of texts read."""
+    texts = [t for f in files for t in read_texts(f)]
+    chosen = background_part(texts, catalog_exclusion(catalog, extra), part, size, skip=skip)
+    return chosen, len(texts)

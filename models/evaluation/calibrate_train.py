@@ -244,15 +244,14 @@ def choose(
 def background_texts(
     matcher: NarrativeMatcher, files: Sequence[Path], size: int, exclude: str
 ) -> list[str]:
-    """The 'fit' part of the background files (`models.evaluation.background`), cleaned."""
-    from models.evaluation.background import background_part, catalog_exclusion, read_texts
+    """The 'fit' part of the background files for the matcher's catalog
+    (`models.evaluation.background`); raw texts (`class_data` cleans them)."""
+    from models.evaluation.background import catalog_background
 
     if not files:
         return []
-    texts = [t for f in files for t in read_texts(f)]
-    pattern = catalog_exclusion(matcher.catalog, exclude)
-    chosen = background_part(texts, pattern, "fit", size)
-    logger.info("background: %d of %d texts ('fit' part, not excluded)", len(chosen), len(texts))
+    chosen, read = catalog_background(matcher.catalog, files, exclude, "fit", size)
+    logger.info("background: %d of %d texts ('fit' part, not excluded)", len(chosen), read)
     return chosen
 
 

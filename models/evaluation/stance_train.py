@@ -176,10 +176,11 @@ def main(argv: list[str] | None = None) -> None:
     data = collect(matcher, posts, embedding=not args.no_embedding)
     labels, rules, batches = data.labels, data.rules, data.batches
     dims = 0 if args.no_embedding else matcher.dims
-    ngrams = args.ngrams
     rule_accuracy = float((rules == labels).mean())
     cv = [
-        cv_accuracy(data, args.c, args.folds, seed=seed, embedding_dims=dims, ngram_weight=ngrams)
+        cv_accuracy(
+            data, args.c, args.folds, seed=seed, embedding_dims=dims, ngram_weight=args.ngrams
+        )
         for seed in SEEDS
     ]
     shown = [round(x, 3) for x in cv]

@@ -290,6 +290,21 @@ def _reranker(
     return reranker
 
 
+def live_matcher(catalog_path: Path) -> NarrativeMatcher:
+    """The matcher the worker would build for `catalog_path` (settings: model, cache, device,
+    NARRMON_MATCHER__*), with the inference threads set."""
+    from models.matching.matcher import load_matcher
+    from pipeline.agents.matcher import matcher_config
+    from pipeline.settings import Settings
+
+    settings = Settings.load()
+    set_threads(settings.model.threads)
+    return load_matcher(
+        catalog_path, model_path=settings.model.path, cache_dir=settings.cache_dir,
+        device=settings.model.device, config=matcher_config(settings),
+    )  # fmt: skip
+
+
 def set_threads(threads: int | None) -> None:
     if threads:
         import torch

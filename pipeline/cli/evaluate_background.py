@@ -39,21 +39,12 @@ def background(  # noqa: PLR0917 (click passes options positionally)
     matches; the 'eval' half of the background posts, never the half a post classifier is fit
     on) with the live settings and print how many get a hit: every such hit is a false
     alarm an analyst would have to dismiss."""
-    from models.evaluation.background import background_part, catalog_exclusion, read_texts
-    from models.matching.matcher import load_matcher
-    from pipeline.agents.matcher import matcher_config
-    from pipeline.cli.evaluate import rounded, set_threads
-    from pipeline.settings import Settings
+    from models.evaluation.background import Part, catalog_background
+    from pipeline.cli.evaluate import live_matcher, rounded
 
-    settings = Settings.load()
-    set_threads(settings.model.threads)
-    matcher = load_matcher(
-        catalog_path, model_path=settings.model.path, cache_dir=settings.cache_dir,
-        device=settings.model.device, config=matcher_config(settings),
-    )  # fmt: skip
-    texts = [t for p in text_paths for t in read_texts(p)]
-    pattern = catalog_exclusion(matcher.catalog, exclude)
-    chosen = background_part(texts, pattern, "fit" if part == "fit" else "eval", size, skip=skip)
+    matcher = live_matcher(catalog_path)
+    which: Part = "fit" if part == "fit" else "eval"
+    chosen, read = catalog_background(matcher.catalog, text_paths, exclude, which, size, skip=skip)
     results = matcher.match(chosen)
     hits = [(t, m.narrative.id, m.scores.combined) for t, r in zip(chosen, results, strict=True)
             for m in r.matches]  # fmt: skip
@@ -67,7 +58,7 @@ def background(  # noqa: PLR0917 (click passes options positionally)
         })))  # fmt: skip
         return
     click.echo(f"model {matcher.model_id}  catalog {matcher.catalog_version}  background posts "
-               f"{len(chosen)} (of {len(texts)} texts)")  # fmt: skip
+               f"{len(chosen)} (of {read} texts)")  # fmt: skip
     click.echo(f"posts with a hit {posts_hit}/{len(chosen)} ({rate:.4f})  hits {len(hits)}")
     for narrative, count in sorted(per_narrative.items(), key=lambda kv: (-kv[1], kv[0])):
         click.echo(f"  {narrative:<36} {count:>4}")

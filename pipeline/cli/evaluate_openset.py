@@ -32,17 +32,9 @@ def openset(  # noqa: PLR0917 (click passes options positionally)
     from models.evaluation.metrics import read_qrels, read_queries
     from models.evaluation.openset import at_precision
     from models.evaluation.openset_run import run_openset
-    from models.matching.matcher import load_matcher
-    from pipeline.agents.matcher import matcher_config
-    from pipeline.cli.evaluate import rounded, set_threads
-    from pipeline.settings import Settings
+    from pipeline.cli.evaluate import live_matcher, rounded
 
-    settings = Settings.load()
-    set_threads(settings.model.threads)
-    matcher = load_matcher(
-        catalog_path, model_path=settings.model.path, cache_dir=settings.cache_dir,
-        device=settings.model.device, config=matcher_config(settings),
-    )  # fmt: skip
+    matcher = live_matcher(catalog_path)
     run = run_openset(matcher, read_queries(queries), read_qrels(qrels), leave_out=leave_out,
                       seed=seed)  # fmt: skip
     target = at_precision(run.points, target_precision) if target_precision is not None else None
