@@ -44,6 +44,7 @@ from models.evaluation.post_classes_train import (
     row_classes,
 )
 from models.matching.calibration import DEFAULT_DEPTH, FEATURES, Calibrator, Floats, select_hits
+from models.matching.coverage import COVERAGE_FEATURES
 from models.matching.decision import calibration_rows, candidate_days
 from models.matching.matcher import Candidate, NarrativeMatcher
 from models.matching.post_classes import CLASS_FEATURES, PostClassifier
@@ -87,11 +88,12 @@ class _Catalog:
 
 def _add_post(
     acc: dict[str, list[Any]], cat: _Catalog, cands: Sequence[Candidate], *, date: Any,
-    gold: frozenset[str], key: str, background: float | None,
+    gold: frozenset[str], key: str, background: float | None, coverage: Floats | None,
 ) -> None:  # fmt: skip
     active = cat.active
     days = candidate_days(cands, cat.claim_days, date) if cands else np.zeros(0)
-    rows = calibration_rows(cands, days, "rerank", DEFAULT_DEPTH, background=background)
+    rows = calibration_rows(cands, days, "rerank", DEFAULT_DEPTH, background=background,
+                            coverage=coverage)  # fmt: skip
     g = len(acc["gold"])
     for i in range(len(rows)):
         narrative = active[cands[i].narrative]
@@ -104,9 +106,16 @@ def _add_post(
     acc["fold_key"].append(key)
 
 
-def _samples(acc: dict[str, list[Any]]) -> CalSamples:
+def _coverage(
+    matcher: NarrativeMatcher, cleaned: str, cands: Sequence[Candidate], on: bool
+) -> Floats | None:
+    return matcher.coverage_rows(cleaned, cands[:DEFAULT_DEPTH]) if on else None
+
+
+def _samples(acc: dict[str, list[Any]], coverage: bool = False) -> CalSamples:
+    width = len(FEATURES) + (len(COVERAGE_FEATURES) if coverage else 0)
     return CalSamples(
-        rows=np.vstack(acc["rows"]) if acc["rows"] else np.zeros((0, len(FEATURES))),
+        rows=np.vstack(acc["rows"]) if acc["rows"] else np.zeros((0, width)),
         labels=np.asarray(acc["labels"], dtype=np.int64),
         group=np.asarray(acc["group"], dtype=np.int64), offset=np.asarray(acc["offset"]),
         cand_ids=acc["cand_ids"], gold=acc["gold"], fold_key=acc["fold_key"],
@@ -119,10 +128,11 @@ def _empty() -> dict[str, list[Any]]:
 
 def collect_openset(
     matcher: NarrativeMatcher, queries: Mapping[str, str], qrels: Mapping[str, set[str]],
-    seed: int, *, reranker_folds: int = 0,
+    seed: int, *, reranker_folds: int = 0, coverage: bool = False,
 ) -> CalSamples:  # fmt: skip
     """Every query ranked against two leave-out catalogs (module docstring); with
-    `reranker_folds`, each by a re-ranker fit without its fold (`models.evaluation.oof_rerank`)."""
+    `reranker_folds`, each by a re-ranker fit without its fold (`models.evaluation.oof_rerank`);
+    with `coverage`, the rows carry `COVERAGE_FEATURES` (`models.matching.coverage`)."""
     ids = [q for q in sorted(qrels) if q in queries]
     half = leave_out_split(ids, 0.5, seed)
     fold_of = query_folds(ids, reranker_folds) if reranker_folds else {}
@@ -137,24 +147,30 @@ def collect_openset(
         for ranked in parts:
             cat = _Catalog.of(ranked.matcher)
             for q, cands in enumerate(ranked.ranked):
+                cover = _coverage(ranked.matcher, ranked.cleaned[q], cands, coverage)
                 _add_post(acc, cat, cands, date=ranked.dates[q], gold=ranked.present[q],
-                          key=ranked.query_ids[q], background=ranked.background[q])  # fmt: skip
-    return _samples(acc)
+                          key=ranked.query_ids[q], background=ranked.background[q],
+                          coverage=cover)  # fmt: skip
+    return _samples(acc, coverage)
 
 
-def collect_posts(matcher: NarrativeMatcher, posts: Sequence[Any]) -> CalSamples:
+def collect_posts(
+    matcher: NarrativeMatcher, posts: Sequence[Any], coverage: bool = False
+) -> CalSamples:
     """Labelled posts (`posts_eval.LabelledPost`) ranked against the whole catalog."""
     matcher.warm_up()
     dates = [p.date for p in posts]
-    vectors = matcher.embedder.encode_cached([clean_post_text(p.text) for p in posts])
+    cleaned = [clean_post_text(p.text) for p in posts]
+    vectors = matcher.embedder.encode_cached(cleaned)
     ranked = matcher.rank([p.text for p in posts], dates=dates, vectors=vectors)
     backgrounds = matcher.background_scores(vectors)
     acc = _empty()
     cat = _Catalog.of(matcher)
-    for p, cands, bg in zip(posts, ranked, backgrounds, strict=True):
+    for p, text, cands, bg in zip(posts, cleaned, ranked, backgrounds, strict=True):
         gold = frozenset([p.narrative]) if p.narrative else frozenset()
-        _add_post(acc, cat, cands, date=p.date, gold=gold, key=p.id, background=bg)
-    return _samples(acc)
+        _add_post(acc, cat, cands, date=p.date, gold=gold, key=p.id, background=bg,
+                  coverage=_coverage(matcher, text, cands, coverage))  # fmt: skip
+    return _samples(acc, coverage)
 
 
 def fit(samples: CalSamples, c: float = 1.0) -> tuple[Floats, Floats, Floats, float]:
@@ -294,6 +310,10 @@ def main(argv: list[str] | None = None) -> None:
                         help="choose the threshold on CV by post, or (posts from several "
                         "batches) on every batch scored by a calibrator fit "
                         "without it")  # fmt: skip
+    parser.add_argument("--coverage", action="store_true",
+                        help="the calibrator also reads how much of each candidate's claim "
+                        "the post says and of the post the claim holds "
+                        "(models.matching.coverage)")  # fmt: skip
     parser.add_argument("--cv-only", action="store_true", help="report CV, write nothing")
     parser.add_argument("--curve", action="store_true", help="log the CV curve too")
     args = parser.parse_args(argv)
@@ -306,7 +326,7 @@ def main(argv: list[str] | None = None) -> None:
         source = ", ".join(f.name for f in args.posts)
         posts = [p for f in args.posts for p in read_labelled_posts(f)]
         batches = [p.batch for p in posts]
-        samples = collect_posts(matcher, posts)
+        samples = collect_posts(matcher, posts, args.coverage)
         if args.post_classifier_c > 0:
             background = background_texts(matcher, args.background, args.background_size,
                                           args.background_exclude)  # fmt: skip
@@ -329,7 +349,8 @@ def main(argv: list[str] | None = None) -> None:
     elif args.queries is not None and args.qrels is not None:
         source = args.queries.name
         samples = collect_openset(matcher, read_queries(args.queries), read_qrels(args.qrels),
-                                  args.seed, reranker_folds=args.reranker_folds)  # fmt: skip
+                                  args.seed, reranker_folds=args.reranker_folds,
+                                  coverage=args.coverage)  # fmt: skip
     else:
         parser.error("pass --posts, or --queries and --qrels")
     from models.evaluation.batch_holdout import leave_batch_out, pooled_batch_out
@@ -386,6 +407,7 @@ def main(argv: list[str] | None = None) -> None:
         "model_id": matcher.model_id, "catalog_version": matcher.catalog_version,
         "C": args.c, "seed": args.seed, "cv_folds": args.folds,
         "post_classifier_C": args.post_classifier_c,
+        **({"coverage": True} if args.coverage else {}),
         **({"post_classifier_ngrams": args.post_classifier_ngrams}
            if args.post_classifier_ngrams else {}),
         **({"background": [f.name for f in args.background],
@@ -400,7 +422,8 @@ def main(argv: list[str] | None = None) -> None:
         mean=tuple(float(x) for x in mean), scale=tuple(float(x) for x in scale),
         coef=tuple(float(x) for x in coef), intercept=intercept, threshold=threshold,
         margin=margin, catalogs=(matcher.catalog.name,), meta=meta, classifier=classifier,
-        features=FEATURES + (CLASS_FEATURES if classifier else ()),
+        features=FEATURES + (COVERAGE_FEATURES if args.coverage else ())
+        + (CLASS_FEATURES if classifier else ()),
     ).save(args.out)  # fmt: skip
     logger.info("wrote %s", args.out)
 

@@ -14,7 +14,9 @@ Contracts:
   calibrator fit on such a catalog gives them no weight). ``classes`` (optional): each
   candidate's `CLASS_FEATURES` from the calibrator's `PostClassifier`
   (`models.matching.post_classes`), appended to the row; a calibrator with a classifier expects
-  them (`Calibrator.features`), one without does not.
+  them (`Calibrator.features`), one without does not. ``coverage`` (optional): each candidate's
+  `COVERAGE_FEATURES` (`models.matching.coverage`), between the two; a calibrator whose features
+  name them (`Calibrator.coverage`) expects them.
 - `Calibrator.probabilities(rows)` is a logistic model (Platt scaling over several features):
   ``sigmoid(((rows - mean) / scale) @ coef + b)``. It is fit OPEN-SET (posts whose narrative is
   not in the catalog are part of the training data), so its output reads "probability that this
@@ -39,6 +41,7 @@ import numpy as np
 import numpy.typing as npt
 
 from models.files import write_json
+from models.matching.coverage import COVERAGE_FEATURES
 from models.matching.post_classes import CLASS_FEATURES, PostClassifier
 from models.matching.rerank import standardised_logistic
 
@@ -69,13 +72,15 @@ def _margin(values: Floats) -> Floats:
 
 def calibration_features(
     scores: Floats, dense: Floats, lexical: Floats, days: Floats, score: Score = "rerank",
-    *, background: float | None = None, classes: Floats | None = None,
+    *, background: float | None = None, coverage: Floats | None = None,
+    classes: Floats | None = None,
 ) -> Floats:  # fmt: skip
-    """One row of `FEATURES` per candidate (ranking order, best first), followed by `classes`'
-    row when given."""
+    """One row of `FEATURES` per candidate (ranking order, best first), followed by
+    `coverage`'s row and then `classes`' row when given."""
     n = len(scores)
     if n == 0:
-        return np.zeros((0, len(FEATURES) + (0 if classes is None else len(CLASS_FEATURES))))
+        width = len(FEATURES) + (0 if coverage is None else len(COVERAGE_FEATURES))
+        return np.zeros((0, width + (0 if classes is None else len(CLASS_FEATURES))))
     s = np.asarray(scores, dtype=np.float64)
     if score == "rerank":
         clipped = np.clip(s, _EPS, 1 - _EPS)
@@ -97,9 +102,12 @@ def calibration_features(
     out[:, _COLUMN["within_week"]] = known & (safe >= 0) & (safe <= 7)
     out[:, _COLUMN["background"]] = 0.0 if background is None else background
     out[:, _COLUMN["background_margin"]] = 0.0 if background is None else d - background
+    parts = [out]
+    if coverage is not None:
+        parts.append(np.asarray(coverage, dtype=np.float64)[:n])
     if classes is not None:
-        return np.hstack([out, np.asarray(classes, dtype=np.float64)[:n]])
-    return out
+        parts.append(np.asarray(classes, dtype=np.float64)[:n])
+    return np.hstack(parts) if len(parts) > 1 else out
 
 
 def select_hits(
@@ -143,8 +151,17 @@ class Calibrator:
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
     classifier: PostClassifier | None = None
 
+    @property
+    def coverage(self) -> bool:
+        """Whether the rows carry `COVERAGE_FEATURES` (after `FEATURES`, before the classes)."""
+        n = len(FEATURES)
+        return self.features[n : n + len(COVERAGE_FEATURES)] == COVERAGE_FEATURES
+
     def __post_init__(self) -> None:
-        expected = FEATURES + (CLASS_FEATURES if self.classifier is not None else ())
+        expected = (
+            FEATURES + (COVERAGE_FEATURES if self.coverage else ())
+            + (CLASS_FEATURES if self.classifier is not None else ())
+        )  # fmt: skip
         if self.features != expected:
             raise ValueError(f"calibrator features {self.features} do not match {expected}")
         if not len(self.mean) == len(self.scale) == len(self.coef) == len(expected):

@@ -8,7 +8,8 @@ Two modes (`MatcherConfig.decision`):
   probability threshold (the config's, else the calibrator's documented one, plus severity
   offsets; a narrative's own `threshold` is then a probability), with the margin rule against the
   best competing narrative. The hit's score becomes that probability. A calibrator with a post
-  classifier also reads each candidate's class features (`candidate_classes`).
+  classifier also reads each candidate's class features (`candidate_classes`), one with coverage
+  features each candidate's `models.matching.coverage` row (`NarrativeMatcher.coverage_rows`).
 
 Both keep the ranking's order and require every `required_terms` entry in the post.
 """
@@ -66,28 +67,33 @@ def candidate_classes(
 
 def calibration_rows(
     candidates: Sequence[Candidate], days: np.ndarray, score: Score, depth: int, *,
-    background: float | None = None, classes: np.ndarray | None = None,
+    background: float | None = None, coverage: np.ndarray | None = None,
+    classes: np.ndarray | None = None,
 ) -> np.ndarray:  # fmt: skip
     """The calibrator's feature rows for the first `depth` candidates (what training collects
     and what the live decision scores). `background`: the post's best near-miss cosine;
-    `classes`: `candidate_classes`."""
+    `coverage`: their `models.matching.coverage` rows; `classes`: `candidate_classes`."""
     top = candidates[:depth]
     return calibration_features(
         np.asarray([c.fused for c in top]), np.asarray([c.dense for c in top]),
         np.asarray([c.lexical for c in top]), days[: len(top)], score, background=background,
-        classes=classes,
+        coverage=coverage, classes=classes,
     )  # fmt: skip
 
 
 def calibrated_probabilities(
     calibrator: Calibrator, candidates: Sequence[Candidate], days: np.ndarray,
-    background: float | None = None, classes: np.ndarray | None = None,
+    background: float | None = None, classes: np.ndarray | None = None, *,
+    coverage: np.ndarray | None = None,
 ) -> np.ndarray:  # fmt: skip
     """The calibrator's probability for the first `calibrator.depth` candidates."""
     if (classes is None) != (calibrator.classifier is None):
         raise ValueError("the calibrator's post classifier and the class features go together")
+    if (coverage is None) == calibrator.coverage:
+        raise ValueError("the calibrator's coverage features and the coverage rows go together")
     rows = calibration_rows(candidates, days, calibrator.score, calibrator.depth,
-                            background=background, classes=classes)  # fmt: skip
+                            background=background, coverage=coverage,
+                            classes=classes)  # fmt: skip
     return calibrator.probabilities(rows)
 
 
@@ -95,11 +101,13 @@ def decide_hits(
     candidates: Sequence[Candidate], narratives: Sequence[Narrative], config: MatcherConfig,
     lowered_text: str, *, calibrator: Calibrator | None = None, days: np.ndarray | None = None,
     background: float | None = None, classes: np.ndarray | None = None,
+    coverage: np.ndarray | None = None,
 ) -> list[HitDecision]:  # fmt: skip
     """The hits among one post's ranked `candidates` (see module docstring). `narratives` is
     indexed by `Candidate.narrative`; `calibrator` and `days` are needed in calibrated mode,
     `background` (the post's best near-miss cosine) when the catalog has near-misses, `classes`
-    (`candidate_classes`) when the calibrator has a post classifier."""
+    (`candidate_classes`) when the calibrator has a post classifier, `coverage` (the first
+    `calibrator.depth` candidates' `models.matching.coverage` rows) when it reads them."""
     if config.decision == "fused":
         out = []
         for cand in candidates:
@@ -114,7 +122,8 @@ def decide_hits(
         return []
     if calibrator is None or days is None:
         raise ValueError("calibrated decision needs a calibrator and candidate days")
-    probs = calibrated_probabilities(calibrator, candidates, days, background, classes)
+    probs = calibrated_probabilities(calibrator, candidates, days, background, classes,
+                                     coverage=coverage)  # fmt: skip
     top = candidates[: len(probs)]
     base = config.probability_threshold
     base = calibrator.threshold if base is None else base

@@ -119,10 +119,17 @@ class LexicalIndex:
                 df[token] = df.get(token, 0) + 1
         n = max(self.size, 1)
         self._idf = {t: float(np.log(1.0 + (n - f + 0.5) / (f + 0.5))) for t, f in df.items()}
-        self._unknown_idf = float(np.log(1.0 + (n + 0.5) / 0.5)) if unknown_terms else 0.0
+        self._zero_df_idf = float(np.log(1.0 + (n + 0.5) / 0.5))
+        self._unknown_idf = self._zero_df_idf if unknown_terms else 0.0
         index = self._bm25.scores
         self._vocab: dict[str, int] = self._bm25.vocab_dict
         self._postings = Postings(index["data"], index["indices"], index["indptr"], self.size)
+
+    def idf(self, token: str) -> float:
+        """A token's IDF over the narrative documents; a token no document holds gets the IDF of
+        document frequency 0 (whatever ``unknown_terms``: `models.matching.coverage` reads it)."""
+        known = self._idf.get(token)
+        return known if known is not None else self._zero_df_idf
 
     def query_weight(self, tokens: Sequence[str]) -> float:
         """What one average-length document holding each distinct query term once scores

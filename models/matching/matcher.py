@@ -20,7 +20,8 @@ Contracts:
   (`dates`) or else from a tweet attribution in the text (`models.matching.query.post_date`).
 - Hit or no hit: `models.matching.decision` (raw fused threshold, or the live default: a
   calibrated probability of match with a margin rule, `models.matching.calibration`, which also
-  reads the post's best cosine to the catalog's near-misses, `background_scores`); every
+  reads the post's best cosine to the catalog's near-misses, `background_scores`, and, when the
+  calibrator names them, how much of each candidate's claim the post says, `coverage_rows`); every
   `required_terms` entry must be in the post. Stance: `models.matching.stance`; the `Match` and
   its explanation are built by `models.matching.explain`.
 - Never raises for odd input: empty or whitespace texts get no matches.
@@ -42,10 +43,12 @@ from models.catalog.loading import load_catalog
 from models.catalog.schema import Catalog
 from models.matching.calibration import Calibrator, calibrator_for
 from models.matching.catalog_index import CatalogIndex, build_catalog_index, candidate_evidence
+from models.matching.coverage import coverage_rows
 from models.matching.decision import HitDecision, candidate_classes, candidate_days, decide_hits
 from models.matching.embedder import Embedder
 from models.matching.explain import MatchEvidence, build_match, narrative_document
 from models.matching.fusion import linear_fusion
+from models.matching.lexical import tokenize
 from models.matching.query import clean_post_text, post_date
 from models.matching.rerank import SHIPPED_CHECKTHAT, Evidence, Reranker, feature_matrix
 from models.matching.stance import StanceResult
@@ -123,6 +126,8 @@ class NarrativeMatcher:
         if config.stance == "model":
             self.stance_model = StanceModel.load(SHIPPED_STANCE)
         self._lock = threading.Lock()
+        # each narrative's exemplars' lexical tokens, filled as coverage_rows meets them
+        self._exemplar_tokens: dict[int, list[frozenset[str]]] = {}
 
     @property
     def dims(self) -> int:
@@ -299,10 +304,30 @@ class NarrativeMatcher:
         days = candidate_days(candidates, self._claim_days, date) if candidates else None
         depth = self.calibrator.depth if self.calibrator else 0
         classes = candidate_classes(candidates, depth, class_probs, self._class_columns)
+        coverage = (
+            self.coverage_rows(text, candidates[:depth])
+            if self.calibrator is not None and self.calibrator.coverage
+            else None
+        )
         return decide_hits(
             candidates, self._active, config or self.config, text.lower(),
             calibrator=self.calibrator, days=days, background=background, classes=classes,
+            coverage=coverage,
         )  # fmt: skip
+
+    def coverage_rows(self, text: str, candidates: Sequence[Candidate]) -> np.ndarray:
+        """`models.matching.coverage` rows of `candidates` for the post `text` (cleaned), with
+        this catalog's lexical IDF."""
+        self.warm_up()
+        cache = self._exemplar_tokens
+        sets = []
+        for cand in candidates:
+            tokens = cache.get(cand.narrative)
+            if tokens is None:
+                ex = self._active[cand.narrative].exemplars
+                tokens = cache.setdefault(cand.narrative, [frozenset(tokenize(e)) for e in ex])
+            sets.append(tokens)
+        return coverage_rows(frozenset(tokenize(text)), sets, self._ix.lexical.idf)
 
     def stance_scores(
         self, vector: np.ndarray, narrative: int
