@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -32,28 +33,44 @@ Floats = npt.NDArray[np.float64]
 Idf = Callable[[str], float]
 
 
+@dataclass(frozen=True)
+class Weighed:
+    """A text's distinct tokens and their IDF mass (`weigh`): an exemplar's is computed once."""
+
+    tokens: frozenset[str]
+    mass: float
+
+
+def weigh(tokens: Iterable[str], idf: Idf) -> Weighed:
+    """Sums with `math.fsum`: exact whatever order a set iterates in (it varies with the hash
+    seed), so the features, and a calibrator fit on them, do not depend on the process."""
+    distinct = frozenset(tokens)
+    return Weighed(distinct, math.fsum(idf(t) for t in distinct))
+
+
 def idf_share(tokens: frozenset[str], other: frozenset[str], idf: Idf) -> float:
-    """The share of `tokens`' IDF mass that `other` holds (0 for no tokens or no mass). Sums
-    with `math.fsum`: exact whatever order the sets iterate in (it varies with the hash seed)."""
-    total = math.fsum(idf(t) for t in tokens)
-    if total <= 0.0:
-        return 0.0
-    return math.fsum(idf(t) for t in tokens & other) / total
+    """The share of `tokens`' IDF mass that `other` holds (0 for no tokens or no mass)."""
+    whole = weigh(tokens, idf)
+    return _share(math.fsum(idf(t) for t in whole.tokens & other), whole.mass)
 
 
-def coverage_row(post: frozenset[str], exemplars: Iterable[frozenset[str]], idf: Idf) -> Floats:
-    """One candidate's `COVERAGE_FEATURES` (each the best over its exemplars' token sets)."""
+def _share(part: float, whole: float) -> float:
+    return part / whole if whole > 0.0 else 0.0
+
+
+def coverage_row(post: Weighed, exemplars: Iterable[Weighed], idf: Idf) -> Floats:
+    """One candidate's `COVERAGE_FEATURES` (each the best over its exemplars). Both shares have
+    the same numerator, the IDF mass of the words the post and the exemplar share."""
     claim, covered = 0.0, 0.0
-    for tokens in exemplars:
-        claim = max(claim, idf_share(tokens, post, idf))
-        covered = max(covered, idf_share(post, tokens, idf))
+    for ex in exemplars:
+        shared = math.fsum(idf(t) for t in ex.tokens & post.tokens)
+        claim = max(claim, _share(shared, ex.mass))
+        covered = max(covered, _share(shared, post.mass))
     return np.asarray([claim, covered], dtype=np.float64)
 
 
-def coverage_rows(
-    post: frozenset[str], candidates: Sequence[Sequence[frozenset[str]]], idf: Idf
-) -> Floats:
-    """`coverage_row` for each candidate (given as its exemplars' token sets), in order."""
+def coverage_rows(post: Weighed, candidates: Sequence[Sequence[Weighed]], idf: Idf) -> Floats:
+    """`coverage_row` for each candidate (given as its weighed exemplars), in order."""
     if not candidates:
         return np.zeros((0, len(COVERAGE_FEATURES)))
     return np.vstack([coverage_row(post, exemplars, idf) for exemplars in candidates])

@@ -43,7 +43,7 @@ from models.catalog.loading import load_catalog
 from models.catalog.schema import Catalog
 from models.matching.calibration import Calibrator, calibrator_for
 from models.matching.catalog_index import CatalogIndex, build_catalog_index, candidate_evidence
-from models.matching.coverage import coverage_rows
+from models.matching.coverage import Weighed, coverage_rows, weigh
 from models.matching.decision import HitDecision, candidate_classes, candidate_days, decide_hits
 from models.matching.embedder import Embedder
 from models.matching.explain import MatchEvidence, build_match, narrative_document
@@ -126,8 +126,8 @@ class NarrativeMatcher:
         if config.stance == "model":
             self.stance_model = StanceModel.load(SHIPPED_STANCE)
         self._lock = threading.Lock()
-        # each narrative's exemplars' lexical tokens, filled as coverage_rows meets them
-        self._exemplar_tokens: dict[int, list[frozenset[str]]] = {}
+        # each narrative's exemplars' weighed lexical tokens, filled as coverage_rows meets them
+        self._exemplar_tokens: dict[int, list[Weighed]] = {}
 
     @property
     def dims(self) -> int:
@@ -319,15 +319,16 @@ class NarrativeMatcher:
         """`models.matching.coverage` rows of `candidates` for the post `text` (cleaned), with
         this catalog's lexical IDF."""
         self.warm_up()
+        idf = self._ix.lexical.idf
         cache = self._exemplar_tokens
         sets = []
         for cand in candidates:
-            tokens = cache.get(cand.narrative)
-            if tokens is None:
+            weighed = cache.get(cand.narrative)
+            if weighed is None:
                 ex = self._active[cand.narrative].exemplars
-                tokens = cache.setdefault(cand.narrative, [frozenset(tokenize(e)) for e in ex])
-            sets.append(tokens)
-        return coverage_rows(frozenset(tokenize(text)), sets, self._ix.lexical.idf)
+                weighed = cache.setdefault(cand.narrative, [weigh(tokenize(e), idf) for e in ex])
+            sets.append(weighed)
+        return coverage_rows(weigh(tokenize(text), idf), sets, idf)
 
     def stance_scores(
         self, vector: np.ndarray, narrative: int

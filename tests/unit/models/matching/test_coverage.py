@@ -11,7 +11,13 @@ import pytest
 
 from models.catalog.loading import load_catalog
 from models.matching.calibration import FEATURES, Calibrator
-from models.matching.coverage import COVERAGE_FEATURES, coverage_row, coverage_rows, idf_share
+from models.matching.coverage import (
+    COVERAGE_FEATURES,
+    coverage_row,
+    coverage_rows,
+    idf_share,
+    weigh,
+)
 from models.matching.decision import calibrated_probabilities
 from models.matching.lexical import LexicalIndex, tokenize
 from models.matching.matcher import MatcherConfig, NarrativeMatcher
@@ -32,14 +38,21 @@ def test_idf_share_weighs_rare_words_more() -> None:
 
 
 def test_coverage_row_is_the_best_over_exemplars_in_both_directions() -> None:
-    post = _set("rare", "other")
-    row = coverage_row(post, [_set("common"), _set("rare", "common"), _set("other")], IDF)
+    post = weigh(["rare", "other"], IDF)
+    exemplars = [weigh(e, IDF) for e in (["common"], ["rare", "common"], ["other"])]
     # claim side: the post says all of "other" (and 3 of 4 of "rare common");
     # post side: "rare common" holds 3 of the post's 5 (and "other" 2 of 5)
-    assert row == pytest.approx([1.0, 3.0 / 5.0])
+    assert coverage_row(post, exemplars, IDF) == pytest.approx([1.0, 3.0 / 5.0])
     assert coverage_rows(post, [], IDF).shape == (0, len(COVERAGE_FEATURES))
-    assert coverage_rows(post, [[_set("rare")], [_set("x")]], {"x": 1.0, **{
-        "rare": 3.0, "other": 2.0}}.__getitem__)[:, 0] == pytest.approx([1.0, 0.0])  # fmt: skip
+    rows = coverage_rows(post, [[weigh(["rare"], IDF)], [weigh(["common"], IDF)]], IDF)
+    assert rows[:, 0] == pytest.approx([1.0, 0.0])
+
+
+def test_weigh_sums_exactly_whatever_the_set_order() -> None:
+    # a plain left-to-right sum loses each 1.0 added after 1e16 (float spacing there is 2), so
+    # its result would depend on the order the set iterates in
+    weights = {"big": 1e16, **{f"t{i}": 1.0 for i in range(10)}}
+    assert weigh(weights, weights.__getitem__).mass == 1e16 + 10
 
 
 def test_lexical_idf_gives_unknown_words_the_zero_frequency_idf() -> None:
