@@ -102,3 +102,24 @@ def test_matcher_feeds_coverage_to_a_calibrator_that_reads_it(
     rows = matcher.coverage_rows("Dead people voted and the election was rigged", ranked[:3])
     assert rows.shape == (min(3, len(ranked)), 2)
     assert rows[0, 0] > 0.5 >= rows[-1, 0]
+
+
+def test_calibrator_training_rows_carry_the_coverage_the_live_path_computes(
+    catalog_path: Path, bow_embedder: BagOfWordsEmbedder
+) -> None:
+    from models.evaluation.calibrate_train import collect_posts
+    from models.evaluation.posts_eval import LabelledPost
+    from models.matching.query import clean_post_text
+
+    matcher = NarrativeMatcher(load_catalog(catalog_path), bow_embedder, MatcherConfig())
+    posts = [LabelledPost("Dead people voted and the election was rigged", "stolen-election",
+                          id="a"), LabelledPost("pancakes for tea", None, id="b")]  # fmt: skip
+    plain = collect_posts(matcher, posts)
+    covered = collect_posts(matcher, posts, coverage=True)
+    assert plain.rows.shape[1] == len(FEATURES)
+    assert covered.rows.shape[1] == len(FEATURES) + len(COVERAGE_FEATURES)
+    assert np.array_equal(covered.rows[:, : len(FEATURES)], plain.rows)
+    first = covered.group == 0
+    ranked = matcher.rank([posts[0].text])[0][: int(first.sum())]
+    live = matcher.coverage_rows(clean_post_text(posts[0].text), ranked)
+    assert np.array_equal(covered.rows[first, len(FEATURES) :], live)
