@@ -12,6 +12,9 @@ import click
 from pipeline.cli.params import EXISTING_FILE
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from models.evaluation.posts_curve import CurvePoint
     from models.matching.matcher import NarrativeMatcher
     from models.matching.rerank import Reranker
 
@@ -180,16 +183,24 @@ def claims(  # noqa: PLR0917 (click passes options positionally)
     help="Re-rank with these weights (default: settings' matcher.reranker, else linear).",
 )
 @click.option("--errors", "show_errors", is_flag=True, help="List every wrong post.")
+@click.option("--curve", "show_curve", is_flag=True,
+              help="Also print precision, recall and chatter false positives at each "
+              "threshold.")  # fmt: skip
+@click.option("--target-precision", type=click.FloatRange(0.0, 1.0), default=None,
+              help="Print the threshold reaching this precision and the recall it "
+              "costs.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def posts(  # noqa: PLR0917 (click passes options positionally)
     catalog_path: Path, posts_path: Path, threshold: float | None, reranker_path: Path | None,
-    show_errors: bool, as_json: bool,
+    show_errors: bool, show_curve: bool, target_precision: float | None, as_json: bool,
 ) -> None:  # fmt: skip
     """Match labelled POSTS against CATALOG and print narrative precision / recall / F1 (top
     match per post; chatter is right when nothing matches), the chatter false-positive rate,
-    stance accuracy on correctly matched posts and a per-narrative table."""
+    stance accuracy on correctly matched posts and a per-narrative table; with --curve or
+    --target-precision, what each threshold costs (models.evaluation.posts_curve)."""
     import dataclasses
 
+    from models.evaluation.posts_curve import at_precision, posts_curve
     from models.evaluation.posts_eval import predict, read_labelled_posts, score_posts
     from models.matching.matcher import load_matcher
     from models.matching.rerank import Reranker
@@ -215,11 +226,21 @@ def posts(  # noqa: PLR0917 (click passes options positionally)
         embedder=embedder_from_settings(settings),
     )
     report = score_posts(labelled, predict(matcher, labelled))
+    points: list[CurvePoint] = []
+    target: CurvePoint | None = None
+    if show_curve or target_precision is not None:
+        points = posts_curve(matcher, labelled)
+        target = at_precision(points, target_precision) if target_precision is not None else None
     if as_json:
         data = report.as_json()
         if not show_errors:
             data.pop("errors")
             data.pop("stance_errors")
+        if points:
+            data["curve"] = [p.as_json() for p in points]
+        if target_precision is not None:
+            data["target_precision"] = target_precision
+            data["at_target"] = target.as_json() if target is not None else None
         click.echo(json.dumps(rounded(data)))
         return
     mode = "rerank" if config.reranker is not None else "linear"
@@ -248,6 +269,28 @@ def posts(  # noqa: PLR0917 (click passes options positionally)
             click.echo(f"  label {label or '-'}  got {got or '-'}: {text[:110]}")
         for text, label, got in report.stance_errors:
             click.echo(f"  stance {label}  got {got}: {text[:110]}")
+    _print_curve(points if show_curve else [], target_precision, target, report.recall)
+
+
+def _print_curve(
+    points: Sequence[CurvePoint], target_precision: float | None, target: CurvePoint | None,
+    live_recall: float,
+) -> None:  # fmt: skip
+    if points:
+        click.echo("curve:")
+        click.echo(f"{'threshold':>9} {'precision':>9} {'recall':>7} {'chatter FP':>14}")
+        for p in points:
+            click.echo(f"{p.threshold:>9.3f} {p.precision:>9.3f} {p.recall:>7.3f} "
+                       f"{p.chatter_hits:>4}/{p.chatter:<4} {p.chatter_fp_rate:.3f}")  # fmt: skip
+    if target_precision is None:
+        return
+    if target is None:
+        click.echo(f"no threshold reaches precision {target_precision}")
+        return
+    click.echo(f"precision >= {target_precision}: threshold {target.threshold:.3f}, recall "
+               f"{target.recall:.3f} (live {live_recall:.3f}), chatter false positives "
+               f"{target.chatter_hits}/{target.chatter} ({target.chatter_fp_rate:.3f}); set it "
+               "with NARRMON_MATCHER__THRESHOLD")  # fmt: skip
 
 
 def rounded(value: object) -> object:
