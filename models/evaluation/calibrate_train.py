@@ -16,7 +16,7 @@ calibrator fit without it instead (`models.evaluation.batch_holdout`): CV by pos
 about a writer it never saw. Deterministic, so::
 
     python -m models.evaluation.calibrate_train --catalog $D/vclaims.jsonl \\
-        --queries $D/train.queries.tsv --qrels $D/train.qrels.tsv --coverage \\
+        --queries $D/train.queries.tsv --qrels $D/train.qrels.tsv \\
         --out models/calibrators/checkthat-2022-2a-en.json
 
 rebuilds the shipped file byte for byte. Never pass a split that is reported.
