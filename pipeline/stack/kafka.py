@@ -64,8 +64,14 @@ def render_server_properties(settings: Settings, data_dir: Path) -> str:
 
 
 def new_cluster_id() -> str:
-    """A Kafka cluster id: a random UUID as unpadded URL-safe base64 (22 characters)."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode("ascii")
+    """A Kafka cluster id: a random UUID as unpadded URL-safe base64 (22 characters), never
+    starting with "-": ``kafka-storage format -t -Xy...`` reads such an id as an option and fails
+    ("argument --cluster-id/-t: expected one argument"), which made one stack start in 64 fail
+    (Kafka's own ``Uuid.randomUuid`` draws again for the same reason)."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode("ascii")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def provision(settings: Settings, layout: StackLayout) -> Path:
@@ -93,10 +99,14 @@ def _format_storage(java: str, libs: Path, config: Path, data_dir: Path, log_fil
     argv = [java, "-cp", f"{libs}/*", "kafka.tools.StorageTool", "format"]
     argv += ["-t", new_cluster_id(), "-c", str(config), "--standalone", "--ignore-formatted"]
     log_file.parent.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120,
+                          check=False)  # fmt: skip
     with log_file.open("ab") as log:
-        done = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, timeout=120, check=False)
+        log.write(done.stdout)
     if done.returncode != 0:
-        raise ProvisionError(f"formatting Kafka storage in {data_dir} failed; see {log_file}")
+        said = done.stdout.decode("utf-8", errors="replace").strip().splitlines()[-3:]
+        raise ProvisionError(f"formatting Kafka storage in {data_dir} failed ({' | '.join(said)}); "
+                             f"see {log_file}")  # fmt: skip
 
 
 def prepare(settings: Settings, layout: StackLayout) -> Launch:

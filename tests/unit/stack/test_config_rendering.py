@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,14 @@ def test_kafka_cluster_id_is_22_url_safe_characters() -> None:
     ids = {kafka.new_cluster_id() for _ in range(20)}
     assert len(ids) == 20
     assert all(len(i) == 22 and "=" not in i and "+" not in i and "/" not in i for i in ids)
+
+
+def test_kafka_cluster_id_never_reads_as_an_option(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 0xF8 encodes to a leading "-", which kafka-storage's -t would take for an option
+    drawn = iter([uuid.UUID(bytes=b"\xf8" + b"\x00" * 15), uuid.UUID(bytes=b"\x10" * 16)])
+    monkeypatch.setattr(kafka.uuid, "uuid4", lambda: next(drawn))
+    cluster_id = kafka.new_cluster_id()
+    assert cluster_id == "EBAQEBAQEBAQEBAQEBAQEA"
 
 
 def test_elasticsearch_yml_single_node_no_security_on_loopback(
