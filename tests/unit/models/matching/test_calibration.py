@@ -103,3 +103,18 @@ def test_calibrated_matcher_refuses_a_calibrator_for_another_ranking(
     config = MatcherConfig(decision="calibrated", calibrator=_calibrator(score="rerank"))
     with pytest.raises(ValueError, match="rerank"):
         NarrativeMatcher(load_catalog(catalog_path), bow_embedder, config)
+
+
+def test_falling_back_to_the_checkthat_calibrator_warns_once_per_catalog(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from models.matching import calibration
+
+    calibration._warn_fallback.cache_clear()
+    with caplog.at_level("WARNING", logger="models.matching.calibration"):
+        calibrator_for("a-catalog-with-no-calibrator")
+        calibrator_for("a-catalog-with-no-calibrator")
+        calibrator_for("election-2024")
+    (record,) = caplog.records
+    assert "a-catalog-with-no-calibrator" in record.getMessage()
+    assert "calibrate_train" in record.getMessage()
