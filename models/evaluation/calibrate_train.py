@@ -273,7 +273,7 @@ def background_texts(
 
 def main(argv: list[str] | None = None) -> None:
     from models.evaluation.metrics import read_qrels, read_queries
-    from models.evaluation.posts_eval import read_labelled_posts
+    from models.evaluation.posts_eval import read_labelled_posts, unknown_labels
     from models.matching.matcher import live_config, load_matcher
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -324,7 +324,14 @@ def main(argv: list[str] | None = None) -> None:
     classifier: PostClassifier | None = None
     if args.posts:
         source = ", ".join(f.name for f in args.posts)
-        posts = [p for f in args.posts for p in read_labelled_posts(f)]
+        posts = []
+        known = {r.id for r in matcher.narratives()}
+        for path in args.posts:
+            batch = read_labelled_posts(path)
+            problem = unknown_labels(batch, known, path)
+            if problem is not None:
+                parser.error(problem)
+            posts += batch
         batches = [p.batch for p in posts]
         samples = collect_posts(matcher, posts, args.coverage)
         if args.post_classifier_c > 0:

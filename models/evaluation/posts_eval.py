@@ -38,6 +38,7 @@ class LabelledPost:
     date: dt.date | None = None
     id: str = ""
     batch: str | None = None
+    line: int = 0  # where `read_labelled_posts` read it (0: not from a file)
 
 
 @dataclass(frozen=True)
@@ -237,9 +238,24 @@ def read_labelled_posts(path: Path) -> list[LabelledPost]:
                 date=_date(row.get("created_at")),
                 id=str(row.get("id", lineno)),
                 batch=str(row["batch"]) if row.get("batch") is not None else None,
+                line=lineno,
             )
         )
     return out
+
+
+def unknown_labels(
+    posts: Sequence[LabelledPost], narrative_ids: set[str], path: Path
+) -> str | None:
+    """Why `posts` cannot be scored against a catalog whose active narratives are
+    `narrative_ids` (None when they can): a label naming another narrative would count as a
+    miss, or as training data that the post is about nothing."""
+    wrong = [p for p in posts if p.narrative is not None and p.narrative not in narrative_ids]
+    if not wrong:
+        return None
+    first = wrong[0]
+    return (f"{path}:{first.line}: label.narrative {first.narrative!r} is not an active "
+            f"narrative of the catalog ({len(wrong)} post(s) like this)")  # fmt: skip
 
 
 def predict(matcher: NarrativeMatcher, posts: Sequence[LabelledPost]) -> list[Prediction]:

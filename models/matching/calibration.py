@@ -234,9 +234,10 @@ def _warn_fallback(catalog_name: str) -> None:
     logger.warning(
         "catalog %r has no calibrator of its own in %s: hits are decided by %s, fit on tweets "
         "against 14k fact-check claims, which on another catalog's posts keeps precision and "
-        "loses recall (on the election catalog's tuning posts: recall 0.63 at precision 0.935; "
-        "its own calibrator, each batch left out: 0.94 at 0.94). Fit one on labelled posts (python -m "
-        "models.evaluation.calibrate_train --catalog ... --posts ... --out FILE), check it with "
+        "loses recall (on the election catalog's tuning posts: recall 0.63 at precision "
+        "0.935; its own calibrator, each batch left out: 0.94 at 0.94). Fit one on labelled "
+        "posts (python -m models.evaluation.calibrate_train --catalog ... --posts ... --out "
+        "FILE), check it with "
         "narrmon eval posts --curve, and set NARRMON_MATCHER__CALIBRATOR=FILE",
         catalog_name, CALIBRATORS_DIR, DEFAULT_CALIBRATOR.name,
     )  # fmt: skip

@@ -108,12 +108,16 @@ def claims(  # noqa: PLR0917 (click passes options positionally)
     import dataclasses
 
     from models.evaluation.claims_eval import run_claims_eval
-    from models.evaluation.metrics import read_qrels, read_queries
+    from models.evaluation.metrics import qrels_mismatch, read_qrels, read_queries
     from models.matching.matcher import load_matcher
     from pipeline.agents.matcher import matcher_config
     from pipeline.embedding import embedder_from_settings
     from pipeline.settings import Settings
 
+    try:
+        texts, relevant = read_queries(queries), read_qrels(qrels)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
     settings = Settings.load()
     set_threads(settings.model.threads)
     model_path = model_path or settings.model.path
@@ -147,7 +151,10 @@ def claims(  # noqa: PLR0917 (click passes options positionally)
         )  # fmt: skip
     else:
         matcher = matcher.with_reranker(None)
-    report = run_claims_eval(matcher, read_queries(queries), read_qrels(qrels), fusion)  # type: ignore[arg-type]
+    problem = qrels_mismatch(texts, relevant, {r.id for r in matcher.narratives()})
+    if problem is not None:
+        raise click.UsageError(f"{qrels}: {problem}")
+    report = run_claims_eval(matcher, texts, relevant, fusion)  # type: ignore[arg-type]
     if as_json:
         click.echo(json.dumps({k: round(v, 4) if isinstance(v, float) else v
                                for k, v in report.as_json().items()}))  # fmt: skip
@@ -201,7 +208,12 @@ def posts(  # noqa: PLR0917 (click passes options positionally)
     import dataclasses
 
     from models.evaluation.posts_curve import at_precision, posts_curve
-    from models.evaluation.posts_eval import predict, read_labelled_posts, score_posts
+    from models.evaluation.posts_eval import (
+        predict,
+        read_labelled_posts,
+        score_posts,
+        unknown_labels,
+    )
     from models.matching.matcher import load_matcher
     from models.matching.rerank import Reranker
     from pipeline.agents.matcher import matcher_config
@@ -225,6 +237,9 @@ def posts(  # noqa: PLR0917 (click passes options positionally)
         config=config,
         embedder=embedder_from_settings(settings),
     )
+    problem = unknown_labels(labelled, {r.id for r in matcher.narratives()}, posts_path)
+    if problem is not None:
+        raise click.UsageError(problem)
     report = score_posts(labelled, predict(matcher, labelled))
     points: list[CurvePoint] = []
     target: CurvePoint | None = None

@@ -29,14 +29,20 @@ def openset(  # noqa: PLR0917 (click passes options positionally)
     query with the live settings (NARRMON_MATCHER__*: ranking, decision, threshold) and print
     recall (claim in the catalog and a hit on it), top-1 accuracy, false-alarm rate (claim left
     out and still a hit), hit precision, hits per post, and the curve over thresholds."""
-    from models.evaluation.metrics import read_qrels, read_queries
+    from models.evaluation.metrics import qrels_mismatch, read_qrels, read_queries
     from models.evaluation.openset import at_precision
     from models.evaluation.openset_run import run_openset
     from pipeline.cli.evaluate import live_matcher, rounded
 
+    try:
+        texts, relevant = read_queries(queries), read_qrels(qrels)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
     matcher = live_matcher(catalog_path)
-    run = run_openset(matcher, read_queries(queries), read_qrels(qrels), leave_out=leave_out,
-                      seed=seed)  # fmt: skip
+    problem = qrels_mismatch(texts, relevant, {r.id for r in matcher.narratives()})
+    if problem is not None:
+        raise click.UsageError(f"{qrels}: {problem}")
+    run = run_openset(matcher, texts, relevant, leave_out=leave_out, seed=seed)
     target = at_precision(run.points, target_precision) if target_precision is not None else None
     ranking = "rerank" if matcher.config.reranker is not None else "linear"
     if as_json:

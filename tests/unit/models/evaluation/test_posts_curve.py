@@ -72,3 +72,47 @@ def test_at_precision_takes_the_best_recall_reaching_the_target() -> None:
     assert at_precision(points, 0.99) is None
     empty = dataclasses.replace(points[0], precision=1.0, predicted=0)
     assert at_precision([empty], 0.5) is None
+
+
+def test_labels_must_name_narratives_of_the_catalog(tmp_path: Path) -> None:
+    from models.evaluation.posts_eval import read_labelled_posts, unknown_labels
+
+    path = tmp_path / "posts.jsonl"
+    path.write_text(
+        '{"text": "a", "label": {"narrative": "stolen-election", "stance": "promotes"}}\n'
+        '{"text": "b", "label": {"narrative": null}}\n'
+        '{"text": "c", "label": {"narrative": "stolen-elections", "stance": "promotes"}}\n',
+        encoding="utf-8",
+    )
+    posts = read_labelled_posts(path)
+    assert unknown_labels(posts, {"stolen-election", "stolen-elections"}, path) is None
+    typo = unknown_labels(posts, {"stolen-election"}, path)
+    assert typo is not None and f"{path}:3:" in typo and "'stolen-elections'" in typo
+    problem = unknown_labels(posts, {"voting-machines-flip"}, path)
+    assert problem is not None and f"{path}:1:" in problem and "2 post(s)" in problem
+
+
+def test_eval_commands_refuse_files_that_do_not_fit(catalog_path: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text('{"text": "c", "label": {"narrative": "typo-narrative"}}\n')
+    result = CliRunner().invoke(main, ["eval", "posts", "--catalog", str(catalog_path),
+                                       "--posts", str(posts)])  # fmt: skip
+    assert result.exit_code == 2 and "'typo-narrative' is not an active narrative" in result.output
+    queries, qrels = tmp_path / "q.tsv", tmp_path / "qrels.tsv"
+    queries.write_text("q1\tDead people voted\n")
+    qrels.write_text("q1 0 vclaim-somewhere-else 1\n")
+    for command in ("openset", "claims"):
+        args = ["eval", command, "--catalog", str(catalog_path), "--queries", str(queries),
+                "--qrels", str(qrels)]  # fmt: skip
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2, result.output
+        assert "not active narratives of the catalog" in result.output
+    qrels.write_text("q1 0 stolen-election\n")
+    args = ["eval", "openset", "--catalog", str(catalog_path), "--queries", str(queries),
+            "--qrels", str(qrels)]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and "qrels.tsv:1:" in result.output
