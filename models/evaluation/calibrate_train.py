@@ -257,6 +257,16 @@ def choose(
     return best[1], best[2], best[3]
 
 
+def curve_json(samples: CalSamples, probs: Floats, margin: float) -> list[dict[str, float]]:
+    """The decision's `OpenSetMetrics` at each of `THRESHOLDS` on the probabilities the
+    threshold was chosen on, rounded (`models.evaluation.stored_curve` reads them back)."""
+    return [
+        {k: round(v, 4) if isinstance(v, float) else v
+         for k, v in decision_metrics(samples, probs, t, margin).as_json().items()}
+        for t in THRESHOLDS
+    ]  # fmt: skip
+
+
 def background_texts(
     matcher: NarrativeMatcher, files: Sequence[Path], size: int, exclude: str
 ) -> list[str]:
@@ -368,7 +378,6 @@ def main(argv: list[str] | None = None) -> None:
     rebuild_fn = rebuild if classifier else None
     probs = out_of_fold(samples, args.folds, c=args.c)
     threshold, margin, cv = choose(samples, probs, args.target_precision, args.max_false_alarm)
-    selected: dict[str, Any] = {}
     if args.select == "batch-out":
         whole, pooled = pooled_batch_out(samples, batches, c=args.c, rebuild=rebuild_fn)
         threshold, margin, out = choose(whole, pooled, args.target_precision,
@@ -384,7 +393,10 @@ def main(argv: list[str] | None = None) -> None:
                         m.recall, m.false_alarm_rate, m.hit_precision)  # fmt: skip
         cv = decision_metrics(samples, probs, threshold, margin)
         pooled_json = {f"batch_out_{k}": round(float(v), 4) for k, v in out.as_json().items()}
-        selected = {"select": "batch-out", **pooled_json}
+        selected: dict[str, Any] = {"select": "batch-out", **pooled_json,
+                    "curve": curve_json(whole, pooled, margin)}  # fmt: skip
+    else:
+        selected = {"curve": curve_json(samples, probs, margin)}
     logger.info("CV (%d folds) at threshold %.3f margin %.2f: %s", args.folds, threshold,
                 margin, cv)  # fmt: skip
     for name, m in (

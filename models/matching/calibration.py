@@ -220,12 +220,16 @@ def calibrator_for(catalog_name: str) -> Calibrator:
     """The shipped calibrator fit for `catalog_name`, else the CheckThat! one (whose features
     are catalog-independent, but whose probabilities were fit on tweets against 14k claims),
     with a warning (once per catalog name): it is precision-first on other catalogs' posts."""
+    return Calibrator.load(calibrator_path_for(catalog_name))
+
+
+def calibrator_path_for(catalog_name: str) -> Path:
+    """The file `calibrator_for` loads (warning as it does when it falls back)."""
     for path in sorted(CALIBRATORS_DIR.glob("*.json")):
-        calibrator = Calibrator.load(path)
-        if catalog_name in calibrator.catalogs:
-            return calibrator
+        if catalog_name in Calibrator.load(path).catalogs:
+            return path
     _warn_fallback(catalog_name)
-    return Calibrator.load(DEFAULT_CALIBRATOR)
+    return DEFAULT_CALIBRATOR
 
 
 @functools.lru_cache(maxsize=64)

@@ -67,7 +67,8 @@ def _summary(n: Narrative) -> dict[str, Any]:
 
 @click.group()
 def catalog() -> None:
-    """Validate, list, show, import and publish catalogs; suggest edits from reviews."""
+    """Validate, list, show, import and publish catalogs; suggest edits from reviews; what the
+    hit threshold costs (threshold)."""
 
 
 @catalog.command()
@@ -277,3 +278,8 @@ def suggest(
         click.echo(unified_diff(original, edited, str(file)), nl=False)
     if not texts:
         click.echo("no suggestions", err=True)
+
+
+from pipeline.cli.catalog_threshold import threshold  # noqa: E402 (registers on the group)
+
+catalog.add_command(threshold)
