@@ -220,16 +220,18 @@ def calibrator_for(catalog_name: str) -> Calibrator:
     """The shipped calibrator fit for `catalog_name`, else the CheckThat! one (whose features
     are catalog-independent, but whose probabilities were fit on tweets against 14k claims),
     with a warning (once per catalog name): it is precision-first on other catalogs' posts."""
-    return Calibrator.load(calibrator_path_for(catalog_name))
+    return shipped_calibrator(catalog_name)[1]
 
 
-def calibrator_path_for(catalog_name: str) -> Path:
-    """The file `calibrator_for` loads (warning as it does when it falls back)."""
+def shipped_calibrator(catalog_name: str) -> tuple[Path, Calibrator]:
+    """The shipped calibrator file fit for `catalog_name` and its contents, else the default's
+    (with the fallback warning); each file is read once."""
     for path in sorted(CALIBRATORS_DIR.glob("*.json")):
-        if catalog_name in Calibrator.load(path).catalogs:
-            return path
+        calibrator = Calibrator.load(path)
+        if catalog_name in calibrator.catalogs:
+            return path, calibrator
     _warn_fallback(catalog_name)
-    return DEFAULT_CALIBRATOR
+    return DEFAULT_CALIBRATOR, Calibrator.load(DEFAULT_CALIBRATOR)
 
 
 @functools.lru_cache(maxsize=64)

@@ -32,20 +32,23 @@ def threshold(
     reaching it."""
     from models.evaluation.openset import at_precision
     from models.evaluation.stored_curve import curve_source, stored_curve
-    from models.matching.calibration import Calibrator, calibrator_path_for
+    from models.matching.calibration import Calibrator, shipped_calibrator
     from pipeline.cli.catalog import _load
     from pipeline.cli.context import load_settings
 
     catalog = _load(path, catalog_option, announce=False)
     settings = load_settings(announce=False)
-    file = settings.matcher.calibrator or calibrator_path_for(catalog.name)
+    configured = settings.matcher.calibrator
     try:
-        calibrator = Calibrator.load(Path(file))
+        if configured is not None:
+            file, calibrator = Path(configured), Calibrator.load(Path(configured))
+        else:
+            file, calibrator = shipped_calibrator(catalog.name)
         points = stored_curve(calibrator)
     except (OSError, ValueError) as exc:
-        raise click.UsageError(f"calibrator {file}: {exc}") from exc
-    live = settings.matcher.threshold if settings.matcher.threshold is not None else None
-    live = calibrator.threshold if live is None else live
+        raise click.UsageError(f"calibrator {configured or catalog.name}: {exc}") from exc
+    own = settings.matcher.threshold
+    live = calibrator.threshold if own is None else own
     target = at_precision(points, target_precision) if target_precision is not None else None
     if as_json:
         click.echo(json.dumps({

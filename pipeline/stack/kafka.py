@@ -66,7 +66,7 @@ def render_server_properties(settings: Settings, data_dir: Path) -> str:
 def new_cluster_id() -> str:
     """A Kafka cluster id: a random UUID as unpadded URL-safe base64 (22 characters), never
     starting with "-": ``kafka-storage format -t -Xy...`` reads such an id as an option and fails
-    ("argument --cluster-id/-t: expected one argument"), which made one stack start in 64 fail
+    ("argument --cluster-id/-t: expected one argument"); one random id in 64 starts with it
     (Kafka's own ``Uuid.randomUuid`` draws again for the same reason)."""
     while True:
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode("ascii")
