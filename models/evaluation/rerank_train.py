@@ -180,6 +180,7 @@ def main(argv: list[str] | None = None) -> None:
     meta = {
         "trained_on": args.queries.name, "queries": len(samples.relevant),
         "rows": len(samples.labels), "model_id": matcher.model_id,
+        "encoder": matcher.embedder.encoder,
         "catalog_version": matcher.catalog_version, "C": args.c,
         "cv_folds": args.folds, **{f"cv_{k}": round(v, 4) for k, v in cv.items()},
     }  # fmt: skip

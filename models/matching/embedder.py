@@ -105,6 +105,12 @@ class Embedder:
             ident += f"|{self.backend}|{RECIPE}"
         return hashlib.sha1(ident.encode()).hexdigest()[:16]
 
+    @property
+    def encoder(self) -> str:
+        """What computes the vectors: the backend and, for ONNX, its recipe ("onnx-int8/int8-...")
+        (recorded with fitted weights, which are fit on one encoder's vectors)."""
+        return self.backend if self.backend == "torch" else f"{self.backend}/{RECIPE}"
+
     def warm_up(self) -> None:
         if self._model is not None:
             return
