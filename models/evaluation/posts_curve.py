@@ -70,7 +70,8 @@ def posts_curve(
                 else []
             )  # fmt: skip
             top = refs[hits[0].candidate.narrative].id if hits else None
-            predictions.append(Prediction(top))
+            also = tuple(refs[h.candidate.narrative].id for h in hits[1:])
+            predictions.append(Prediction(top, also=also))
         report = score_posts(posts, predictions)
         points.append(CurvePoint(threshold, report.precision, report.recall,
                                  report.chatter_fp_rate, report.chatter_hits, report.chatter,

@@ -12,7 +12,9 @@ Scoring takes, per post, the matcher's TOP match (or none):
   narrative predictions / posts labelled with a narrative; F1 their harmonic mean (micro, per post);
 - chatter false-positive rate = chatter posts with any prediction / chatter posts;
 - stance accuracy = right stance / correctly matched posts that carry a stance label;
-- per narrative: support (labelled), predicted, true positives, precision, recall, F1, stance.
+- per narrative: support (labelled), predicted, true positives, precision, recall, F1, stance;
+- over EVERY hit (a post's second hits too, `Prediction.also`): hits, hits on the labelled
+  narrative, and their ratio, the hit precision an analyst's queue sees.
 """
 
 from __future__ import annotations
@@ -43,11 +45,14 @@ class LabelledPost:
 
 @dataclass(frozen=True)
 class Prediction:
-    """The matcher's top match for one post (``narrative=None``: nothing matched)."""
+    """The matcher's top match for one post (``narrative=None``: nothing matched) and, in
+    `also`, the narratives of its other hits (a post gets a second hit when that narrative's
+    probability is within the calibrator's margin of the top one)."""
 
     narrative: str | None
     stance: str | None = None
     score: float | None = None
+    also: tuple[str, ...] = ()
 
 
 def _ratio(num: int, den: int) -> float:
@@ -99,10 +104,17 @@ class PostsReport:
     stance_confusion: dict[str, dict[str, int]] = field(default_factory=dict)
     errors: tuple[tuple[str, str | None, str | None], ...] = ()
     stance_errors: tuple[tuple[str, str, str], ...] = ()
+    hits: int = 0  # every hit, second hits included
+    correct_hits: int = 0  # hits on the post's labelled narrative
 
     @property
     def precision(self) -> float:
         return _ratio(self.true_positives, self.predicted)
+
+    @property
+    def hit_precision(self) -> float:
+        """Over EVERY hit, not only each post's top one: what an analyst's queue holds."""
+        return _ratio(self.correct_hits, self.hits)
 
     @property
     def recall(self) -> float:
@@ -132,7 +144,8 @@ class PostsReport:
             "accuracy": self.accuracy, "chatter_hits": self.chatter_hits,
             "chatter_fp_rate": self.chatter_fp_rate, "stance_correct": self.stance_correct,
             "stance_labelled": self.stance_labelled, "stance_accuracy": self.stance_accuracy,
-            "stance_confusion": self.stance_confusion,
+            "stance_confusion": self.stance_confusion, "hits": self.hits,
+            "correct_hits": self.correct_hits, "hit_precision": self.hit_precision,
             "per_narrative": [
                 {"narrative": r.narrative, "support": r.support, "predicted": r.predicted,
                  "true_positives": r.true_positives, "precision": r.precision,
@@ -161,8 +174,11 @@ def score_posts(posts: Sequence[LabelledPost], predictions: Sequence[Prediction]
     confusion: dict[str, dict[str, int]] = {}
     errors: list[tuple[str, str | None, str | None]] = []
     stance_errors: list[tuple[str, str, str]] = []
-    chatter = chatter_hits = tp = predicted = correct = sc = sl = 0
+    chatter = chatter_hits = tp = predicted = correct = sc = sl = hits = correct_hits = 0
     for post, pred in zip(posts, predictions, strict=True):
+        got_all = ([pred.narrative] if pred.narrative is not None else []) + list(pred.also)
+        hits += len(got_all)
+        correct_hits += sum(post.narrative is not None and n == post.narrative for n in got_all)
         if post.narrative is None:
             chatter += 1
             chatter_hits += pred.narrative is not None
@@ -194,7 +210,7 @@ def score_posts(posts: Sequence[LabelledPost], predictions: Sequence[Prediction]
         posts=len(posts), chatter=chatter, labelled=len(posts) - chatter, predicted=predicted,
         true_positives=tp, chatter_hits=chatter_hits, stance_correct=sc, stance_labelled=sl,
         correct=correct, stance_confusion=confusion, errors=tuple(errors),
-        stance_errors=tuple(stance_errors),
+        stance_errors=tuple(stance_errors), hits=hits, correct_hits=correct_hits,
         per_narrative=tuple(
             NarrativeRow(n, r["support"], r["predicted"], r["tp"], r["sc"], r["sl"])
             for n, r in rows.items()
@@ -264,8 +280,9 @@ def predict(matcher: NarrativeMatcher, posts: Sequence[LabelledPost]) -> list[Pr
     out = []
     for result in results:
         top = result.matches[0] if result.matches else None
+        also = tuple(m.narrative.id for m in result.matches[1:])
         out.append(
-            Prediction(top.narrative.id, top.stance, top.scores.combined)
+            Prediction(top.narrative.id, top.stance, top.scores.combined, also)
             if top is not None
             else Prediction(None)
         )

@@ -270,6 +270,8 @@ def posts(  # noqa: PLR0917 (click passes options positionally)
                f"F1 {report.f1:.3f}  accuracy {report.accuracy:.3f}")  # fmt: skip
     click.echo(f"chatter false positives {report.chatter_hits}/{report.chatter} "
                f"({report.chatter_fp_rate:.3f})")  # fmt: skip
+    click.echo(f"every hit (second hits too): {report.hits} hits, {report.correct_hits} on the "
+               f"labelled narrative, hit precision {report.hit_precision:.3f}")  # fmt: skip
     click.echo(f"stance accuracy {report.stance_correct}/{report.stance_labelled} "
                f"({report.stance_accuracy:.3f})  confusion (label -> got) "
                f"{json.dumps(report.stance_confusion, sort_keys=True)}")  # fmt: skip

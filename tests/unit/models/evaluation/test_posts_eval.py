@@ -47,6 +47,32 @@ def test_precision_recall_fp_rate_and_stance() -> None:
     assert report.as_json()["per_narrative"][0]["narrative"] == "a"
 
 
+def test_hit_precision_counts_second_hits_top_precision_does_not() -> None:
+    report = score_posts(
+        POSTS,
+        [
+            Prediction("a", "promotes", also=("b",)),  # right top, wrong second hit
+            Prediction("b", "promotes", also=("a",)),  # wrong top, right second hit
+            Prediction("b", "promotes"),  # right
+            Prediction(None),  # chatter, nothing
+            Prediction("a", "promotes", also=("b",)),  # chatter: two false hits
+        ],
+    )
+    assert (report.predicted, report.true_positives) == (4, 2)  # top matches only
+    assert (report.hits, report.correct_hits) == (7, 3)
+    assert report.hit_precision == pytest.approx(3 / 7)
+    assert report.as_json()["hit_precision"] == pytest.approx(3 / 7)
+    assert report.chatter_hits == 1  # a chatter post counts once however many hits it gets
+
+
+def test_without_second_hits_hit_precision_is_top_precision() -> None:
+    predictions = [Prediction("a"), Prediction("a"), Prediction("a"), Prediction(None),
+                   Prediction("b")]  # fmt: skip
+    report = score_posts(POSTS, predictions)
+    assert report.hits == report.predicted == 4
+    assert report.hit_precision == report.precision == pytest.approx(2 / 4)
+
+
 def test_nothing_predicted_scores_zero_not_an_error() -> None:
     report = score_posts(POSTS, [Prediction(None)] * len(POSTS))
     assert report.precision == report.recall == report.f1 == 0.0
