@@ -13,6 +13,8 @@ Scoring takes, per post, the matcher's TOP match (or none):
 - chatter false-positive rate = chatter posts with any prediction / chatter posts;
 - stance accuracy = right stance / correctly matched posts that carry a stance label;
 - per narrative: support (labelled), predicted, true positives, precision, recall, F1, stance;
+- recall by labelled stance (`recall_by_stance`: stance -> (matched, labelled)), so debunking
+  posts, which share few words with a claim's exemplars, are seen to reach it or not;
 - over EVERY hit (a post's second hits too, `Prediction.also`): hits, hits on the labelled
   narrative, and their ratio, the hit precision an analyst's queue sees.
 """
@@ -106,6 +108,7 @@ class PostsReport:
     stance_errors: tuple[tuple[str, str, str], ...] = ()
     hits: int = 0  # every hit, second hits included
     correct_hits: int = 0  # hits on the post's labelled narrative
+    recall_by_stance: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def precision(self) -> float:
@@ -146,6 +149,10 @@ class PostsReport:
             "stance_labelled": self.stance_labelled, "stance_accuracy": self.stance_accuracy,
             "stance_confusion": self.stance_confusion, "hits": self.hits,
             "correct_hits": self.correct_hits, "hit_precision": self.hit_precision,
+            "recall_by_stance": {
+                k: {"matched": m, "labelled": n, "recall": _ratio(m, n)}
+                for k, (m, n) in self.recall_by_stance.items()
+            },
             "per_narrative": [
                 {"narrative": r.narrative, "support": r.support, "predicted": r.predicted,
                  "true_positives": r.true_positives, "precision": r.precision,
@@ -175,7 +182,12 @@ def score_posts(posts: Sequence[LabelledPost], predictions: Sequence[Prediction]
     errors: list[tuple[str, str | None, str | None]] = []
     stance_errors: list[tuple[str, str, str]] = []
     chatter = chatter_hits = tp = predicted = correct = sc = sl = hits = correct_hits = 0
+    by_stance: dict[str, list[int]] = {}
     for post, pred in zip(posts, predictions, strict=True):
+        if post.narrative is not None and post.stance is not None:
+            counts = by_stance.setdefault(post.stance, [0, 0])
+            counts[0] += pred.narrative == post.narrative
+            counts[1] += 1
         got_all = ([pred.narrative] if pred.narrative is not None else []) + list(pred.also)
         hits += len(got_all)
         correct_hits += sum(post.narrative is not None and n == post.narrative for n in got_all)
@@ -211,6 +223,7 @@ def score_posts(posts: Sequence[LabelledPost], predictions: Sequence[Prediction]
         true_positives=tp, chatter_hits=chatter_hits, stance_correct=sc, stance_labelled=sl,
         correct=correct, stance_confusion=confusion, errors=tuple(errors),
         stance_errors=tuple(stance_errors), hits=hits, correct_hits=correct_hits,
+        recall_by_stance={k: (m, n) for k, (m, n) in sorted(by_stance.items())},
         per_narrative=tuple(
             NarrativeRow(n, r["support"], r["predicted"], r["tp"], r["sc"], r["sl"])
             for n, r in rows.items()

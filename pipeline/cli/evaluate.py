@@ -272,6 +272,10 @@ def posts(  # noqa: PLR0917 (click passes options positionally)
                f"({report.chatter_fp_rate:.3f})")  # fmt: skip
     click.echo(f"every hit (second hits too): {report.hits} hits, {report.correct_hits} on the "
                f"labelled narrative, hit precision {report.hit_precision:.3f}")  # fmt: skip
+    by_stance = ", ".join(f"{k} {m / n:.3f} ({m}/{n})"
+                          for k, (m, n) in report.recall_by_stance.items())  # fmt: skip
+    if by_stance:
+        click.echo(f"recall by labelled stance: {by_stance}")
     click.echo(f"stance accuracy {report.stance_correct}/{report.stance_labelled} "
                f"({report.stance_accuracy:.3f})  confusion (label -> got) "
                f"{json.dumps(report.stance_confusion, sort_keys=True)}")  # fmt: skip

@@ -45,6 +45,9 @@ def test_precision_recall_fp_rate_and_stance() -> None:
     assert rows["b"].precision == 0.0 and rows["b"].recall == 0.0
     assert [e[0] for e in report.errors] == ["b1", "c2"]
     assert report.as_json()["per_narrative"][0]["narrative"] == "a"
+    # a1 and a2 matched, b1 (promotes) missed
+    assert report.recall_by_stance == {"debunks": (1, 1), "promotes": (1, 2)}
+    assert report.as_json()["recall_by_stance"]["promotes"]["recall"] == pytest.approx(0.5)
 
 
 def test_hit_precision_counts_second_hits_top_precision_does_not() -> None:
