@@ -17,7 +17,11 @@ balanced classes) is then refit on everything. Deterministic, so::
 rebuilds the shipped file (``--skip-batch``: leave out the posts of a tuning batch, by their
 ``batch`` field). ``--ngrams WEIGHT``: the model also reads the posts' word n-grams
 (`models.matching.ngrams`); every fit, in CV and leave-one-batch-out too, fits its vocabulary on
-its own training posts only. Never pass a set that is reported.
+its own training posts only. ``--no-counter`` fits the model without the three counter-exemplar
+columns (`models.matching.stance_model.NO_COUNTER_FEATURES`: the shipped
+``stance-en-nocounter.json``, for narratives without counter-exemplars); ``--by-narrative`` also
+logs each narrative's accuracy by a model fit on the OTHER narratives (what a new catalog's
+narratives get). Never pass a set that is reported.
 """
 
 from __future__ import annotations
@@ -36,7 +40,14 @@ from models.evaluation.ngrams_fit import fit_ngrams
 from models.matching.matcher import NarrativeMatcher
 from models.matching.query import clean_post_text
 from models.matching.stance import classify_stance
-from models.matching.stance_model import STANCES, StanceModel, stance_row
+from models.matching.stance_model import (
+    COUNTER_FEATURES,
+    NO_COUNTER_FEATURES,
+    STANCE_FEATURES,
+    STANCES,
+    StanceModel,
+    stance_row,
+)
 
 logger = logging.getLogger(__name__)
 SEEDS = (0, 1, 2)
@@ -52,6 +63,15 @@ class StanceRows:
     rules: np.ndarray
     batches: list[str]
     texts: list[str]
+    narratives: list[str] = dataclasses.field(default_factory=list)
+    features: tuple[str, ...] = STANCE_FEATURES
+
+    def without_counter(self) -> StanceRows:
+        """The same rows without the counter-exemplar columns (`NO_COUNTER_FEATURES`)."""
+        n = len(STANCE_FEATURES)
+        keep = [i for i in range(self.rows.shape[1])
+                if i >= n or STANCE_FEATURES[i] not in COUNTER_FEATURES]  # fmt: skip
+        return dataclasses.replace(self, rows=self.rows[:, keep], features=NO_COUNTER_FEATURES)
 
 
 def collect(
@@ -62,7 +82,7 @@ def collect(
     index = {n.id: i for i, n in enumerate(matcher.catalog.active)}
     usable = [p for p in posts if p.narrative in index and p.stance in STANCES]
     vectors = matcher.embedder.encode_cached([clean_post_text(p.text) for p in usable])
-    rows, labels, rules, batches, texts = [], [], [], [], []
+    rows, labels, rules, batches, texts, narratives = [], [], [], [], [], []
     for post, vector in zip(usable, vectors, strict=True):
         narrative = index[post.narrative]
         ex, co, counter_row = matcher.stance_scores(vector, narrative)
@@ -75,16 +95,19 @@ def collect(
         labels.append(post.stance)
         batches.append(post.batch or "unbatched")
         texts.append(text)
+        narratives.append(post.narrative)
         rule = classify_stance(text, exemplar, float(ex.max()),
                                counter_exemplar=counters[int(np.argmax(co))],
                                counter_score=float(co.max()),
                                margin=matcher.config.stance_margin)  # fmt: skip
         rules.append(rule.stance)
-    return StanceRows(np.vstack(rows), np.asarray(labels), np.asarray(rules), batches, texts)
+    return StanceRows(np.vstack(rows), np.asarray(labels), np.asarray(rules), batches, texts,
+                      narratives)  # fmt: skip
 
 
 def fit(rows: np.ndarray, labels: np.ndarray, c: float, embedding_dims: int = 0, *,
-        texts: Sequence[str] = (), ngram_weight: float = 0.0) -> StanceModel:  # fmt: skip
+        texts: Sequence[str] = (), ngram_weight: float = 0.0,
+        features: tuple[str, ...] = STANCE_FEATURES) -> StanceModel:  # fmt: skip
     """Standardised, class-balanced multinomial logistic regression; with `ngram_weight` > 0
     also over the word n-grams of `texts` (one per row; vocabulary fit on them)."""
     from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
@@ -103,7 +126,7 @@ def fit(rows: np.ndarray, labels: np.ndarray, c: float, embedding_dims: int = 0,
         coef=tuple(tuple(float(x) for x in row) for row in model.coef_),
         intercept=tuple(float(x) for x in model.intercept_),
         classes=tuple(str(x) for x in model.classes_),  # type: ignore[misc]
-        embedding_dims=embedding_dims, ngrams=ngrams,
+        embedding_dims=embedding_dims, ngrams=ngrams, features=features,
     )  # fmt: skip
 
 
@@ -111,7 +134,7 @@ def _fit_part(data: StanceRows, train: np.ndarray, c: float, embedding_dims: int
               ngram_weight: float) -> StanceModel:  # fmt: skip
     texts = [t for t, keep in zip(data.texts, train, strict=True) if keep]
     return fit(data.rows[train], data.labels[train], c, embedding_dims, texts=texts,
-               ngram_weight=ngram_weight)  # fmt: skip
+               ngram_weight=ngram_weight, features=data.features)  # fmt: skip
 
 
 def _right(model: StanceModel, data: StanceRows, held: np.ndarray) -> int:
@@ -132,12 +155,15 @@ def cv_accuracy(data: StanceRows, c: float, folds: int, *, seed: int, embedding_
     return right / len(data.labels)
 
 
-def batch_accuracy(data: StanceRows, c: float, embedding_dims: int = 0,
-                   ngram_weight: float = 0.0) -> dict[str, float]:  # fmt: skip
-    """Each batch's accuracy by a model fit on the other batches (leave one batch out)."""
-    names = np.asarray(data.batches)
+def batch_accuracy(
+    data: StanceRows, c: float, embedding_dims: int = 0, ngram_weight: float = 0.0, *,
+    by: str = "batch",
+) -> dict[str, float]:  # fmt: skip
+    """Each batch's (``by="narrative"``: each narrative's) accuracy by a model fit on the other
+    batches (narratives): leave one out."""
+    names = np.asarray(data.batches if by == "batch" else data.narratives)
     out = {}
-    for name in sorted(set(data.batches)):
+    for name in sorted(set(names.tolist())):
         held = names == name
         if held.all():
             continue
@@ -167,6 +193,10 @@ def main(argv: list[str] | None = None) -> None:
                         help="also read word n-grams with this weight (0: none)")  # fmt: skip
     parser.add_argument("--skip-batch", action="append", default=[], metavar="BATCH",
                         help="leave out posts whose batch field is BATCH (repeatable)")  # fmt: skip
+    parser.add_argument("--no-counter", action="store_true",
+                        help="fit without the counter-exemplar columns")  # fmt: skip
+    parser.add_argument("--by-narrative", action="store_true",
+                        help="also log leave-one-narrative-out accuracy")  # fmt: skip
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     config = live_config(decision="fused", stance="rules")
@@ -174,6 +204,8 @@ def main(argv: list[str] | None = None) -> None:
     posts = [p for f in args.posts for p in read_labelled_posts(f)]
     posts = [p for p in posts if p.batch not in args.skip_batch]
     data = collect(matcher, posts, embedding=not args.no_embedding)
+    if args.no_counter:
+        data = data.without_counter()
     labels, rules, batches = data.labels, data.rules, data.batches
     dims = 0 if args.no_embedding else matcher.dims
     rule_accuracy = float((rules == labels).mean())
@@ -196,9 +228,18 @@ def main(argv: list[str] | None = None) -> None:
     for name, acc in by_batch.items():
         logger.info("batch %s (%d posts): model fit on the other batches %.3f; rules %.3f", name,
                     batches.count(name), acc, rules_by_batch[name])  # fmt: skip
+    by_narrative = batch_accuracy(data, args.c, dims, args.ngrams, by="narrative") if (
+        args.by_narrative) else {}  # fmt: skip
+    if by_narrative:
+        narratives = data.narratives
+        pooled = sum(a * narratives.count(n) for n, a in by_narrative.items()) / len(labels)
+        logger.info("leave one narrative out: pooled %.3f, worst %.3f; %s", pooled,
+                    min(by_narrative.values()),
+                    ", ".join(f"{n} {a:.3f}" for n, a in by_narrative.items()))  # fmt: skip
     if args.out is None:
         return
-    model = fit(data.rows, labels, args.c, dims, texts=data.texts, ngram_weight=args.ngrams)
+    model = fit(data.rows, labels, args.c, dims, texts=data.texts, ngram_weight=args.ngrams,
+                features=data.features)  # fmt: skip
     meta = {
         "trained_on": [f.name for f in args.posts], "skipped_batches": sorted(args.skip_batch),
         "rows": len(labels), "catalog": matcher.catalog.name,
@@ -207,6 +248,8 @@ def main(argv: list[str] | None = None) -> None:
         "cv_folds": args.folds, "cv_seeds": list(SEEDS), "cv_accuracy": [round(x, 4) for x in cv],
         "rules_accuracy": round(rule_accuracy, 4),
         "leave_one_batch_out": {k: round(v, 4) for k, v in by_batch.items()},
+        **({"leave_one_narrative_out": {k: round(v, 4) for k, v in by_narrative.items()}}
+           if by_narrative else {}),
     }  # fmt: skip
     dataclasses.replace(model, meta=meta).save(args.out)
     logger.info("wrote %s", args.out)

@@ -52,7 +52,7 @@ from models.matching.lexical import tokenize
 from models.matching.query import clean_post_text, post_date
 from models.matching.rerank import SHIPPED_CHECKTHAT, Evidence, Reranker, feature_matrix
 from models.matching.stance import StanceResult
-from models.matching.stance_model import SHIPPED_STANCE, StanceModel
+from models.matching.stance_model import SHIPPED_STANCE, SHIPPED_STANCE_NO_COUNTER, StanceModel
 from models.matching.types import Candidate, MatcherConfig, PostMatches
 from models.records import Match, NarrativeRef
 
@@ -122,9 +122,12 @@ class NarrativeMatcher:
                     "NARRMON_MATCHER__DECISION=fused"
                 )
             self._class_columns = classifier.column_of([n.id for n in self._active])
+        # the learned stance: one model for narratives with counter-exemplars, one without
         self.stance_model: StanceModel | None = None
+        self.stance_model_no_counter: StanceModel | None = None
         if config.stance == "model":
             self.stance_model = StanceModel.load(SHIPPED_STANCE)
+            self.stance_model_no_counter = StanceModel.load(SHIPPED_STANCE_NO_COUNTER)
         self._lock = threading.Lock()
         # each narrative's exemplars' weighed lexical tokens, filled as coverage_rows meets them
         self._exemplar_tokens: dict[int, list[Weighed]] = {}
@@ -346,17 +349,18 @@ class NarrativeMatcher:
         return ex, co, int(lo + np.argmax(co))
 
     def _stance(self, text: str, vector: np.ndarray, cand: Candidate) -> StanceResult | None:
-        """The learned stance (None: the rules decide, in `build_match`)."""
-        model = self.stance_model
+        """The learned stance (None: the rules decide, in `build_match`): the model with
+        counter-exemplar features where the narrative has counter-exemplars, the one without
+        otherwise."""
+        ex, co, _ = self.stance_scores(vector, cand.narrative)
+        attr = "stance_model" if co is not None else "stance_model_no_counter"
+        model: StanceModel | None = getattr(self, attr)
         if model is None:
             return None
         if not model.fits(self.model_id, len(vector)):
             logger.warning("stance model was fit on %s embeddings, not %s: using the rules",
                            model.meta.get("model_id"), self.model_id)  # fmt: skip
-            self.stance_model = None
-            return None
-        ex, co, _ = self.stance_scores(vector, cand.narrative)
-        if co is None:
+            setattr(self, attr, None)
             return None
         return model.classify(text, self._exemplars[cand.exemplar_row], ex, co, vector)
 

@@ -14,9 +14,10 @@ How it works (cheap, offline, per match):
    "rumor") mean discusses: the post reports or asks about the narrative without taking a side.
 4. Otherwise the post promotes: it was matched to a false narrative and shows no sign of distance.
 
-With counter-exemplars, the matcher uses the learned model of `models.matching.stance_model`
-instead (the same cues plus where the post sits between exemplars and counter-exemplars); these
-rules remain for narratives without counter-exemplars and as its cue features.
+The matcher uses the learned models of `models.matching.stance_model` instead (the same cues,
+the post's embedding and words, and, where the narrative has counter-exemplars, where the post
+sits between them and the exemplars); these rules remain for an embedding model those were not
+fit with, and as their cue features.
 
 Where it fails (known, measured only on constructed cases): sarcasm and irony ("sure, totally
 rigged, lol"); scare quotes mocking fact checkers ("the 'fact checkers' say it's false, wake up"),

@@ -8,10 +8,14 @@ Contracts:
   each, and cue flags (a debunk cue not negated, a negated claim word, a reporting/question cue, a
   question mark, any negation word). `exemplar` is the best exemplar (a cue it contains is not
   evidence, as in the rules).
-- `StanceModel.predict(rows)` is a multinomial logistic model over standardised rows; it is only
-  used for narratives that HAVE counter-exemplars (the matcher falls back to the rules of
-  `models.matching.stance.classify_stance` otherwise). `SHIPPED_STANCE` is fit on the election
-  tuning set by `models.evaluation.stance_train` (5-fold CV figures in its ``meta``).
+- `StanceModel.predict(rows)` is a multinomial logistic model over standardised rows.
+  `SHIPPED_STANCE` (all `STANCE_FEATURES`) serves narratives that HAVE counter-exemplars;
+  `SHIPPED_STANCE_NO_COUNTER` (``features`` = `NO_COUNTER_FEATURES`: the same model without the
+  three counter-exemplar columns) serves narratives without any, so a new catalog's stance is
+  learned too instead of falling back to the rules of `models.matching.stance.classify_stance`
+  (the rules remain where no model fits). Both are fit on the election tuning set by
+  `models.evaluation.stance_train` (``--no-counter`` for the second; figures in their ``meta``).
+  `classify` takes the full `stance_features` row and reads the model's own columns.
 - With `embedding_dims` > 0 the row also carries the post's embedding (`stance_row`), so the
   model can learn how refutations, reported speech and insinuation read, which cue words and
   cosines alone miss (leave-one-batch-out accuracy in `models/README.md`). Such a model only
@@ -49,7 +53,13 @@ STANCE_FEATURES: tuple[str, ...] = (
     "exemplar", "counter", "counter_minus_exemplar", "top2_counter_minus_exemplar",
     "debunk_cue", "negated_claim", "discuss_cue", "question", "negation",
 )  # fmt: skip
+COUNTER_FEATURES: tuple[str, ...] = ("counter", "counter_minus_exemplar",
+                                     "top2_counter_minus_exemplar")  # fmt: skip
+NO_COUNTER_FEATURES: tuple[str, ...] = tuple(
+    f for f in STANCE_FEATURES if f not in COUNTER_FEATURES
+)
 SHIPPED_STANCE = Path(__file__).parents[1] / "stance" / "stance-en.json"
+SHIPPED_STANCE_NO_COUNTER = Path(__file__).parents[1] / "stance" / "stance-en-nocounter.json"
 _NEGATION = re.compile(r"\b(?:not|no|never|nothing|zero|none|\w+n['\u2019]t)\b", re.IGNORECASE)
 
 
@@ -58,20 +68,27 @@ def _top2_mean(scores: Floats) -> float:
 
 
 def stance_features(
-    post: str, exemplar: str, exemplar_scores: Floats, counter_scores: Floats
+    post: str, exemplar: str, exemplar_scores: Floats, counter_scores: Floats | None
 ) -> Floats:
-    """One row of `STANCE_FEATURES` (see module docstring); both score arrays non-empty."""
-    ex, co = np.asarray(exemplar_scores), np.asarray(counter_scores)
+    """One row of `STANCE_FEATURES` (see module docstring); `exemplar_scores` non-empty,
+    `counter_scores` non-empty or None (no counter-exemplars: the counter columns are 0, and only
+    a `NO_COUNTER_FEATURES` model may read such a row)."""
+    ex = np.asarray(exemplar_scores)
     cues = cue_evidence(post, exemplar)
+    if counter_scores is None:
+        counter = (0.0, 0.0, 0.0)
+    else:
+        co = np.asarray(counter_scores)
+        counter = (co.max(), co.max() - ex.max(), _top2_mean(co) - _top2_mean(ex))
     return np.asarray([
-        ex.max(), co.max(), co.max() - ex.max(), _top2_mean(co) - _top2_mean(ex),
+        ex.max(), *counter,
         float(bool(cues.debunk)), float(cues.negated_claim is not None),
         float(bool(cues.discuss)), float("?" in post), float(bool(_NEGATION.search(post))),
     ], dtype=np.float64)  # fmt: skip
 
 
 def stance_row(
-    post: str, exemplar: str, exemplar_scores: Floats, counter_scores: Floats,
+    post: str, exemplar: str, exemplar_scores: Floats, counter_scores: Floats | None,
     vector: Floats | None = None,
 ) -> Floats:  # fmt: skip
     """`stance_features`, followed by the post's embedding `vector` when one is given."""
@@ -83,8 +100,9 @@ def stance_row(
 
 @dataclass(frozen=True)
 class StanceModel:
-    """Multinomial logistic stance model: `coef` one row per class of `classes`; rows are
-    `stance_row`s (the features, then `embedding_dims` embedding values)."""
+    """Multinomial logistic stance model: `coef` one row per class of `classes`; rows are the
+    model's `features` (`STANCE_FEATURES` or `NO_COUNTER_FEATURES`), then `embedding_dims`
+    embedding values."""
 
     mean: tuple[float, ...]
     scale: tuple[float, ...]
@@ -96,13 +114,15 @@ class StanceModel:
     embedding_dims: int = 0
     ngrams: NgramVectorizer | None = None
     _coef: Floats = field(init=False, repr=False, compare=False)
+    _columns: npt.NDArray[np.intp] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.features != STANCE_FEATURES:
-            raise ValueError(f"stance features {self.features} do not match {STANCE_FEATURES}")
+        if self.features not in (STANCE_FEATURES, NO_COUNTER_FEATURES):
+            raise ValueError(f"stance features {self.features} are neither {STANCE_FEATURES} "
+                             f"nor {NO_COUNTER_FEATURES}")  # fmt: skip
         if self.embedding_dims < 0:
             raise ValueError("stance embedding_dims must be >= 0")
-        n = len(STANCE_FEATURES) + self.embedding_dims
+        n = len(self.features) + self.embedding_dims
         width = n + (self.ngrams.size if self.ngrams else 0)
         if len(self.mean) != n or len(self.scale) != n or any(len(c) != width for c in self.coef):
             raise ValueError("stance weights must have one entry per feature")
@@ -111,6 +131,13 @@ class StanceModel:
         if not set(self.classes) <= set(STANCES):
             raise ValueError(f"stance classes must be among {STANCES}")
         object.__setattr__(self, "_coef", np.asarray(self.coef, dtype=np.float64))
+        columns = [STANCE_FEATURES.index(f) for f in self.features]
+        object.__setattr__(self, "_columns", np.asarray(columns, dtype=np.intp))
+
+    @property
+    def uses_counter(self) -> bool:
+        """Whether the model reads counter-exemplar cosines (then it needs counter-exemplars)."""
+        return self.features == STANCE_FEATURES
 
     def probabilities(self, rows: Floats, texts: Sequence[str] | None = None) -> Floats:
         """Softmax probability per row (columns in `classes` order); `texts`: the posts'
@@ -133,22 +160,33 @@ class StanceModel:
             return True
         return self.embedding_dims == dims and self.meta.get("model_id") == model_id
 
-    def classify(self, post: str, exemplar: str, exemplar_scores: Floats,
-                 counter_scores: Floats, vector: Floats | None = None) -> StanceResult:  # fmt: skip
+    def classify(
+        self, post: str, exemplar: str, exemplar_scores: Floats,
+        counter_scores: Floats | None, vector: Floats | None = None,
+    ) -> StanceResult:  # fmt: skip
         """The stance of `post` with the probabilities and the cues as evidence; `vector` (the
-        post's embedding) is required when the model has `embedding_dims`."""
+        post's embedding) is required when the model has `embedding_dims`, `counter_scores`
+        when it `uses_counter`."""
         if self.embedding_dims and (vector is None or len(vector) != self.embedding_dims):
             raise ValueError(f"stance model needs the post's {self.embedding_dims}-d embedding")
-        row = stance_row(post, exemplar, exemplar_scores, counter_scores,
-                         vector if self.embedding_dims else None)  # fmt: skip
+        if self.uses_counter and counter_scores is None:
+            raise ValueError("this stance model reads counter-exemplar cosines: give them")
+        full = stance_features(post, exemplar, exemplar_scores, counter_scores)
+        row = full[self._columns]
+        if self.embedding_dims:
+            row = np.concatenate([row, np.asarray(vector, dtype=np.float64)])
         probs = self.probabilities(row, [post])[0]
         best = int(np.argmax(probs))
         cues = cue_evidence(post, exemplar).describe()
         shown = ", ".join(f"{c} {p:.2f}" for c, p in zip(self.classes, probs, strict=True))
+        cosines = (
+            f"counter-exemplar cosine {full[1]:.2f} vs exemplar {full[0]:.2f}"
+            if self.uses_counter
+            else f"exemplar cosine {full[0]:.2f}, no counter-exemplars"
+        )
         return StanceResult(
             self.classes[best],
-            f"stance model: {shown}; counter-exemplar cosine {row[1]:.2f} vs exemplar "
-            f"{row[0]:.2f}" + (f"; {cues}" if cues else ""),
+            f"stance model: {shown}; {cosines}" + (f"; {cues}" if cues else ""),
         )
 
     def to_json(self) -> dict[str, Any]:

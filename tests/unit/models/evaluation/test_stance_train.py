@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.evaluation.stance_train import StanceRows, batch_accuracy, cv_accuracy
-from models.matching.stance_model import STANCE_FEATURES
+from models.evaluation.stance_train import StanceRows, batch_accuracy, cv_accuracy, fit
+from models.matching.stance_model import NO_COUNTER_FEATURES, STANCE_FEATURES
 
 WORDS = {"promotes": "wake up they stole it", "debunks": "debunked no evidence at all",
          "discusses": "reports say officials review"}  # fmt: skip
@@ -48,3 +48,26 @@ def test_ngrams_read_the_stance_words_a_differently_written_batch_shares() -> No
     # the embedding misleads on "c", its words do not: with n-grams "c" is read right
     assert batch_accuracy(data, c=1.0, embedding_dims=2, ngram_weight=30.0)["c"] == 1.0
     assert cv_accuracy(data, 1.0, 3, seed=0, embedding_dims=2, ngram_weight=30.0) == 1.0
+
+
+def test_without_counter_drops_the_three_counter_columns_and_keeps_the_embedding() -> None:
+    data = _rows(30)
+    plain = data.without_counter()
+    assert plain.features == NO_COUNTER_FEATURES
+    assert plain.rows.shape[1] == data.rows.shape[1] - 3
+    kept = [STANCE_FEATURES.index(f) for f in NO_COUNTER_FEATURES]
+    assert np.array_equal(plain.rows[:, : len(kept)], data.rows[:, kept])
+    assert np.array_equal(plain.rows[:, -2:], data.rows[:, -2:])
+    # a model fit on them has the narrower schema and still reads the embedding
+    model = fit(plain.rows, plain.labels, 1.0, 2, features=plain.features)
+    assert model.features == NO_COUNTER_FEATURES and not model.uses_counter
+    assert cv_accuracy(plain, 1.0, 3, seed=0, embedding_dims=2) >= 0.9
+
+
+def test_leave_one_narrative_out_groups_by_narrative() -> None:
+    a, b = _rows(30), _rows(33)
+    data = _join([a, b], ["x", "x"])
+    data = StanceRows(data.rows, data.labels, data.rules, data.batches, data.texts,
+                      ["n1"] * len(a.texts) + ["n2"] * len(b.texts))  # fmt: skip
+    assert batch_accuracy(data, c=1.0, embedding_dims=2, by="narrative") == {"n1": 1.0, "n2": 1.0}
+    assert batch_accuracy(data, c=1.0, embedding_dims=2) == {}  # one batch: nothing to leave out

@@ -102,3 +102,26 @@ def test_empty_near_misses_keep_a_catalogs_version() -> None:
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode() + b"\n")
     assert content_version([narrative]) == digest.hexdigest()[:16]
     assert _catalog(("a near miss",)).version != _catalog().version
+
+
+def test_each_narrative_gets_the_stance_model_for_its_kind(
+    bow_embedder: BagOfWordsEmbedder,
+) -> None:
+    """With counter-exemplars the full model decides, without them the no-counter one."""
+    from models.matching.stance_model import NO_COUNTER_FEATURES, STANCE_FEATURES, StanceModel
+
+    def always(stance_index: int, features: tuple[str, ...]) -> StanceModel:
+        n = len(features)
+        intercept = [0.0, 0.0, 0.0]
+        intercept[stance_index] = 5.0
+        return StanceModel(mean=(0.0,) * n, scale=(1.0,) * n, coef=((0.0,) * n,) * 3,
+                           intercept=tuple(intercept), features=features)  # fmt: skip
+
+    matcher = NarrativeMatcher(_catalog(), bow_embedder, MatcherConfig(threshold=0.3))
+    matcher.stance_model = always(1, STANCE_FEATURES)  # debunks
+    matcher.stance_model_no_counter = always(2, NO_COUNTER_FEATURES)  # discusses
+    (with_counter,) = matcher.match(["thousands of dead people voted in the election"])[0].matches
+    assert (with_counter.narrative.id, with_counter.stance) == ("dead-voters", "debunks")
+    (without,) = matcher.match(["pancakes are breakfast"])[0].matches
+    assert (without.narrative.id, without.stance) == ("other", "discusses")
+    assert "no counter-exemplars" in without.explanation.stance_evidence

@@ -10,7 +10,9 @@ import pytest
 
 from models.matching.ngrams import NgramVectorizer
 from models.matching.stance_model import (
+    NO_COUNTER_FEATURES,
     SHIPPED_STANCE,
+    SHIPPED_STANCE_NO_COUNTER,
     STANCE_FEATURES,
     STANCES,
     StanceModel,
@@ -123,3 +125,44 @@ def test_ngram_weights_read_the_posts_words_and_round_trip(tmp_path: Path) -> No
     assert StanceModel.load(tmp_path / "n.json") == model
     with pytest.raises(ValueError):
         dataclasses.replace(model, ngrams=None)  # the coef rows are wider than the features
+
+
+def _no_counter_model() -> StanceModel:
+    n = len(NO_COUNTER_FEATURES)
+    debunk = [0.0] * n
+    debunk[NO_COUNTER_FEATURES.index("debunk_cue")] = 10.0
+    discuss = [0.0] * n
+    discuss[NO_COUNTER_FEATURES.index("question")] = 10.0
+    return StanceModel(mean=(0.0,) * n, scale=(1.0,) * n,
+                       coef=((0.0,) * n, tuple(debunk), tuple(discuss)),
+                       intercept=(0.0, 0.0, -5.0), features=NO_COUNTER_FEATURES)  # fmt: skip
+
+
+def test_a_model_without_counter_features_serves_narratives_without_counter_exemplars(
+    tmp_path: Path,
+) -> None:
+    model = _no_counter_model()
+    assert not model.uses_counter and _model().uses_counter
+    assert "counter" not in " ".join(NO_COUNTER_FEATURES)
+    debunk = model.classify("That was debunked", EXEMPLAR, np.asarray([0.6]), None)
+    assert debunk.stance == "debunks" and "no counter-exemplars" in debunk.evidence
+    assert model.classify("They steal it", EXEMPLAR, np.asarray([0.9]), None).stance == "promotes"
+    # counter cosines, when given, are not read by it
+    same = model.classify("They steal it", EXEMPLAR, np.asarray([0.9]), np.asarray([0.99]))
+    assert same.stance == "promotes"
+    with pytest.raises(ValueError, match="counter-exemplar"):
+        _model().classify("They steal it", EXEMPLAR, np.asarray([0.9]), None)
+    row = stance_features("x", EXEMPLAR, np.asarray([0.7, 0.2]), None)
+    assert row[0] == pytest.approx(0.7) and list(row[1:4]) == [0.0, 0.0, 0.0]
+    model.save(tmp_path / "nc.json")
+    assert StanceModel.load(tmp_path / "nc.json") == model
+    with pytest.raises(ValueError):  # weights for nine features under the seven-feature schema
+        dataclasses.replace(_model(), features=NO_COUNTER_FEATURES)
+    with pytest.raises(ValueError):
+        dataclasses.replace(model, features=("exemplar",))
+    shipped = StanceModel.load(SHIPPED_STANCE_NO_COUNTER)
+    assert shipped.features == NO_COUNTER_FEATURES and not shipped.uses_counter
+    assert all(name.startswith("election-2024-tuning") for name in shipped.meta["trained_on"])
+    assert shipped.fits("sentence-transformers/all-MiniLM-L6-v2", 384)
+    # fit with each narrative left out in turn: what a new catalog's narratives get
+    assert len(shipped.meta["leave_one_narrative_out"]) == 10
