@@ -109,6 +109,17 @@ class MatcherSettings(_Group):
         description="A second hit must be within this probability of the best (unset: the "
         "calibrator's).",
     )  # fmt: skip
+    stance_model: Path | None = Field(
+        default=None,
+        description="Stance model JSON for narratives with counter-exemplars "
+        "(models.matching.stance_model; python -m models.evaluation.stance_train); unset: the "
+        "shipped one.",
+    )
+    stance_model_no_counter: Path | None = Field(
+        default=None,
+        description="Stance model JSON for narratives without counter-exemplars (stance_train "
+        "--no-counter); unset: the shipped one.",
+    )
 
 
 class CatalogSettings(_Group):

@@ -126,8 +126,15 @@ class NarrativeMatcher:
         self.stance_model: StanceModel | None = None
         self.stance_model_no_counter: StanceModel | None = None
         if config.stance == "model":
-            self.stance_model = StanceModel.load(SHIPPED_STANCE)
-            self.stance_model_no_counter = StanceModel.load(SHIPPED_STANCE_NO_COUNTER)
+            self.stance_model = config.stance_model or StanceModel.load(SHIPPED_STANCE)
+            self.stance_model_no_counter = config.stance_model_no_counter or StanceModel.load(
+                SHIPPED_STANCE_NO_COUNTER
+            )
+            if not self.stance_model.uses_counter or self.stance_model_no_counter.uses_counter:
+                raise ValueError(
+                    "stance models swapped: the one for narratives with counter-exemplars must "
+                    "read them (stance_train without --no-counter), the other must not"
+                )
         self._lock = threading.Lock()
         # each narrative's exemplars' weighed lexical tokens, filled as coverage_rows meets them
         self._exemplar_tokens: dict[int, list[Weighed]] = {}

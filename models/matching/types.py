@@ -20,6 +20,7 @@ from models.records import Match, NarrativeRef
 if TYPE_CHECKING:
     from models.matching.calibration import Calibrator
     from models.matching.rerank import Reranker
+    from models.matching.stance_model import StanceModel
 
 Decision = Literal["fused", "calibrated"]
 
@@ -102,9 +103,12 @@ class MatcherConfig:
     # dense relevance is the max cosine over a narrative's exemplars AND counter-exemplars, so a
     # post refuting the narrative reaches it (stance still compares the two separately)
     counter_relevance: bool = True
-    # stance of a hit on a narrative with counter-exemplars: the shipped learned model
-    # (`models.matching.stance_model`) or the cue rules alone (`models.matching.stance`)
+    # stance of a hit: the learned models (`models.matching.stance_model`: one for narratives
+    # with counter-exemplars, one without) or the cue rules alone (`models.matching.stance`);
+    # `stance_model` / `stance_model_no_counter` None mean the shipped files
     stance: Literal["model", "rules"] = "model"
+    stance_model: StanceModel | None = None
+    stance_model_no_counter: StanceModel | None = None
     # added to `threshold` for narratives of that severity (absent: 0); a narrative's own
     # `threshold` wins over both. High and critical narratives (fraud claims, threats against
     # workers) trade a little precision for recall: on the tuning set -0.025 for both moved recall

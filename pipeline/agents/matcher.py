@@ -40,6 +40,7 @@ def matcher_config(settings: Settings) -> MatcherConfig:
     from models.matching.calibration import Calibrator
     from models.matching.matcher import MatcherConfig
     from models.matching.rerank import SHIPPED_CHECKTHAT, Reranker
+    from models.matching.stance_model import StanceModel
 
     m = settings.matcher
     reranker = None
@@ -53,6 +54,10 @@ def matcher_config(settings: Settings) -> MatcherConfig:
         calibrator=Calibrator.load(m.calibrator) if m.calibrator is not None else None,
         probability_threshold=m.threshold,
         hit_margin=m.hit_margin,
+        stance_model=StanceModel.load(m.stance_model) if m.stance_model else None,
+        stance_model_no_counter=(
+            StanceModel.load(m.stance_model_no_counter) if m.stance_model_no_counter else None
+        ),
     )
 
 

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from prometheus_client import CollectorRegistry
 
 from models.dead_letters import RecordOrigin
@@ -100,6 +101,31 @@ def test_reranker_is_the_live_default_and_settings_reach_the_matcher_config(
     config = matcher_config(settings)
     assert config.reranker is not None and config.reranker.depth > 0
     assert config.threshold == 0.7 == config.probability_threshold
+
+
+def test_stance_model_settings_reach_the_matcher_and_swapped_files_are_refused() -> None:
+    from models.catalog.schema import Catalog, Narrative
+    from models.matching.matcher import NarrativeMatcher
+    from models.matching.stance_model import SHIPPED_STANCE, SHIPPED_STANCE_NO_COUNTER
+    from tests.unit.models.conftest import BagOfWordsEmbedder
+
+    assert matcher_config(Settings()).stance_model is None  # unset: the shipped files
+    chosen = MatcherSettings(
+        stance_model=SHIPPED_STANCE, stance_model_no_counter=SHIPPED_STANCE_NO_COUNTER
+    )
+    settings = Settings(matcher=chosen)
+    config = matcher_config(settings)
+    assert config.stance_model is not None and config.stance_model.uses_counter
+    assert config.stance_model_no_counter is not None
+    assert not config.stance_model_no_counter.uses_counter
+    catalog = Catalog(name="t", narratives=(Narrative(id="a", title="A", exemplars=("a b",)),))
+    embedder = BagOfWordsEmbedder()
+    matcher = NarrativeMatcher(catalog, embedder, config)
+    assert matcher.stance_model is config.stance_model
+    assert matcher.stance_model_no_counter is config.stance_model_no_counter
+    swapped = Settings(matcher=MatcherSettings(stance_model=SHIPPED_STANCE_NO_COUNTER))
+    with pytest.raises(ValueError, match="swapped"):
+        NarrativeMatcher(catalog, embedder, matcher_config(swapped))
 
 
 def test_a_redelivered_hit_is_sent_again_but_counted_once() -> None:
