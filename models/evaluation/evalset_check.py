@@ -78,17 +78,24 @@ def problems(
     return out
 
 
-def _texts_of(path: Path) -> Iterable[str]:
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    for file in files:
-        text = file.read_text(encoding="utf-8", errors="replace")
-        if file.suffix != ".jsonl":
-            yield text
-            continue
-        for line in text.splitlines():
-            if line.strip():
-                row = json.loads(line)
-                yield str(row.get("text", "")) if isinstance(row, dict) else ""
+def _files(paths: Iterable[Path], skip: Path) -> list[Path]:
+    """Every file named or below a named folder, except `skip` (the new set)."""
+    out: list[Path] = []
+    for path in paths:
+        out += sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    return [f for f in out if f.resolve() != skip.resolve()]
+
+
+def _texts_of(file: Path) -> Iterable[str]:
+    """A JSONL file's ``text`` fields, or any other file whole."""
+    text = file.read_text(encoding="utf-8", errors="replace")
+    if file.suffix != ".jsonl":
+        yield text
+        return
+    for line in text.splitlines():
+        if line.strip():
+            row = json.loads(line)
+            yield str(row.get("text", "")) if isinstance(row, dict) else ""
 
 
 def _mix(value: str) -> tuple[int, int, int]:
@@ -120,14 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     for n in catalog.narratives:
         texts += [n.title, n.summary, n.why_tracked, *n.exemplars, *n.counter_exemplars,
                   *n.near_misses]  # fmt: skip
-    new = args.posts.resolve()
-    for path in args.against:
-        if path.is_dir():
-            for file in sorted(p for p in path.rglob("*") if p.is_file()):
-                if file.resolve() != new:
-                    texts += _texts_of(file)
-        elif path.resolve() != new:
-            texts += _texts_of(path)
+    for file in _files(args.against, skip=args.posts):
+        texts += _texts_of(file)
     found = problems(posts, {n.id for n in catalog.narratives}, reference_runs(texts),
                      mix=args.mix)  # fmt: skip
     chatter = sum(p.narrative is None for p in posts)
