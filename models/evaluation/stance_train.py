@@ -56,7 +56,9 @@ SEEDS = (0, 1, 2)
 @dataclass(frozen=True)
 class StanceRows:
     """One row per usable labelled post: `stance_row`s, the labels, the rules' stance, the
-    post's batch and its cleaned text."""
+    post's batch and its cleaned text, its narrative, and the rules' stance had the narrative no
+    counter-exemplars (`without_counter` makes that the rules' column, the fair baseline for a
+    model without them)."""
 
     rows: np.ndarray
     labels: np.ndarray
@@ -65,13 +67,16 @@ class StanceRows:
     texts: list[str]
     narratives: list[str] = dataclasses.field(default_factory=list)
     features: tuple[str, ...] = STANCE_FEATURES
+    rules_no_counter: np.ndarray | None = None
 
     def without_counter(self) -> StanceRows:
         """The same rows without the counter-exemplar columns (`NO_COUNTER_FEATURES`)."""
         n = len(STANCE_FEATURES)
         keep = [i for i in range(self.rows.shape[1])
                 if i >= n or STANCE_FEATURES[i] not in COUNTER_FEATURES]  # fmt: skip
-        return dataclasses.replace(self, rows=self.rows[:, keep], features=NO_COUNTER_FEATURES)
+        rules = self.rules if self.rules_no_counter is None else self.rules_no_counter
+        return dataclasses.replace(self, rows=self.rows[:, keep], features=NO_COUNTER_FEATURES,
+                                   rules=rules)  # fmt: skip
 
 
 def collect(
@@ -82,7 +87,7 @@ def collect(
     index = {n.id: i for i, n in enumerate(matcher.catalog.active)}
     usable = [p for p in posts if p.narrative in index and p.stance in STANCES]
     vectors = matcher.embedder.encode_cached([clean_post_text(p.text) for p in usable])
-    rows, labels, rules, batches, texts, narratives = [], [], [], [], [], []
+    rows, labels, rules, batches, texts, narratives, plain = [], [], [], [], [], [], []
     for post, vector in zip(usable, vectors, strict=True):
         narrative = index[post.narrative]
         ex, co, counter_row = matcher.stance_scores(vector, narrative)
@@ -101,8 +106,9 @@ def collect(
                                counter_score=float(co.max()),
                                margin=matcher.config.stance_margin)  # fmt: skip
         rules.append(rule.stance)
+        plain.append(classify_stance(text, exemplar, float(ex.max())).stance)
     return StanceRows(np.vstack(rows), np.asarray(labels), np.asarray(rules), batches, texts,
-                      narratives)  # fmt: skip
+                      narratives, rules_no_counter=np.asarray(plain))  # fmt: skip
 
 
 def fit(rows: np.ndarray, labels: np.ndarray, c: float, embedding_dims: int = 0, *,
@@ -228,8 +234,9 @@ def main(argv: list[str] | None = None) -> None:
     for name, acc in by_batch.items():
         logger.info("batch %s (%d posts): model fit on the other batches %.3f; rules %.3f", name,
                     batches.count(name), acc, rules_by_batch[name])  # fmt: skip
-    by_narrative = batch_accuracy(data, args.c, dims, args.ngrams, by="narrative") if (
-        args.by_narrative) else {}  # fmt: skip
+    by_narrative = (
+        batch_accuracy(data, args.c, dims, args.ngrams, by="narrative") if args.by_narrative else {}
+    )
     if by_narrative:
         narratives = data.narratives
         pooled = sum(a * narratives.count(n) for n, a in by_narrative.items()) / len(labels)

@@ -176,10 +176,12 @@ def claims(  # noqa: PLR0917 (click passes options positionally)
 )
 @click.option(
     "--posts",
-    "posts_path",
+    "posts_paths",
     type=EXISTING_FILE,
     required=True,
-    help="Labelled posts JSONL: text + label {narrative, stance} (or demo_label).",
+    multiple=True,
+    help="Labelled posts JSONL: text + label {narrative, stance} (or demo_label); repeat it to "
+    "score several sets pooled.",
 )
 @click.option("--threshold", type=float, default=None, help="Override the default threshold.")
 @click.option(
@@ -198,7 +200,8 @@ def claims(  # noqa: PLR0917 (click passes options positionally)
               "costs.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def posts(  # noqa: PLR0917 (click passes options positionally)
-    catalog_path: Path, posts_path: Path, threshold: float | None, reranker_path: Path | None,
+    catalog_path: Path, posts_paths: tuple[Path, ...], threshold: float | None,
+    reranker_path: Path | None,
     show_errors: bool, show_curve: bool, target_precision: float | None, as_json: bool,
 ) -> None:  # fmt: skip
     """Match labelled POSTS against CATALOG and print narrative precision / recall / F1 (top
@@ -223,9 +226,10 @@ def posts(  # noqa: PLR0917 (click passes options positionally)
     settings = Settings.load()
     set_threads(settings.model.threads)
     try:
-        labelled = read_labelled_posts(posts_path)
+        per_file = [(path, read_labelled_posts(path)) for path in posts_paths]
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
+    labelled = [post for _, posts_of in per_file for post in posts_of]
     config = matcher_config(settings)
     if threshold is not None:
         config = dataclasses.replace(config, threshold=threshold, probability_threshold=threshold)
@@ -237,9 +241,11 @@ def posts(  # noqa: PLR0917 (click passes options positionally)
         config=config,
         embedder=embedder_from_settings(settings),
     )
-    problem = unknown_labels(labelled, {r.id for r in matcher.narratives()}, posts_path)
-    if problem is not None:
-        raise click.UsageError(problem)
+    active = {r.id for r in matcher.narratives()}
+    for path, posts_of in per_file:
+        problem = unknown_labels(posts_of, active, path)
+        if problem is not None:
+            raise click.UsageError(problem)
     report = score_posts(labelled, predict(matcher, labelled))
     points: list[CurvePoint] = []
     target: CurvePoint | None = None

@@ -102,6 +102,11 @@ def test_eval_commands_refuse_files_that_do_not_fit(catalog_path: Path, tmp_path
     result = CliRunner().invoke(main, ["eval", "posts", "--catalog", str(catalog_path),
                                        "--posts", str(posts)])  # fmt: skip
     assert result.exit_code == 2 and "'typo-narrative' is not an active narrative" in result.output
+    fine = tmp_path / "fine.jsonl"
+    fine.write_text('{"text": "c", "label": {"narrative": null}}\n')
+    pooled = CliRunner().invoke(main, ["eval", "posts", "--catalog", str(catalog_path),
+                                       "--posts", str(fine), "--posts", str(posts)])  # fmt: skip
+    assert pooled.exit_code == 2 and f"{posts}:1:" in pooled.output  # names the file at fault
     queries, qrels = tmp_path / "q.tsv", tmp_path / "qrels.tsv"
     queries.write_text("q1\tDead people voted\n")
     qrels.write_text("q1 0 vclaim-somewhere-else 1\n")

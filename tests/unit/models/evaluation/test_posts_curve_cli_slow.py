@@ -37,3 +37,9 @@ def test_prints_the_curve_and_the_threshold_reaching_a_precision(tmp_path: Path)
     assert "curve:" not in shown.output  # the table only with --curve
     unreachable = CliRunner().invoke(main, [*args, "--target-precision", "1.0", "--curve"])
     assert "curve:" in unreachable.output
+    # repeated --posts score the sets pooled
+    rest = tmp_path / "rest.jsonl"
+    rest.write_text("".join(TUNING.read_text(encoding="utf-8").splitlines(True)[40:60]))
+    both = CliRunner().invoke(main, [*args, "--posts", str(rest), "--json"])
+    assert both.exit_code == 0, both.output
+    assert json.loads(both.output.strip().splitlines()[-1])["posts"] == 60

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from models.evaluation.stance_train import StanceRows, batch_accuracy, cv_accuracy, fit
@@ -58,6 +60,12 @@ def test_without_counter_drops_the_three_counter_columns_and_keeps_the_embedding
     kept = [STANCE_FEATURES.index(f) for f in NO_COUNTER_FEATURES]
     assert np.array_equal(plain.rows[:, : len(kept)], data.rows[:, kept])
     assert np.array_equal(plain.rows[:, -2:], data.rows[:, -2:])
+    # the rules' baseline becomes the rules without counter-exemplars, when collected
+    other = np.asarray(["promotes"] * len(data.labels))
+    assert np.array_equal(
+        dataclasses.replace(data, rules_no_counter=other).without_counter().rules, other
+    )
+    assert np.array_equal(plain.rules, data.rules)  # none collected: unchanged
     # a model fit on them has the narrower schema and still reads the embedding
     model = fit(plain.rows, plain.labels, 1.0, 2, features=plain.features)
     assert model.features == NO_COUNTER_FEATURES and not model.uses_counter
