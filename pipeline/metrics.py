@@ -25,7 +25,7 @@ DEAD_LETTERED = "narrmon_dead_lettered"  # counter, by reason, source
 PRODUCER_SENT = "narrmon_producer_sent"  # counter, by source (connector deliveries acknowledged)
 PRODUCER_DELIVERY_FAILURES = "narrmon_producer_delivery_failures"  # counter, by source
 CONSUMER_LAG = "narrmon_consumer_lag"  # gauge, by topic, partition
-CONSUMER_STALLS = "narrmon_consumer_stalls"  # counter, by action (nudged|exited)
+CONSUMER_STALLS = "narrmon_consumer_stalls"  # counter, by action (nudged|exited|released)
 CONNECTOR_LAST_POST = "narrmon_connector_last_post_timestamp_seconds"  # gauge, by source
 CATALOG_INFO = "narrmon_catalog"  # info: version, narratives, exemplars
 MODEL_INFO = "narrmon_model"  # info: id, dims
@@ -113,7 +113,8 @@ class Metrics:
         self.consumer_stalls = Counter(
             CONSUMER_STALLS,
             "Times the consumer watchdog found records waiting and nothing read for "
-            "worker.stall_s, by what it did: nudged (kicked in process), exited (gave up).",
+            "worker.stall_s, by what it did: nudged (kicked in process), exited (gave up), "
+            "released (a rebalance waited for records no agent held; read again after it).",
             ["action"],
             registry=r,
         )

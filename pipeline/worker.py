@@ -153,10 +153,18 @@ def dump_stacks(loop: asyncio.AbstractEventLoop | None = None) -> str:
     return "\n".join(parts)
 
 
-def log_stacks(loop: asyncio.AbstractEventLoop) -> None:
-    """The SIGUSR1 handler: log `dump_stacks`; never raises (the worker keeps running)."""
+def log_stacks(loop: asyncio.AbstractEventLoop, consumer: Any = None) -> None:
+    """The SIGUSR1 handler: log `dump_stacks` and, given the Faust ``consumer``, its partitions
+    (`pipeline.stall.nudge.describe_partitions`); never raises (the worker keeps running)."""
+    from pipeline.stall.nudge import describe_partitions
+
     try:
-        logger.warning("SIGUSR1: stacks of pid %d\n%s", os.getpid(), dump_stacks(loop))
+        partitions = (
+            "" if consumer is None else f"\n=== partitions ===\n{describe_partitions(consumer)}"
+        )
+        logger.warning(
+            "SIGUSR1: stacks of pid %d\n%s%s", os.getpid(), dump_stacks(loop), partitions
+        )
     except Exception:
         logger.exception("SIGUSR1: could not dump stacks")
 
@@ -249,7 +257,7 @@ def run_worker(
     # so a traceback came out one token per line.
     worker = faust.Worker(app, loglevel=faust_loglevel(w.log_level), redirect_stdouts=False)
     # mode's Worker maps SIGUSR1 to its own dump (locals included, to stderr); ours is readable.
-    worker._on_sigusr1 = lambda: log_stacks(worker.loop)
+    worker._on_sigusr1 = lambda: log_stacks(worker.loop, app.consumer)
     deadline = ShutdownDeadline(w.shutdown_grace_s, cleanups=[unregister] if unregister else [])
     bound_stop(worker, deadline)
     try:

@@ -13,6 +13,7 @@ from models.dead_letters import RecordOrigin
 from models.errors import InvalidRecord
 from pipeline.errors import TransientError, WorkerFatalError
 from pipeline.retry import backoff_delay
+from pipeline.runner.activity import IN_FLIGHT, BatchesInFlight
 from pipeline.runner.dead_letters import DeadLetterWriter
 from pipeline.runner.step import Parser, Record, Step, StepResult
 
@@ -89,6 +90,7 @@ class BatchRunner(Generic[T]):
         isolation: IsolationPolicy | None = None,
         on_consumed: Callable[[T | None], None] | None = None,
         sleep: Sleep = asyncio.sleep,
+        in_flight: BatchesInFlight = IN_FLIGHT,
     ) -> None:
         self.name = name
         self._parse = parse
@@ -100,20 +102,22 @@ class BatchRunner(Generic[T]):
         self._isolation = isolation or IsolationPolicy()
         self._on_consumed = on_consumed
         self._sleep = sleep
+        self._in_flight = in_flight
 
     async def run(self, app: Any, stream: Any, *, batch_size: int, within_s: float) -> None:
         """The agent body: take batches of `stream` without acking, process each, ack it in
         order. Stops the worker (`fail_worker`) on an unexpected error; returns then."""
         async for events in stream.noack_take(batch_size, within=within_s):
-            try:
-                await self.process(events)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                await fail_worker(app, self.name, exc)
-                return
-            for event in events:
-                await stream.ack(event)
+            with self._in_flight.batch():
+                try:
+                    await self.process(events)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    await fail_worker(app, self.name, exc)
+                    return
+                for event in events:
+                    await stream.ack(event)
 
     async def process(self, events: Sequence[Any]) -> None:
         """Handle one batch of Faust events; returns once every output and dead letter is

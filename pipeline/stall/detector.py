@@ -39,15 +39,29 @@ class Snapshot:
     log_end: Mapping[TopicPartition, int]
     fetchable: frozenset[TopicPartition]
     held_back: bool = False
+    log_start: Mapping[TopicPartition, int] = field(default_factory=dict)
+    """The first offset of each partition: where a consumer with nothing read and nothing
+    committed starts (the worker resets to the earliest offset)."""
 
 
 def waiting(snapshot: Snapshot) -> dict[TopicPartition, int]:
-    """Records waiting per fetchable partition (only those with some; unknown positions skipped)."""
+    """Records waiting per fetchable partition (only those with some; unknown positions skipped).
+
+    The position is after the last record read, else the committed offset, else the log start (a
+    partition nothing was ever read from or committed on, e.g. one that received its first
+    records after the last rebalance)."""
     late: dict[TopicPartition, int] = {}
     for tp in snapshot.fetchable:
         end = snapshot.log_end.get(tp)
         read = snapshot.read.get(tp)
-        position = read + 1 if read is not None else snapshot.committed.get(tp)
+        committed = snapshot.committed.get(tp)
+        position = (
+            read + 1
+            if read is not None
+            else committed
+            if committed is not None
+            else snapshot.log_start.get(tp)
+        )
         if end is None or position is None:
             continue
         if end > position:
@@ -89,3 +103,39 @@ class StallDetector:
     def reset(self) -> None:
         """Forget the clock (after a recovery attempt, or when nothing can be observed)."""
         self._since = None
+
+
+Record = tuple[str, int, int]
+"""A record by topic, partition and offset."""
+
+
+@dataclass
+class OrphanDetector:
+    """Is a rebalance waiting for records that nothing will ever ack?
+
+    Faust stops the flow at a rebalance and waits until every record its streams took is acked.
+    A record read by two agents (``posts`` feeds matching and coordination, ``hits`` indexing and
+    spikes) must be acked by both; when one of them drops it (its iterator skips a record of an
+    older generation or read while the flow was stopped, without acking it), the wait never ends
+    and the worker reads nothing more, with no error. Such records are ORPHANS when, for
+    `stall_s` seconds of consecutive observations, the flow is stopped, the same records wait
+    for their ack and no runner is processing a batch (a busy runner may still ack them: that is
+    back-pressure, e.g. Elasticsearch away)."""
+
+    stall_s: float
+    _since: float | None = None
+    _waiting: frozenset[Record] = frozenset()
+
+    def observe(
+        self, now: float, *, flow_stopped: bool, unacked: frozenset[Record], busy: bool
+    ) -> float:
+        """Seconds the same records have waited with nothing processing (0.0: no orphans)."""
+        if not flow_stopped or not unacked or busy or unacked != self._waiting:
+            self._waiting = unacked if flow_stopped and not busy else frozenset()
+            self._since = now if self._waiting else None
+            return 0.0
+        assert self._since is not None
+        return now - self._since
+
+    def reset(self) -> None:
+        self._since, self._waiting = None, frozenset()

@@ -77,3 +77,34 @@ async def nudge_consumer(consumer: Any) -> dict[str, str]:
         actions.append("requested a metadata refresh")
     state["actions"] = "; ".join(actions) or "none (no aiokafka consumer)"
     return state
+
+
+def describe_partitions(faust_consumer: Any) -> str:
+    """One line per assigned partition: Faust's read and committed offsets, whether it may be
+    fetched, and aiokafka's fetch position and pause flag (read without locks from the main
+    loop: a snapshot, never mutated). For the stall warning and the SIGUSR1 dump."""
+    try:
+        aio = faust_consumer._thread._consumer
+        assignment = aio._subscription.subscription.assignment
+        active = {(tp.topic, tp.partition) for tp in (faust_consumer._active_partitions or ())}
+        lines = [
+            f"flow_active={faust_consumer.flow_active} "
+            f"unacked={len(faust_consumer._unacked_messages)}"
+        ]
+        for tp in sorted(aio.assignment(), key=lambda t: (t.topic, t.partition)):
+            state = assignment.state_value(tp)
+            position = state._position if state is not None else "?"
+            paused = state.paused if state is not None else "?"
+            key = (tp.topic, tp.partition)
+            read = {(t.topic, t.partition): o for t, o in faust_consumer._read_offset.items()}
+            committed = {
+                (t.topic, t.partition): o for t, o in faust_consumer._committed_offset.items()
+            }
+            lines.append(
+                f"{tp.topic}[{tp.partition}] read={read.get(key)} "
+                f"committed={committed.get(key)} position={position} paused={paused} "
+                f"fetchable={key in active}"
+            )
+        return "\n".join(lines)
+    except Exception as exc:  # diagnostics must never fail the caller
+        return f"partitions not described: {exc!r}"

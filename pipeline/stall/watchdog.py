@@ -17,6 +17,19 @@ an independent kafka-python client so that a wedged consumer thread cannot hide 
 2. after ``worker.stall_nudges`` kicks with no progress in between it logs CRITICAL and ends the
    process with `EXIT_CODE` (WorkerDown fires; the supervisor restarts it; nothing is lost).
 
+It also ends a rebalance that waits for ORPHANED records (`OrphanDetector`: the flow stopped,
+the same records unacked for ``worker.stall_s``, no runner processing a batch). Seen in 1 of 5
+local rehearsals of the broker fault test: after the broker restart the group rejoined, Faust's
+revocation waited for one ``posts`` and one ``hits`` record each still owed an ack by one of
+their two agents, every agent idle, for good. faust-streaming 0.15.3's compiled stream iterator
+(its Cython ``StreamIterator``) skips a record of an older generation or one read while the
+flow is stopped without acking it, where the pure-Python iterator acks it; a record read by two
+agents and skipped by one is then never acked. `release_orphans` stops waiting for them WITHOUT
+counting them as processed and rewinds what their partitions may commit to the first of them,
+so the rebalance ends and, unless an earlier commit already passed them, they and the records
+after them are read again (duplicates are deduplicated by hit id); counted as
+``narrmon_consumer_stalls_total{action="released"}``.
+
 ``worker.stall_s = 0`` disables the watchdog.
 """
 
@@ -31,9 +44,17 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from pipeline.metrics import Metrics
+from pipeline.runner.activity import IN_FLIGHT
 from pipeline.settings import Settings
-from pipeline.stall.detector import Snapshot, StallDetector, TopicPartition, waiting
-from pipeline.stall.nudge import describe, nudge_consumer
+from pipeline.stall.detector import (
+    OrphanDetector,
+    Record,
+    Snapshot,
+    StallDetector,
+    TopicPartition,
+    waiting,
+)
+from pipeline.stall.nudge import describe, describe_partitions, nudge_consumer
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +66,10 @@ LOG_END_TIMEOUT_S = 10.0
 
 
 def consumer_snapshot(
-    consumer: Any, topics: frozenset[str], log_end: dict[TopicPartition, int]
+    consumer: Any,
+    topics: frozenset[str],
+    log_end: dict[TopicPartition, int],
+    log_start: dict[TopicPartition, int] | None = None,
 ) -> Snapshot:
     """A `Snapshot` of a Faust consumer (main-loop attributes only; no broker round trip)."""
     owned = {(tp.topic, tp.partition) for tp in consumer.assignment() if tp.topic in topics}
@@ -59,20 +83,57 @@ def consumer_snapshot(
         read={tp: read.get(tp) for tp in owned},
         committed={tp: committed.get(tp) for tp in owned},
         log_end={tp: off for tp, off in log_end.items() if tp in owned},
+        log_start={tp: off for tp, off in (log_start or {}).items() if tp in owned},
         fetchable=frozenset(fetchable),
         held_back=bool(consumer._buffered_partitions)
         or (not consumer.flow_active and bool(consumer._unacked_messages)),
     )
 
 
+def unacked_records(consumer: Any) -> dict[Record, Any]:
+    """The messages a Faust consumer waits for an ack of, by topic, partition and offset."""
+    return {
+        (m.topic, m.partition, m.offset): m for m in list(consumer._unacked_messages) if not m.acked
+    }
+
+
+def release_orphans(consumer: Any, orphans: dict[Record, Any]) -> None:
+    """Stop waiting for ``orphans`` without counting them as processed (main loop only).
+
+    Each is marked acked so that a late ack cannot count its offset, and dropped from the
+    consumer's unacked set (its rebalance wait wakes up). Offsets acked at or after the first
+    orphan of a partition are forgotten, so the next commit stops before it, and after the
+    rebalance Faust seeks to the committed offsets: everything from the orphan on is read again.
+    Not undone: a commit already made past a LONE orphan at its partition's committed offset
+    (Faust's ``_new_offset`` tolerates one missing offset there), e.g. by the periodic commit
+    before the rebalance began; the agent that dropped it then never gets it."""
+    first: dict[tuple[str, int], int] = {}
+    for (topic, partition, offset), message in orphans.items():
+        message.acked = True
+        consumer._unacked_messages.discard(message)
+        first[(topic, partition)] = min(offset, first.get((topic, partition), offset))
+    for tp, acked in list(consumer._acked.items()):
+        start = first.get((tp.topic, tp.partition))
+        if start is None:
+            continue
+        later = {offset for offset in acked if offset >= start}
+        acked[:] = [offset for offset in acked if offset < start]
+        consumer._acked_index[tp].difference_update(later)
+    waiter = getattr(consumer, "_waiting_for_ack", None)
+    if waiter is not None and not waiter.done():
+        waiter.set_result(None)
+
+
 class LogEnds:
-    """Log-end offsets from a kafka-python consumer of its own (no group), on one thread."""
+    """Log-end offsets from a kafka-python consumer of its own (no group), on one thread; the
+    log-start offsets of the same partitions, read with them, are kept in `starts`."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="narrmon-stall-log-ends")
         self._client: Any = None
         self._busy = False
+        self.starts: dict[TopicPartition, int] = {}
 
     def _read(self, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
         from kafka import KafkaConsumer
@@ -88,9 +149,11 @@ class LogEnds:
                 client_id="narrmon-stall-watchdog",
                 **kafka_python_options(self._settings.kafka.security),
             )
-        ends = self._client.end_offsets(
-            [KafkaTP(t, p) for t, p in tps], timeout_ms=int(LOG_END_TIMEOUT_S * 1000)
-        )
+        wanted = [KafkaTP(t, p) for t, p in tps]
+        timeout_ms = int(LOG_END_TIMEOUT_S * 1000)
+        ends = self._client.end_offsets(wanted, timeout_ms=timeout_ms)
+        starts = self._client.beginning_offsets(wanted, timeout_ms=timeout_ms)
+        self.starts = {(tp.topic, tp.partition): int(off) for tp, off in starts.items()}
         return {(tp.topic, tp.partition): int(off) for tp, off in ends.items()}
 
     async def read(self, tps: Iterable[TopicPartition]) -> dict[TopicPartition, int] | None:
@@ -126,9 +189,12 @@ class ConsumerWatchdog:
         log_ends: Any = None,
         exit: Callable[[int], None] = os._exit,
         clock: Callable[[], float] = time.monotonic,
+        busy: Callable[[], bool] = lambda: IN_FLIGHT.busy,
     ) -> None:
         w = settings.worker
         self.detector = StallDetector(w.stall_s)
+        self.orphans = OrphanDetector(w.stall_s)
+        self._busy = busy
         self.max_nudges = w.stall_nudges
         self.nudges = 0
         self.gave_up = False
@@ -137,7 +203,11 @@ class ConsumerWatchdog:
         self._log_ends = log_ends if log_ends is not None else LogEnds(settings)
         self._exit = exit
         self._clock = clock
-        for action in ("nudged", "exited"):  # series exist at 0, so increase() sees the first
+        for action in (
+            "nudged",
+            "exited",
+            "released",
+        ):  # series exist at 0, so increase() sees the first
             metrics.consumer_stalls.labels(action=action)
 
     async def check(self, faust_consumer: Any) -> None:
@@ -150,13 +220,18 @@ class ConsumerWatchdog:
     async def _check(self, faust_consumer: Any) -> None:
         if self.gave_up:
             return
+        self._check_orphans(faust_consumer)
         owned = [
             (tp.topic, tp.partition)
             for tp in faust_consumer.assignment()
             if tp.topic in self._topics
         ]
         ends = await self._log_ends.read(owned) if owned else None
-        snapshot = None if ends is None else consumer_snapshot(faust_consumer, self._topics, ends)
+        snapshot = (
+            None
+            if ends is None
+            else consumer_snapshot(faust_consumer, self._topics, ends, self._log_ends.starts)
+        )
         stalled_s = self.detector.observe(self._clock(), snapshot)
         if self.detector.healthy and self.nudges:
             logger.info("consumer progressing again after %d kick(s)", self.nudges)
@@ -176,14 +251,36 @@ class ConsumerWatchdog:
 
         logger.warning(
             "consumer stalled: %d record(s) waiting on %s, nothing read for %.0fs; kick %d of %d: "
-            "%s\n%s",
+            "%s\n%s\n%s",
             sum(late.values()),
             sorted(late),
             stalled_s,
             self.nudges,
             self.max_nudges,
             state,
+            describe_partitions(faust_consumer),
             dump_stacks(),
+        )
+
+    def _check_orphans(self, faust_consumer: Any) -> None:
+        unacked = unacked_records(faust_consumer)
+        waited = self.orphans.observe(
+            self._clock(),
+            flow_stopped=not faust_consumer.flow_active,
+            unacked=frozenset(unacked),
+            busy=self._busy(),
+        )
+        if waited < self.orphans.stall_s:
+            return
+        self.orphans.reset()
+        release_orphans(faust_consumer, unacked)
+        self._metrics.consumer_stalls.labels(action="released").inc()
+        logger.warning(
+            "rebalance waited %.0fs for %d record(s) no agent is processing (%s); released "
+            "without acking them: they are read again from the first of them after the rebalance",
+            waited,
+            len(unacked),
+            ", ".join(f"{t}[{p}]@{o}" for t, p, o in sorted(unacked)),
         )
 
     async def _nudge(self, faust_consumer: Any, aio: Any) -> dict[str, str]:

@@ -22,6 +22,7 @@ from pipeline.runner import (
     RetryPolicy,
     StepResult,
 )
+from pipeline.runner.activity import BatchesInFlight
 from tests.unit.runner.fakes import FakeApp, FakeStream, FakeTopic, events
 
 
@@ -160,6 +161,45 @@ def test_a_fatal_step_error_stops_the_worker_unacknowledged(fatal: BaseException
     assert app.crashed == [fatal]
     assert not any(line.startswith("ack") for line in h.journal)
     assert h.out.sent == [] and h.dlq.sent == []  # dead letters go out only with the batch
+
+
+def test_a_batch_counts_as_in_flight_from_its_step_until_its_acks() -> None:
+    """The consumer watchdog tells back-pressure from orphaned records by this count."""
+    in_flight = BatchesInFlight()
+    seen: list[int] = []
+
+    async def watched(batch: Sequence[Record[int]]) -> StepResult[int]:
+        seen.append(in_flight.count)
+        return await double(batch)
+
+    h = Harness(watched)
+    h.runner = BatchRunner(
+        name="test",
+        parse=parse_number,
+        step=watched,
+        dead_letters=DeadLetterWriter(h.dlq, h.metrics),
+        source="fallback",
+        output=h.out,
+        in_flight=in_flight,
+    )
+    stream = FakeStream([events("numbers", [b"1"]), events("numbers", [b"2"])], h.journal)
+    asyncio.run(h.runner.run(FakeApp(), stream, batch_size=10, within_s=0.1))
+    assert (
+        seen == [1, 1] and [line for line in h.journal if line.startswith("ack")] == ["ack 0"] * 2
+    )
+    assert in_flight.count == 0 and not in_flight.busy
+
+    async def broken(batch: Sequence[Record[int]]) -> StepResult[int]:
+        raise WorkerFatalError("model thread gone")
+
+    h.runner._step = broken
+    app = FakeApp()
+    asyncio.run(
+        h.runner.run(
+            app, FakeStream([events("numbers", [b"3"])], h.journal), batch_size=10, within_s=0.1
+        )
+    )
+    assert app.crashed and in_flight.count == 0  # a failed batch is not in flight for ever
 
 
 def test_a_batch_of_only_invalid_records_never_calls_the_step() -> None:

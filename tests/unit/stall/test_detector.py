@@ -3,7 +3,7 @@ back-pressure, nothing waiting or an unobservable broker are not."""
 
 from __future__ import annotations
 
-from pipeline.stall.detector import Snapshot, StallDetector, waiting
+from pipeline.stall.detector import OrphanDetector, Snapshot, StallDetector, waiting
 
 P0, P1 = ("posts", 0), ("posts", 1)
 
@@ -15,6 +15,7 @@ def snap(
     fetchable: frozenset[tuple[str, int]] | None = None,
     committed: dict[tuple[str, int], int | None] | None = None,
     held_back: bool = False,
+    log_start: dict[tuple[str, int], int] | None = None,
 ) -> Snapshot:
     return Snapshot(
         read=read,
@@ -22,6 +23,7 @@ def snap(
         log_end=log_end,
         fetchable=frozenset(read) if fetchable is None else fetchable,
         held_back=held_back,
+        log_start=log_start or {},
     )
 
 
@@ -29,8 +31,10 @@ def test_waiting_counts_records_past_the_last_read_or_the_committed_offset() -> 
     s = snap({P0: 9, P1: None}, {P0: 15, P1: 4}, committed={P1: 1})
     assert waiting(s) == {P0: 5, P1: 3}
     assert waiting(snap({P0: 14}, {P0: 15})) == {}
-    # no read offset and no committed offset: unknown, never counted
+    # no read offset and no committed offset: from the log start when it is known
     assert waiting(snap({P0: None}, {P0: 15})) == {}
+    assert waiting(snap({P0: None}, {P0: 15}, log_start={P0: 3})) == {P0: 12}
+    assert waiting(snap({P0: None}, {P0: 3}, log_start={P0: 3})) == {}
     # a partition it may not fetch (paused for table recovery) is not late
     assert waiting(snap({P0: 1}, {P0: 15}, fetchable=frozenset())) == {}
 
@@ -71,3 +75,31 @@ def test_an_unobservable_consumer_restarts_the_clock() -> None:
     assert d.observe(16, s) == 0.0
     assert d.observe(25, s) == 9.0
     assert d.stalled(26, s)
+
+
+def test_records_waiting_at_a_stopped_flow_with_no_batch_in_flight_become_orphans() -> None:
+    d = OrphanDetector(stall_s=20)
+    waiting_for = frozenset({("posts", 0, 5), ("hits", 2, 0)})
+    assert d.observe(0, flow_stopped=True, unacked=waiting_for, busy=False) == 0.0
+    assert d.observe(10, flow_stopped=True, unacked=waiting_for, busy=False) == 10.0
+    assert d.observe(25, flow_stopped=True, unacked=waiting_for, busy=False) == 25.0
+
+
+def test_a_busy_runner_an_ack_or_a_running_flow_restarts_the_orphan_clock() -> None:
+    d = OrphanDetector(stall_s=20)
+    two = frozenset({("posts", 0, 5), ("posts", 0, 6)})
+    one = frozenset({("posts", 0, 6)})
+    d.observe(0, flow_stopped=True, unacked=two, busy=False)
+    # a runner processing a batch may still ack them (back-pressure): not orphans
+    assert d.observe(15, flow_stopped=True, unacked=two, busy=True) == 0.0
+    assert d.observe(30, flow_stopped=True, unacked=two, busy=False) == 0.0
+    assert d.observe(45, flow_stopped=True, unacked=two, busy=False) == 15.0
+    # one was acked: progress, the clock starts again for what still waits
+    assert d.observe(50, flow_stopped=True, unacked=one, busy=False) == 0.0
+    assert d.observe(60, flow_stopped=True, unacked=one, busy=False) == 10.0
+    # the flow runs again (the rebalance ended): records in processing are not waited for
+    assert d.observe(70, flow_stopped=False, unacked=one, busy=False) == 0.0
+    assert d.observe(200, flow_stopped=True, unacked=frozenset(), busy=False) == 0.0
+    assert d.observe(300, flow_stopped=True, unacked=one, busy=False) == 0.0
+    d.reset()
+    assert d.observe(310, flow_stopped=True, unacked=one, busy=False) == 0.0

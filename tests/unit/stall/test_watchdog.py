@@ -67,6 +67,12 @@ class FakeThread:
         self._consumer = aio
 
 
+class FakeMessage:
+    def __init__(self, topic: str, partition: int, offset: int) -> None:
+        self.topic, self.partition, self.offset = topic, partition, offset
+        self.acked = False
+
+
 class FakeFaustConsumer:
     def __init__(self, thread: FakeThread, owned: list[TP]) -> None:
         self._thread = thread
@@ -75,7 +81,10 @@ class FakeFaustConsumer:
         self._read_offset: dict[TP, int | None] = {tp: 4 for tp in owned}
         self._committed_offset: dict[TP, int | None] = {tp: 5 for tp in owned}
         self._buffered_partitions: set[TP] = set()
-        self._unacked_messages: set[object] = set()
+        self._unacked_messages: set[FakeMessage] = set()
+        self._acked: dict[TP, list[int]] = {}
+        self._acked_index: dict[TP, set[int]] = {}
+        self._waiting_for_ack: asyncio.Future[None] | None = None
         self.flow_active = True
 
     def assignment(self) -> set[TP]:
@@ -85,6 +94,7 @@ class FakeFaustConsumer:
 class FakeLogEnds:
     def __init__(self) -> None:
         self.ends: dict[tuple[str, int], int] | None = {}
+        self.starts: dict[tuple[str, int], int] = {}
 
     async def read(self, tps: Any) -> dict[tuple[str, int], int] | None:
         return None if self.ends is None else {tp: self.ends[tp] for tp in tps}
@@ -113,7 +123,10 @@ class Clock:
 
 
 def setup(
-    tmp_path: Path, loop: asyncio.AbstractEventLoop, sync_task: Any = None
+    tmp_path: Path,
+    loop: asyncio.AbstractEventLoop,
+    sync_task: Any = None,
+    busy: list[bool] | None = None,
 ) -> tuple[ConsumerWatchdog, FakeFaustConsumer, FakeLogEnds, Clock, list[int], Metrics]:
     settings = Settings(state_dir=tmp_path)
     settings = settings.model_copy(
@@ -123,8 +136,15 @@ def setup(
     ends, clock, exits = FakeLogEnds(), Clock(), []
     consumer = FakeFaustConsumer(FakeThread(loop, FakeAio(sync_task)), [TP("posts", 0)])
     ends.ends = {("posts", 0): 50}
+    runner_busy = busy if busy is not None else [False]
     watchdog = ConsumerWatchdog(
-        settings, metrics, frozenset({"posts"}), log_ends=ends, exit=exits.append, clock=clock
+        settings,
+        metrics,
+        frozenset({"posts"}),
+        log_ends=ends,
+        exit=exits.append,
+        clock=clock,
+        busy=lambda: runner_busy[0],
     )
     return watchdog, consumer, ends, clock, exits, metrics
 
@@ -178,7 +198,8 @@ def test_progress_after_a_kick_resets_the_count(
 def test_back_pressure_paused_partitions_and_a_silent_broker_are_left_alone(
     tmp_path: Path, thread_loop: asyncio.AbstractEventLoop
 ) -> None:
-    watchdog, consumer, ends, clock, exits, metrics = setup(tmp_path, thread_loop)
+    busy = [True]  # a runner is processing a batch throughout
+    watchdog, consumer, ends, clock, exits, metrics = setup(tmp_path, thread_loop, busy=busy)
     consumer._buffered_partitions = {TP("posts", 0)}
     run_checks(watchdog, consumer, clock, until=300)
     consumer._buffered_partitions = set()
@@ -186,12 +207,58 @@ def test_back_pressure_paused_partitions_and_a_silent_broker_are_left_alone(
     run_checks(watchdog, consumer, clock, until=600)
     consumer._active_partitions = {TP("posts", 0)}
     consumer.flow_active = False  # a rebalance waiting for records still being processed
-    consumer._unacked_messages = {object()}
+    consumer._unacked_messages = {FakeMessage("posts", 0, 5)}
     run_checks(watchdog, consumer, clock, until=900)
     consumer.flow_active = True
     ends.ends = None  # the broker does not answer
     run_checks(watchdog, consumer, clock, until=1200)
     assert stalls(metrics, "nudged") == 0.0 and exits == []
+    assert stalls(metrics, "released") == 0.0 and consumer._unacked_messages
+
+
+def test_a_rebalance_waiting_for_records_no_runner_holds_releases_them_unacked(
+    tmp_path: Path, thread_loop: asyncio.AbstractEventLoop
+) -> None:
+    """The orphan case seen after a broker restart: the flow stopped for a rebalance, two records
+    owed an ack, every runner idle. They are released without their offsets counting as done."""
+    watchdog, consumer, ends, clock, exits, metrics = setup(tmp_path, thread_loop)
+    ends.ends = {("posts", 0): 5}  # nothing waits to be read: not a stall of the other kind
+    orphan, other = FakeMessage("posts", 0, 5), FakeMessage("hits", 2, 0)
+    consumer.flow_active = False
+    consumer._unacked_messages = {orphan, other}
+    posts0, hits2 = TP("posts", 0), TP("hits", 2)
+    consumer._acked = {posts0: [3, 4, 6, 7], hits2: [1]}
+    consumer._acked_index = {posts0: {3, 4, 6, 7}, hits2: {1}}
+
+    async def go() -> asyncio.Future[None]:
+        consumer._waiting_for_ack = asyncio.get_running_loop().create_future()
+        while clock.now < 25:  # 20 s of the same records waiting: not yet 30 s
+            clock.now += 5
+            await watchdog.check(consumer)
+        assert stalls(metrics, "released") == 0.0 and len(consumer._unacked_messages) == 2
+        clock.now += 10
+        await watchdog.check(consumer)
+        return consumer._waiting_for_ack
+
+    waiter = asyncio.run(go())
+    assert stalls(metrics, "released") == 1.0
+    assert consumer._unacked_messages == set()
+    assert orphan.acked and other.acked  # a late ack cannot count their offsets
+    assert waiter.done()  # the rebalance's wait for acks wakes up
+    # posts[0] may commit up to the orphan (5), not past it: 6 and 7 are read again
+    assert consumer._acked[posts0] == [3, 4] and consumer._acked_index[posts0] == {3, 4}
+    assert consumer._acked[hits2] == [] and consumer._acked_index[hits2] == set()
+    assert stalls(metrics, "nudged") == 0.0 and exits == []
+
+
+def test_orphans_are_only_released_while_the_flow_is_stopped(
+    tmp_path: Path, thread_loop: asyncio.AbstractEventLoop
+) -> None:
+    watchdog, consumer, ends, clock, _exits, metrics = setup(tmp_path, thread_loop)
+    ends.ends = {("posts", 0): 5}
+    consumer._unacked_messages = {FakeMessage("posts", 0, 5)}
+    run_checks(watchdog, consumer, clock, until=300)  # flow running: records in processing
+    assert stalls(metrics, "released") == 0.0 and consumer._unacked_messages
 
 
 def test_a_flow_that_never_resumes_is_a_stall(tmp_path: Path) -> None:
@@ -230,3 +297,18 @@ async def _task_of(coro: Any) -> asyncio.Task[None]:
     with contextlib.suppress(RuntimeError):
         await task
     return task
+
+
+def test_a_partition_never_read_nor_committed_counts_from_its_log_start(
+    tmp_path: Path, thread_loop: asyncio.AbstractEventLoop
+) -> None:
+    """Records that arrived on a partition after the last rebalance and were never fetched."""
+    watchdog, consumer, ends, clock, _exits, metrics = setup(tmp_path, thread_loop)
+    consumer._read_offset = {TP("posts", 0): None}
+    consumer._committed_offset = {TP("posts", 0): None}
+    ends.starts = {("posts", 0): 50}  # empty: nothing waits
+    run_checks(watchdog, consumer, clock, until=60)
+    assert stalls(metrics, "nudged") == 0.0
+    ends.starts = {("posts", 0): 0}  # 50 records wait from the log start
+    run_checks(watchdog, consumer, clock, until=100)
+    assert stalls(metrics, "nudged") == 1.0
