@@ -27,13 +27,20 @@ if it was running before. After the seek nothing stale is in flight, so the fetc
 exactly at the committed offsets and delivers every record from there; records already delivered
 before the seek are delivered again (duplicates are allowed: hit ids are deterministic and the
 index deduplicates). The cost is ``settle_s`` per rebalance.
-"""
+
+A partition of a stream topic with no committed offset yet (or 0) is not rewound by that seek:
+aiokafka's ``seek_to_committed`` seeks only to offsets above 0, so records fetched and then
+dropped around the rebalance are never fetched again (seen in local rehearsals of
+`tests/integration/test_orphan_release.py`: posts produced during a rebalance onto partitions
+that had never received any stayed unread, the lag frozen and the read offset past them).
+`rewind_uncommitted` rewinds such partitions to their beginning, which is where the worker's
+``earliest`` reset policy starts them anyway."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -46,9 +53,11 @@ SETTLE_S = 2.0 * FETCH_TIMEOUT_S
 
 
 def guard_recovery_seek(consumer: Any, settle_s: float = SETTLE_S) -> None:
-    """Replace ``consumer.perform_seek`` (a Faust `Consumer`) with a flow-stopped version; see the
-    module docstring. Idempotent. Call before the worker starts (the consumer object exists as
-    soon as ``app.consumer`` is read; no broker connection is needed)."""
+    """Replace ``consumer.perform_seek`` (a Faust `Consumer`) with a flow-stopped version, and
+    its ``seek_to_committed`` with one that also rewinds uncommitted stream partitions when the
+    app resets to the earliest offset; see the module docstring. Idempotent. Call before the
+    worker starts (the consumer object exists as soon as ``app.consumer`` is read; no broker
+    connection is needed)."""
     if getattr(consumer, "_narrmon_seek_guarded", False):
         return
     original: Callable[[], Awaitable[None]] = consumer.perform_seek
@@ -57,7 +66,32 @@ def guard_recovery_seek(consumer: Any, settle_s: float = SETTLE_S) -> None:
         await seek_with_flow_stopped(consumer, original, settle_s)
 
     consumer.perform_seek = perform_seek
+    if consumer.app.conf.consumer_auto_offset_reset == "earliest":
+        seek_to_committed: Callable[[], Awaitable[Mapping[Any, int | None]]]
+        seek_to_committed = consumer.seek_to_committed
+
+        async def seek_then_rewind() -> Mapping[Any, int | None]:
+            committed = await seek_to_committed()
+            await rewind_uncommitted(consumer, committed)
+            return committed
+
+        consumer.seek_to_committed = seek_then_rewind
     consumer._narrmon_seek_guarded = True
+
+
+async def rewind_uncommitted(consumer: Any, committed: Mapping[Any, int | None]) -> None:
+    """Seek the partitions of ``committed`` (aiokafka partitions -> committed offset) whose topic
+    Faust acks (the stream topics, not changelogs) and whose offset is None or 0 to their
+    beginning, on the consumer thread."""
+    acking = consumer.app.topics.acking_topics
+    fresh = [tp for tp, offset in committed.items() if not offset and tp.topic in acking]
+    if fresh:
+        logger.info(
+            "rewinding %d uncommitted partition(s) to their beginning: %s",
+            len(fresh),
+            ", ".join(f"{tp.topic}[{tp.partition}]" for tp in fresh),
+        )
+        await consumer._thread.seek_to_beginning(*fresh)
 
 
 async def seek_with_flow_stopped(
