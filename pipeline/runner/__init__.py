@@ -22,7 +22,8 @@ faust-streaming 0.15.3's source):
 - Faust commits the longest run of consecutive acked offsets per partition, and its gap check
   tolerates one missing offset at the head (``_new_offset``), so the runner never acks out of
   order: a batch is acked all at once, in consumption order, without awaiting in between
-  (``Stream.ack`` does not yield to the loop).
+  (``Stream.ack`` does not yield to the loop). The worker also never commits past a record still
+  waiting for an ack (`pipeline.runner.commit_guard`): a record one of two agents dropped.
 - A record its parser refuses (`InvalidRecord`, or any exception the parser did not anticipate,
   as ``unexpected_error``) is dead-lettered from its origin (`DeadLetter.of_invalid`) and acked
   with its batch; it is never retried. A step may refuse records too (`StepResult.refused`).

@@ -26,9 +26,9 @@ their two agents, every agent idle, for good. faust-streaming 0.15.3's compiled 
 flow is stopped without acking it, where the pure-Python iterator acks it; a record read by two
 agents and skipped by one is then never acked. `release_orphans` stops waiting for them WITHOUT
 counting them as processed and rewinds what their partitions may commit to the first of them,
-so the rebalance ends and, unless an earlier commit already passed them, they and the records
-after them are read again (duplicates are deduplicated by hit id); counted as
-``narrmon_consumer_stalls_total{action="released"}``.
+so the rebalance ends and they and the records after them are read again (duplicates are
+deduplicated by hit id; `pipeline.runner.commit_guard` keeps every commit behind a record that
+waits for an ack); counted as ``narrmon_consumer_stalls_total{action="released"}``.
 
 ``worker.stall_s = 0`` disables the watchdog.
 """
@@ -104,9 +104,8 @@ def release_orphans(consumer: Any, orphans: dict[Record, Any]) -> None:
     consumer's unacked set (its rebalance wait wakes up). Offsets acked at or after the first
     orphan of a partition are forgotten, so the next commit stops before it, and after the
     rebalance Faust seeks to the committed offsets: everything from the orphan on is read again.
-    Not undone: a commit already made past a LONE orphan at its partition's committed offset
-    (Faust's ``_new_offset`` tolerates one missing offset there), e.g. by the periodic commit
-    before the rebalance began; the agent that dropped it then never gets it."""
+    (Before the release, `pipeline.runner.commit_guard` kept commits behind the orphan, which
+    Faust's ``_new_offset`` alone passes when it is the only gap at the committed offset.)"""
     first: dict[tuple[str, int], int] = {}
     for (topic, partition, offset), message in orphans.items():
         message.acked = True
