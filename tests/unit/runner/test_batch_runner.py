@@ -46,7 +46,9 @@ async def double(batch: Sequence[Record[int]]) -> StepResult[int]:
 
 
 class Harness:
-    def __init__(self, step=double, *, hold: bool = False) -> None:  # type: ignore[no-untyped-def]
+    def __init__(  # type: ignore[no-untyped-def]
+        self, step=double, *, hold: bool = False, in_flight: BatchesInFlight | None = None
+    ) -> None:
         self.journal: list[str] = []
         self.metrics = Metrics(CollectorRegistry())
         self.out = FakeTopic("out", self.journal, hold=hold)
@@ -67,6 +69,7 @@ class Harness:
             retry=RetryPolicy(base_s=1.0, cap_s=4.0),
             on_consumed=self.consumed.append,
             sleep=sleep,
+            in_flight=in_flight or BatchesInFlight(),
         )
 
     def dead_letters(self) -> list[DeadLetter]:
@@ -172,16 +175,7 @@ def test_a_batch_counts_as_in_flight_from_its_step_until_its_acks() -> None:
         seen.append(in_flight.count)
         return await double(batch)
 
-    h = Harness(watched)
-    h.runner = BatchRunner(
-        name="test",
-        parse=parse_number,
-        step=watched,
-        dead_letters=DeadLetterWriter(h.dlq, h.metrics),
-        source="fallback",
-        output=h.out,
-        in_flight=in_flight,
-    )
+    h = Harness(watched, in_flight=in_flight)
     stream = FakeStream([events("numbers", [b"1"]), events("numbers", [b"2"])], h.journal)
     asyncio.run(h.runner.run(FakeApp(), stream, batch_size=10, within_s=0.1))
     assert (
