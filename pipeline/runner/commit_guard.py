@@ -26,14 +26,19 @@ from typing import Any
 NewOffset = Callable[[Any], int | None]
 
 
+def unacked_records(consumer: Any) -> dict[tuple[str, int, int], Any]:
+    """The messages a Faust consumer waits for an ack of, by topic, partition and offset."""
+    return {
+        (m.topic, m.partition, m.offset): m for m in list(consumer._unacked_messages) if not m.acked
+    }
+
+
 def first_unacked(consumer: Any, tp: Any) -> int | None:
     """The lowest offset of ``tp`` among the consumer's tracked, unacked messages."""
-    offsets = [
-        m.offset
-        for m in list(consumer._unacked_messages)
-        if not m.acked and m.topic == tp.topic and m.partition == tp.partition
-    ]
-    return min(offsets) if offsets else None
+    return min(
+        (o for t, p, o in unacked_records(consumer) if (t, p) == (tp.topic, tp.partition)),
+        default=None,
+    )
 
 
 def new_offset_below_unacked(consumer: Any, tp: Any, new_offset: NewOffset) -> int | None:

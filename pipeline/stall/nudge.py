@@ -87,6 +87,8 @@ def describe_partitions(faust_consumer: Any) -> str:
         aio = faust_consumer._thread._consumer
         assignment = aio._subscription.subscription.assignment
         active = {(tp.topic, tp.partition) for tp in (faust_consumer._active_partitions or ())}
+        read = {(t.topic, t.partition): o for t, o in faust_consumer._read_offset.items()}
+        committed = {(t.topic, t.partition): o for t, o in faust_consumer._committed_offset.items()}
         lines = [
             f"flow_active={faust_consumer.flow_active} "
             f"unacked={len(faust_consumer._unacked_messages)}"
@@ -96,10 +98,6 @@ def describe_partitions(faust_consumer: Any) -> str:
             position = state._position if state is not None else "?"
             paused = state.paused if state is not None else "?"
             key = (tp.topic, tp.partition)
-            read = {(t.topic, t.partition): o for t, o in faust_consumer._read_offset.items()}
-            committed = {
-                (t.topic, t.partition): o for t, o in faust_consumer._committed_offset.items()
-            }
             lines.append(
                 f"{tp.topic}[{tp.partition}] read={read.get(key)} "
                 f"committed={committed.get(key)} position={position} paused={paused} "

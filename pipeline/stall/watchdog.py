@@ -45,6 +45,7 @@ from typing import Any
 
 from pipeline.metrics import Metrics
 from pipeline.runner.activity import IN_FLIGHT
+from pipeline.runner.commit_guard import unacked_records
 from pipeline.settings import Settings
 from pipeline.stall.detector import (
     OrphanDetector,
@@ -60,6 +61,9 @@ logger = logging.getLogger(__name__)
 
 EXIT_CODE = 75
 """The worker's exit status when the watchdog gives up (EX_TEMPFAIL: restart me)."""
+
+ACTIONS = ("nudged", "exited", "released")
+"""The ``action`` label values of ``narrmon_consumer_stalls_total``."""
 
 NUDGE_TIMEOUT_S = 10.0
 LOG_END_TIMEOUT_S = 10.0
@@ -88,13 +92,6 @@ def consumer_snapshot(
         held_back=bool(consumer._buffered_partitions)
         or (not consumer.flow_active and bool(consumer._unacked_messages)),
     )
-
-
-def unacked_records(consumer: Any) -> dict[Record, Any]:
-    """The messages a Faust consumer waits for an ack of, by topic, partition and offset."""
-    return {
-        (m.topic, m.partition, m.offset): m for m in list(consumer._unacked_messages) if not m.acked
-    }
 
 
 def release_orphans(consumer: Any, orphans: dict[Record, Any]) -> None:
@@ -202,11 +199,7 @@ class ConsumerWatchdog:
         self._log_ends = log_ends if log_ends is not None else LogEnds(settings)
         self._exit = exit
         self._clock = clock
-        for action in (
-            "nudged",
-            "exited",
-            "released",
-        ):  # series exist at 0, so increase() sees the first
+        for action in ACTIONS:  # series exist at 0, so increase() sees the first
             metrics.consumer_stalls.labels(action=action)
 
     async def check(self, faust_consumer: Any) -> None:
