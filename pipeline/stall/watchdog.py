@@ -18,8 +18,8 @@ an independent kafka-python client so that a wedged consumer thread cannot hide 
    process with `EXIT_CODE` (WorkerDown fires; the supervisor restarts it; nothing is lost).
 
 It also ends a rebalance that waits for ORPHANED records (`OrphanDetector`: the flow stopped,
-the same records unacked for ``worker.stall_s``, no runner processing a batch). Seen in 1 of 5
-local rehearsals of the broker fault test: after the broker restart the group rejoined, Faust's
+the same records unacked for ``worker.stall_s``, no runner processing a batch). Seen in a local
+rehearsal of the broker fault test: after the broker restart the group rejoined, Faust's
 revocation waited for one ``posts`` and one ``hits`` record each still owed an ack by one of
 their two agents, every agent idle, for good. faust-streaming 0.15.3's compiled stream iterator
 (its Cython ``StreamIterator``) skips a record of an older generation or one read while the
