@@ -109,6 +109,14 @@ class MatcherSettings(_Group):
         description="A second hit must be within this probability of the best (unset: the "
         "calibrator's).",
     )  # fmt: skip
+    claim_dates: Literal["auto", "recent", "all"] = Field(
+        default="auto",
+        description="Claim dates (a catalog's claim_date) the hit decision reads: recent (a "
+        "claim dated more than 3 days before the post counts as undated: old claims "
+        "resurface), all (as the weights were fit on CheckThat!, where fact checks follow their "
+        "tweets) or auto (all for a post over 31 days older than the catalog's newest claim, "
+        "else recent). Ranking reads every date.",
+    )
     stance_model: Path | None = Field(
         default=None,
         description="Stance model JSON for narratives with counter-exemplars "

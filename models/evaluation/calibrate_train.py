@@ -328,7 +328,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--curve", action="store_true", help="log the CV curve too")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    config = live_config(decision="fused")  # the live ranking; the decision is what we fit
+    # the live ranking; the decision is what we fit, on every claim date (the weights learn what
+    # dates say; the live matcher then reads only recent ones, `MatcherConfig.claim_dates`)
+    config = live_config(decision="fused", claim_dates="all")
     matcher = load_matcher(args.catalog, cache_dir=args.cache_dir, config=config)
     batches: list[str | None] = []
     classifier: PostClassifier | None = None

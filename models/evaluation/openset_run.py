@@ -10,6 +10,7 @@ of the curve. Blocking and CPU-bound (query embeddings come from the on-disk cac
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -35,7 +36,7 @@ class RankedOpenSet:
     matcher: NarrativeMatcher
     query_ids: list[str]
     cleaned: list[str]
-    dates: list[object]
+    dates: list[dt.date | None]
     ranked: list[list[Candidate]]
     present: list[frozenset[str]]
     left_out: set[str]
@@ -44,15 +45,17 @@ class RankedOpenSet:
 
 def rank_open_set(
     matcher: NarrativeMatcher, queries: Mapping[str, str], qrels: Mapping[str, set[str]],
-    left_out: set[str],
+    left_out: set[str], posted: dt.date | None = None,
 ) -> RankedOpenSet:  # fmt: skip
-    """Rank every query with qrels against the catalog without the `left_out` queries' claims."""
+    """Rank every query with qrels against the catalog without the `left_out` queries' claims.
+    Each query is dated by its tweet attribution, or every one `posted` (as a monitor dates a
+    post it sees that day) when given."""
     removed = removed_claims(qrels, left_out)
     sub = matcher.with_catalog(leave_out_catalog(matcher.catalog, removed))
     sub.warm_up()
     ids = [q for q in sorted(qrels) if q in queries]
     texts = [queries[q] for q in ids]
-    dates = [post_date(t) for t in texts]
+    dates = [post_date(t) for t in texts] if posted is None else [posted] * len(texts)
     cleaned = [clean_post_text(t) for t in texts]
     vectors = sub.embedder.encode_cached(cleaned)
     ranked = sub.rank(texts, dates=dates, vectors=vectors)
@@ -69,8 +72,7 @@ def outcomes(ranked: RankedOpenSet, config: MatcherConfig | None = None) -> list
     out = []
     for q, cands in enumerate(ranked.ranked):
         date = ranked.dates[q]
-        hits = m.decide(ranked.cleaned[q], cands, date, config,  # type: ignore[arg-type]
-                        background=ranked.background[q])  # fmt: skip
+        hits = m.decide(ranked.cleaned[q], cands, date, config, background=ranked.background[q])
         out.append(Outcome(ranked.present[q], tuple(refs[h.candidate.narrative].id for h in hits)))
     return out
 
@@ -104,11 +106,13 @@ class OpenSetRun:
 def run_openset(
     matcher: NarrativeMatcher, queries: Mapping[str, str], qrels: Mapping[str, set[str]],
     *, leave_out: float = 0.5, seed: int = 13, thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
+    posted: dt.date | None = None,
 ) -> OpenSetRun:  # fmt: skip
-    """Open-set metrics at the live settings and over `thresholds` (see module docstring)."""
+    """Open-set metrics at the live settings and over `thresholds` (see module docstring);
+    `posted`: date every query that day (`rank_open_set`)."""
     ids = [q for q in qrels if q in queries]
     left = leave_out_split(ids, leave_out, seed)
-    ranked = rank_open_set(matcher, queries, qrels, left)
+    ranked = rank_open_set(matcher, queries, qrels, left, posted)
     m = ranked.matcher
     live = score_outcomes(outcomes(ranked), live_threshold(m))
     points = curve(lambda t: outcomes(ranked, at_threshold(m.config, t)), thresholds)

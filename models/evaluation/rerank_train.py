@@ -55,7 +55,10 @@ def collect(
     qrels: Mapping[str, set[str]],
     depth: int = DEFAULT_DEPTH,
 ) -> Samples:
-    linear = matcher.with_reranker(None)
+    # linear ranking, and every claim date read: the weights learn what dates say (the live
+    # matcher then reads only recent ones, `MatcherConfig.claim_dates`)
+    config = dataclasses.replace(matcher.config, reranker=None, decision="fused", claim_dates="all")
+    linear = NarrativeMatcher(matcher.catalog, matcher.embedder, config)
     linear.warm_up()
     ids = [q for q in qrels if q in queries]
     texts = [queries[q] for q in ids]

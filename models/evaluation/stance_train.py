@@ -205,7 +205,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="also log leave-one-narrative-out accuracy")  # fmt: skip
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    config = live_config(decision="fused", stance="rules")
+    config = live_config(decision="fused", stance="rules", claim_dates="all")  # as calibrate_train
     matcher = load_matcher(args.catalog, cache_dir=args.cache_dir, config=config)
     posts = [p for f in args.posts for p in read_labelled_posts(f)]
     posts = [p for p in posts if p.batch not in args.skip_batch]

@@ -75,7 +75,7 @@ def calibration_rows(
     `coverage`: their `models.matching.coverage` rows; `classes`: `candidate_classes`."""
     top = candidates[:depth]
     return calibration_features(
-        np.asarray([c.fused for c in top]), np.asarray([c.dense for c in top]),
+        np.asarray([c.for_decision for c in top]), np.asarray([c.dense for c in top]),
         np.asarray([c.lexical for c in top]), days[: len(top)], score, background=background,
         coverage=coverage, classes=classes,
     )  # fmt: skip

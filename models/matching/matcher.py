@@ -50,7 +50,14 @@ from models.matching.explain import MatchEvidence, build_match, narrative_docume
 from models.matching.fusion import linear_fusion
 from models.matching.lexical import tokenize
 from models.matching.query import clean_post_text, post_date
-from models.matching.rerank import SHIPPED_CHECKTHAT, Evidence, Reranker, feature_matrix
+from models.matching.rerank import (
+    SHIPPED_CHECKTHAT,
+    Evidence,
+    Reranker,
+    after_the_fact,
+    feature_matrix,
+    recent_claims_only,
+)
 from models.matching.stance import StanceResult
 from models.matching.stance_model import SHIPPED_STANCE, SHIPPED_STANCE_NO_COUNTER, StanceModel
 from models.matching.types import Candidate, MatcherConfig, PostMatches
@@ -65,8 +72,11 @@ __all__ = [
 
 def live_config(**overrides: object) -> MatcherConfig:
     """What the live worker runs by default: the shipped re-ranker (the best ranking on
-    CheckThat! dev) and the calibrated decision with the catalog's shipped calibrator."""
-    base = MatcherConfig(reranker=Reranker.load(SHIPPED_CHECKTHAT), decision="calibrated")
+    CheckThat! dev), the calibrated decision with the catalog's shipped calibrator, and claim
+    dates read as `MatcherConfig.claim_dates` ``auto`` says."""
+    base = MatcherConfig(
+        reranker=Reranker.load(SHIPPED_CHECKTHAT), decision="calibrated", claim_dates="auto"
+    )
     return dataclasses.replace(base, **overrides)  # type: ignore[arg-type]
 
 
@@ -107,6 +117,8 @@ class NarrativeMatcher:
             [n.claim_date.toordinal() if n.claim_date else np.nan for n in self._active],
             dtype=np.float64,
         )
+        dated = self._claim_days[~np.isnan(self._claim_days)]
+        self._newest_claim_day = float(dated.max()) if dated.size else float("nan")
         self.calibrator: Calibrator | None = None
         if config.decision == "calibrated":
             self.calibrator = config.calibrator or calibrator_for(catalog.name)
@@ -215,12 +227,25 @@ class NarrativeMatcher:
         reranker = self.config.reranker
         assert reranker is not None
         top = candidates[: reranker.depth]
-        probs = reranker.score(feature_matrix(self.evidence(vector, date, top)))
+        evidence = self.evidence(vector, date, top)
+        probs = reranker.score(feature_matrix(evidence)).tolist()
+        decision: list[float | None] = [None] * len(top)
+        if self._recent_dates_only(date):
+            recent = dataclasses.replace(evidence, days=recent_claims_only(evidence.days))
+            decision = reranker.score(feature_matrix(recent)).tolist()
         rescored = [
-            Candidate(c.narrative, c.dense, c.lexical, p, c.exemplar_row)
-            for c, p in zip(top, probs.tolist(), strict=True)
+            Candidate(c.narrative, c.dense, c.lexical, p, c.exemplar_row, d)
+            for c, p, d in zip(top, probs, decision, strict=True)
         ]
         return sorted(rescored, key=lambda c: -c.fused)
+
+    def _recent_dates_only(self, date: dt.date | None) -> bool:
+        """Whether the hit decision for a post dated `date` reads only recent claim dates
+        (`MatcherConfig.claim_dates`)."""
+        mode = self.config.claim_dates
+        if mode == "auto" and date is not None:
+            return not after_the_fact(self._newest_claim_day, float(date.toordinal()))
+        return mode == "recent" and date is not None
 
     def _embed(self, cleaned: Sequence[str]) -> np.ndarray:
         self.warm_up()
@@ -312,6 +337,8 @@ class NarrativeMatcher:
         config or `config` (e.g. another threshold, same ranking and calibrator); `background`:
         the post's `background_scores` entry; `class_probs`: its `class_probabilities` row."""
         days = candidate_days(candidates, self._claim_days, date) if candidates else None
+        if days is not None and self._recent_dates_only(date):
+            days = recent_claims_only(days)
         depth = self.calibrator.depth if self.calibrator else 0
         classes = candidate_classes(candidates, depth, class_probs, self._class_columns)
         coverage = (

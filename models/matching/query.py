@@ -52,3 +52,10 @@ def post_date(text: str) -> dt.date | None:
         return dt.datetime.strptime(value, fmt).date()
     except ValueError:
         return None
+
+
+def claim_read_date(text: str, created: dt.date) -> dt.date:
+    """The date a post's claim is matched at: a tweet attribution's date in the text when there is
+    one (the post quotes or embeds a dated tweet, so its claim is as old as the tweet), else the
+    date the post was `created` (the platform's timestamp, or when a connector first saw it)."""
+    return post_date(text) or created

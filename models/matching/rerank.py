@@ -16,6 +16,17 @@ Contracts:
   the median claim comes 2 days after its tweet; 75% within a week), while look-alike claims are
   spread over years. Posts carry dates (tweet attribution, or the post's own timestamp), and so
   do verified claims. Train 5-fold MAP@5 (top 20): 0.861 linear -> 0.868 + fields -> 0.910 + dates.
+- `recent_claims_only(days)` is how the live hit decision reads those dates when the post is not
+  older than the catalog (`MatcherConfig.claim_dates`): a claim dated more than
+  `RECENT_BEFORE_DAYS` before its post counts as undated. The weights learned from CheckThat!,
+  where the catalog was compiled after the tweets and a fact check follows its tweet, that a
+  claim checked long before the post is a look-alike. A monitor matches posts newer than every
+  claim in its catalog, and old claims resurface (models/README.md, "Claim dates in a live
+  monitor"): there an old date may order candidates but not sink the probability that one is the
+  post's claim. A recent one still counts for it (``within_month`` starts `RECENT_BEFORE_DAYS`
+  before the post). `after_the_fact(newest_claim_day, post_day)` tells the two apart: the
+  catalog holds a claim dated more than `FOLLOW_DAYS` (the end of ``within_month``) after the
+  post. Ranking and training read every date.
 """
 
 from __future__ import annotations
@@ -46,6 +57,11 @@ _COLUMN = {name: i for i, name in enumerate(FEATURES)}
 # re-score the whole candidate union (dense top 50 + lexical top 50): dates lift true claims from
 # far down; train 5-fold CV MAP@5 by depth: 20 -> 0.910, 40 -> 0.917, 100 -> 0.921
 DEFAULT_DEPTH = 100
+# ``within_month`` counts claims dated from this many days before the post (older ones: read as
+# undated by `recent_claims_only`) to this many after it (a catalog with claims dated later than
+# that was compiled after the post: `after_the_fact`)
+RECENT_BEFORE_DAYS = 3
+FOLLOW_DAYS = 31
 
 
 @dataclass(frozen=True)
@@ -80,8 +96,22 @@ def feature_matrix(evidence: Evidence) -> Floats:
     out[:, _COLUMN["after_log"]] = np.where(known, np.log1p(np.maximum(safe, 0.0)), 0.0)
     out[:, _COLUMN["before_log"]] = np.where(known, np.log1p(np.maximum(-safe, 0.0)), 0.0)
     out[:, _COLUMN["within_week"]] = known & (safe >= 0) & (safe <= 7)
-    out[:, _COLUMN["within_month"]] = known & (safe >= -3) & (safe <= 31)
+    out[:, _COLUMN["within_month"]] = known & (safe >= -RECENT_BEFORE_DAYS) & (safe <= FOLLOW_DAYS)
     return out
+
+
+def recent_claims_only(days: Floats) -> Floats:
+    """`days` (``claim_date - post_date`` per candidate) with each claim dated more than
+    `RECENT_BEFORE_DAYS` before its post set to NaN (undated); a copy."""
+    out = np.array(days, dtype=np.float64)
+    out[out < -RECENT_BEFORE_DAYS] = np.nan
+    return out
+
+
+def after_the_fact(newest_claim_day: float, post_day: float) -> bool:
+    """Whether a post dated `post_day` is matched after the fact: its catalog's newest claim
+    (ordinal days; NaN: none dated) is dated more than `FOLLOW_DAYS` after it."""
+    return bool(newest_claim_day - post_day > FOLLOW_DAYS)
 
 
 def standardised_logistic(

@@ -113,6 +113,14 @@ class MatcherConfig:
     # `threshold` wins over both. High and critical narratives (fraud claims, threats against
     # workers) trade a little precision for recall: on the tuning set -0.025 for both moved recall
     # 0.546 -> 0.583 at the same F0.5; larger offsets (or critical alone) let poll-worker chatter in
+    # claim dates the hit decision reads (the re-ranker's probability it is given, and the
+    # calibrator's own date features): ``all`` (training: CheckThat!'s tweets and their later fact
+    # checks), ``recent`` (a claim dated more than a few days before the post counts as undated,
+    # `models.matching.rerank.recent_claims_only`: in a monitor old claims resurface) or ``auto``
+    # (the live default, `models.matching.matcher.live_config`: ``all`` for a post older than
+    # the catalog, `models.matching.rerank.after_the_fact`, else ``recent``). The ranking reads
+    # every date either way.
+    claim_dates: Literal["all", "recent", "auto"] = "all"
     severity_threshold_offsets: Mapping[str, float] = field(
         default_factory=lambda: MappingProxyType({"high": -0.025, "critical": -0.025})
     )
@@ -148,3 +156,10 @@ class Candidate:
     lexical: float
     fused: float
     exemplar_row: int
+    # the ranking score the hit decision reads, where it differs from `fused` (the re-ranker's
+    # probability with only recent claim dates read, `MatcherConfig.claim_dates`); None: `fused`
+    decision_score: float | None = None
+
+    @property
+    def for_decision(self) -> float:
+        return self.fused if self.decision_score is None else self.decision_score

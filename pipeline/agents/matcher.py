@@ -54,6 +54,7 @@ def matcher_config(settings: Settings) -> MatcherConfig:
         calibrator=Calibrator.load(m.calibrator) if m.calibrator is not None else None,
         probability_threshold=m.threshold,
         hit_margin=m.hit_margin,
+        claim_dates=m.claim_dates,
         stance_model=StanceModel.load(m.stance_model) if m.stance_model else None,
         stance_model_no_counter=(
             StanceModel.load(m.stance_model_no_counter) if m.stance_model_no_counter else None

@@ -16,6 +16,7 @@ from functools import partial
 from typing import Any
 
 from models.matching import Matcher, MatchResult
+from models.matching.query import claim_read_date
 from models.records import Post, Targeting
 from pipeline.agents.deps import WorkerDeps
 from pipeline.agents.hits import build_hits, stance_label
@@ -112,12 +113,13 @@ class MatchStep:
         self, posts: Sequence[Post], matcher: Matcher | None = None
     ) -> tuple[Sequence[MatchResult], list[Targeting | None]]:
         """Match (with `matcher`, default: the one in use) and screen `posts` in one call on the
-        model thread, passing each post's `created_at` date so the re-ranker's date features
+        model thread, passing each post's date (`models.matching.query.claim_read_date`: a quoted
+        tweet's, else `created_at`'s) so the re-ranker's date features
         (`models.matching.rerank`) work in the live path. Does not block the event loop. Raises
         `WorkerFatalError` when the model thread is gone (nothing any record did), else what the
         matcher or the screen raises."""
         texts = [post.text for post in posts]
-        dates = [post.created_at.date() for post in posts]
+        dates = [claim_read_date(post.text, post.created_at.date()) for post in posts]
         use = matcher or self.matchers.current
 
         def run() -> tuple[Sequence[MatchResult], list[Targeting | None]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -20,10 +21,13 @@ from pipeline.cli.params import EXISTING_FILE
 @click.option("--seed", type=int, default=13, show_default=True, help="Seed of that split.")
 @click.option("--target-precision", type=click.FloatRange(0.0, 1.0), default=None,
               help="Print the threshold reaching this hit precision, and its recall.")  # fmt: skip
+@click.option("--post-date", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Date every query this day (YYYY-MM-DD), as a monitor dates the posts it sees, "
+              "instead of by its tweet attribution.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def openset(  # noqa: PLR0917 (click passes options positionally)
     catalog_path: Path, queries: Path, qrels: Path, leave_out: float, seed: int,
-    target_precision: float | None, as_json: bool,
+    target_precision: float | None, post_date: dt.datetime | None, as_json: bool,
 ) -> None:  # fmt: skip
     """Leave the gold claims of a fixed random part of the QUERIES out of CATALOG, match every
     query with the live settings (NARRMON_MATCHER__*: ranking, decision, threshold) and print
@@ -42,14 +46,17 @@ def openset(  # noqa: PLR0917 (click passes options positionally)
     problem = qrels_mismatch(texts, relevant, {r.id for r in matcher.narratives()})
     if problem is not None:
         raise click.UsageError(f"{qrels}: {problem}")
-    run = run_openset(matcher, texts, relevant, leave_out=leave_out, seed=seed)
+    posted = post_date.date() if post_date is not None else None
+    run = run_openset(matcher, texts, relevant, leave_out=leave_out, seed=seed, posted=posted)
     target = at_precision(run.points, target_precision) if target_precision is not None else None
     ranking = "rerank" if matcher.config.reranker is not None else "linear"
     if as_json:
         click.echo(json.dumps(rounded({
             "ranking": ranking, "decision": run.decision, "leave_out": leave_out, "seed": seed,
             "catalog_narratives": run.catalog_narratives, "removed_claims": run.removed_claims,
-            "left_out_queries": run.left_out_queries, "live": run.live.as_json(),
+            "left_out_queries": run.left_out_queries,
+            "post_date": posted.isoformat() if posted else None,
+            "claim_dates": matcher.config.claim_dates, "live": run.live.as_json(),
             "curve": [p.as_json() for p in run.points],
             "target_precision": target_precision,
             "at_target": target.as_json() if target is not None else None,
@@ -58,6 +65,8 @@ def openset(  # noqa: PLR0917 (click passes options positionally)
     click.echo(f"model {matcher.model_id}  ranking {ranking}  decision {run.decision}  "
                f"catalog {run.catalog_narratives} narratives ({run.removed_claims} claims of "
                f"{run.left_out_queries} queries left out, seed {seed})")  # fmt: skip
+    dated = f"every query on {posted}" if posted else "by tweet attribution"
+    click.echo(f"posts dated {dated}; claim dates read: {matcher.config.claim_dates}")
     header = (f"{'threshold':>9} {'recall':>7} {'top1':>6} {'f-alarm':>7} {'hit-P':>6} "
               f"{'hits/post':>9}")  # fmt: skip
     click.echo(f"present {run.live.present}  absent {run.live.absent}  queries {run.live.queries}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,11 @@ from models.evaluation.openset import (
     removed_claims,
     score_outcomes,
 )  # fmt: skip
+from models.evaluation.openset_run import rank_open_set
+from models.matching.matcher import NarrativeMatcher
+from models.matching.types import MatcherConfig
+
+from ..conftest import BagOfWordsEmbedder
 
 
 def test_score_outcomes_counts_recall_top1_false_alarms_and_precision() -> None:
@@ -182,3 +188,16 @@ def test_query_folds_are_seeded_balanced_and_ignore_repeats() -> None:
     assert sorted(folds) == sorted(keys)
     assert sorted(np.bincount(list(folds.values()))) == [2, 2, 2, 2, 2]
     assert folds != query_folds(keys, 5, seed=1)
+
+
+def test_rank_open_set_dates_queries_by_attribution_or_the_given_day(
+    catalog_path: Path, bow_embedder: BagOfWordsEmbedder
+) -> None:
+    matcher = NarrativeMatcher(load_catalog(catalog_path), bow_embedder, MatcherConfig())
+    queries = {"q1": "Dead people voted — Bo (@bo) November 4, 2020", "q2": "Dead people voted"}
+    qrels = {"q1": {"stolen-election"}, "q2": {"stolen-election"}}
+    by_text = rank_open_set(matcher, queries, qrels, {"q2"})
+    assert by_text.dates == [dt.date(2020, 11, 4), None]
+    assert by_text.present == [frozenset(), frozenset()]  # q2 left out took the claim away
+    seen = dt.date(2026, 11, 30)
+    assert rank_open_set(matcher, queries, qrels, set(), seen).dates == [seen, seen]
