@@ -103,6 +103,15 @@ def test_reranker_is_the_live_default_and_settings_reach_the_matcher_config(
     assert config.threshold == 0.7 == config.probability_threshold
 
 
+def test_claim_dates_setting_reaches_the_matcher_config() -> None:
+    assert matcher_config(Settings()).claim_dates == "auto"
+    for mode in ("recent", "all"):
+        chosen = Settings(matcher=MatcherSettings(claim_dates=mode))
+        assert matcher_config(chosen).claim_dates == mode
+    with pytest.raises(ValueError, match="claim_dates"):
+        MatcherSettings(claim_dates="never")  # type: ignore[arg-type]
+
+
 def test_stance_model_settings_reach_the_matcher_and_swapped_files_are_refused() -> None:
     from models.catalog.schema import Catalog, Narrative
     from models.matching.matcher import NarrativeMatcher

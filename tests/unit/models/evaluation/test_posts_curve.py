@@ -121,3 +121,5 @@ def test_eval_commands_refuse_files_that_do_not_fit(catalog_path: Path, tmp_path
             "--qrels", str(qrels)]  # fmt: skip
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2 and "qrels.tsv:1:" in result.output
+    result = CliRunner().invoke(main, [*args, "--post-date", "30/11/2026"])
+    assert result.exit_code == 2 and "--post-date" in result.output  # YYYY-MM-DD only
