@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from models.dead_letters import DeadLetter
+from models.matching.query import claim_read_date
 from models.records import Post
 from pipeline.agents.hits import build_hits
 from pipeline.settings import Settings
@@ -118,7 +119,9 @@ def matcher(stack: Settings) -> Any:
 
 
 def expected_hit_ids(matcher: Any, posts: list[Post]) -> set[str]:
-    results = matcher.match([p.text for p in posts], dates=[p.created_at.date() for p in posts])
+    """The hit ids the worker should index for `posts`, dating each as the worker does."""
+    dates = [claim_read_date(p.text, p.created_at.date()) for p in posts]
+    results = matcher.match([p.text for p in posts], dates=dates)
     return {h.id for mp in build_hits(posts, results) for h in mp.hits}
 
 
