@@ -109,10 +109,6 @@ class MatcherConfig:
     stance: Literal["model", "rules"] = "model"
     stance_model: StanceModel | None = None
     stance_model_no_counter: StanceModel | None = None
-    # added to `threshold` for narratives of that severity (absent: 0); a narrative's own
-    # `threshold` wins over both. High and critical narratives (fraud claims, threats against
-    # workers) trade a little precision for recall: on the tuning set -0.025 for both moved recall
-    # 0.546 -> 0.583 at the same F0.5; larger offsets (or critical alone) let poll-worker chatter in
     # claim dates the hit decision reads (the re-ranker's probability it is given, and the
     # calibrator's own date features): ``all`` (training: CheckThat!'s tweets and their later fact
     # checks), ``recent`` (a claim dated more than a few days before the post counts as undated,
@@ -121,6 +117,10 @@ class MatcherConfig:
     # the catalog, `models.matching.rerank.after_the_fact`, else ``recent``). The ranking reads
     # every date either way.
     claim_dates: Literal["all", "recent", "auto"] = "all"
+    # added to `threshold` for narratives of that severity (absent: 0); a narrative's own
+    # `threshold` wins over both. High and critical narratives (fraud claims, threats against
+    # workers) trade a little precision for recall: on the tuning set -0.025 for both moved recall
+    # 0.546 -> 0.583 at the same F0.5; larger offsets (or critical alone) let poll-worker chatter in
     severity_threshold_offsets: Mapping[str, float] = field(
         default_factory=lambda: MappingProxyType({"high": -0.025, "critical": -0.025})
     )
@@ -162,4 +162,5 @@ class Candidate:
 
     @property
     def for_decision(self) -> float:
+        """The score the calibrator reads for this candidate."""
         return self.fused if self.decision_score is None else self.decision_score
