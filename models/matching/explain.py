@@ -8,10 +8,12 @@ the raw numbers, the model id and the catalog version the decision was made with
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
 from models.catalog.schema import Narrative
+from models.matching.rerank import RECENT_BEFORE_DAYS
 from models.matching.stance import StanceResult, classify_stance
 from models.records import Explanation, Match, NarrativeRef, Scores
 
@@ -46,6 +48,22 @@ class MatchEvidence:
     counter_score: float | None
     shared_terms: tuple[str, ...]
     score_name: str = "fused score"
+    claim_date: str | None = None  # `claim_date_note`
+
+
+def claim_date_note(claim: dt.date | None, post: dt.date | None, *, counted: bool) -> str | None:
+    """How the narrative's claim date stood to the post's, for the explanation: None when either
+    is unknown; `counted` False: the hit decision read only recent claim dates
+    (`models.matching.rerank.recent_claims_only`), so an older claim's date did not count."""
+    if claim is None or post is None:
+        return None
+    days = (claim - post).days
+    side = "after" if days > 0 else "before"
+    when = "the same day as" if days == 0 else f"{abs(days)} days {side}"
+    note = f"claim dated {claim.isoformat()}, {when} the post"
+    if not counted and days < -RECENT_BEFORE_DAYS:
+        note += " (its date not counted: old claims resurface)"
+    return note
 
 
 def build_match(
@@ -71,6 +89,7 @@ def build_match(
         f">= {evidence.threshold:.2f}, "
         f"closest exemplar cosine {evidence.exemplar_score:.2f}"
         + (f", shared words: {', '.join(shared[:6])}" if shared else "")
+        + (f", {evidence.claim_date}" if evidence.claim_date else "")
         + "."
     )
     explanation = Explanation(

@@ -46,7 +46,12 @@ from models.matching.catalog_index import CatalogIndex, build_catalog_index, can
 from models.matching.coverage import Weighed, coverage_rows, weigh
 from models.matching.decision import HitDecision, candidate_classes, candidate_days, decide_hits
 from models.matching.embedder import Embedder
-from models.matching.explain import MatchEvidence, build_match, narrative_document
+from models.matching.explain import (
+    MatchEvidence,
+    build_match,
+    claim_date_note,
+    narrative_document,
+)
 from models.matching.fusion import linear_fusion
 from models.matching.lexical import tokenize
 from models.matching.query import clean_post_text, post_date
@@ -303,7 +308,7 @@ class NarrativeMatcher:
                 if cleaned[q]
                 else []
             )  # fmt: skip
-            matches = [self._explain(cleaned[q], vectors[q], h) for h in hits]
+            matches = [self._explain(cleaned[q], vectors[q], h, dates[q]) for h in hits]
             results.append((vectors[q], matches))
         done = time.perf_counter()
         per_embed = (embedded - started) / len(texts)
@@ -398,7 +403,9 @@ class NarrativeMatcher:
             return None
         return model.classify(text, self._exemplars[cand.exemplar_row], ex, co, vector)
 
-    def _explain(self, text: str, vector: np.ndarray, hit: HitDecision) -> Match:
+    def _explain(
+        self, text: str, vector: np.ndarray, hit: HitDecision, date: dt.date | None = None
+    ) -> Match:
         cand, threshold = hit.candidate, hit.threshold
         narrative = self._active[cand.narrative]
         ex, co, counter_row = self.stance_scores(vector, cand.narrative)
@@ -417,6 +424,9 @@ class NarrativeMatcher:
                 self._ix.lexical.matched_terms(text, narrative_document(narrative, 1))
             ),
             score_name="match probability" if self.calibrator else "fused score",
+            claim_date=claim_date_note(
+                narrative.claim_date, date, counted=not self._recent_dates_only(date)
+            ),
         )
         return build_match(
             text, narrative, self._refs[cand.narrative], evidence,

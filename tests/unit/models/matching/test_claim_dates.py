@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from models.catalog.schema import Catalog, Narrative
+from models.matching.explain import claim_date_note
 from models.matching.matcher import NarrativeMatcher, live_config
 from models.matching.query import claim_read_date
 from models.matching.rerank import (
@@ -96,3 +97,30 @@ def test_training_and_the_default_config_read_every_date() -> None:
     assert MatcherConfig().claim_dates == "all"
     assert live_config().claim_dates == "auto"
     assert dataclasses.replace(live_config(), claim_dates="recent").claim_dates == "recent"
+
+
+def test_claim_date_note_says_how_the_dates_stood_and_whether_one_counted() -> None:
+    post = dt.date(2026, 11, 30)
+    assert claim_date_note(None, post, counted=True) is None
+    assert claim_date_note(dt.date(2016, 5, 1), None, counted=True) is None
+    fresh = claim_date_note(dt.date(2026, 12, 2), post, counted=False)
+    assert fresh == "claim dated 2026-12-02, 2 days after the post"
+    assert (
+        claim_date_note(post, post, counted=True)
+        == "claim dated 2026-11-30, the same day as the post"
+    )
+    old = claim_date_note(dt.date(2026, 11, 20), post, counted=False)
+    assert old is not None and "10 days before" in old and "not counted" in old
+    assert "not counted" not in (claim_date_note(dt.date(2026, 11, 20), post, counted=True) or "")
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_a_hit_explains_its_claim_date(bow_embedder: BagOfWordsEmbedder) -> None:
+    catalog = _catalog(("old", dt.date(2016, 5, 1)))
+    config = live_config(probability_threshold=0.0, hit_margin=1.0)
+    matcher = NarrativeMatcher(catalog, bow_embedder, config)
+    (today,) = matcher.match([POST], dates=[dt.date(2026, 11, 30)])
+    assert "claim dated 2016-05-01" in today.matches[0].explanation.summary
+    assert "not counted" in today.matches[0].explanation.summary  # newer than the catalog
+    (undated,) = matcher.match([POST], dates=[None])
+    assert "claim dated" not in undated.matches[0].explanation.summary
