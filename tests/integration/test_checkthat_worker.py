@@ -9,8 +9,8 @@ seeded half of them (`leave_out_split`, as `eval openset` does), plus 800 other 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,16 +19,18 @@ import pytest
 
 from connectors.mapping import DEFAULT_MAPPING
 from connectors.records import post_from_record
-from models.evaluation.metrics import read_qrels, read_queries
+from models.evaluation.metrics import read_queries
 from models.evaluation.openset import leave_out_split, removed_claims
 from models.evaluation.openset_run import outcomes, rank_open_set
 from models.records import Post
 from pipeline.settings import Settings
 from pipeline.signals.targeting import TARGETING_NARRATIVE_ID
 from pipeline.worker_process import WorkerProcess, total
+from tests.checkthat_slice import DATA, first_qrels, write_slice
 from tests.integration.test_pipeline_worker import (
     cleanup,
     expected_hit_ids,
+    index_ids,
     post_records,
     produce,
     scenario_settings,
@@ -37,61 +39,42 @@ from tests.integration.test_pipeline_worker import (
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-DATA = Path(__file__).parents[2].parent / "shared" / "datasets" / "checkthat-2022-2a-en"
 QUERIES, DISTRACTORS, SEED = 60, 800, 13
 
 
-def _catalog(tmp: Path) -> tuple[Path, dict[str, str], dict[str, set[str]], set[str]]:
-    """The catalog slice with EVERY chosen tweet's gold claims (the worker's gets the left-out
-    ones removed), the tweets, their qrels and the left-out tweet ids."""
-    assert (DATA / "vclaims.jsonl").exists(), f"CheckThat! 2022 2A data not at {DATA}"
-    queries = read_queries(DATA / "train.queries.tsv")
-    qrels = dict(sorted(read_qrels(DATA / "train.qrels.tsv").items())[:QUERIES])
-    left_out = leave_out_split(list(qrels), 0.5, SEED)
-    wanted = set().union(*qrels.values())
-    lines = (DATA / "vclaims.jsonl").read_text(encoding="utf-8").splitlines()
-    kept = [line for i, line in enumerate(lines)
-            if i < DISTRACTORS or json.loads(line)["vclaim_id"] in wanted]  # fmt: skip
-    path = tmp / "vclaims-full.jsonl"
-    path.write_text("\n".join(kept) + "\n", encoding="utf-8")
-    return path, {q: queries[q] for q in qrels}, qrels, left_out
-
-
-def _without(path: Path, removed: set[str]) -> Path:
-    lines = path.read_text(encoding="utf-8").splitlines()
-    out = path.with_name("vclaims.jsonl")
-    out.write_text("\n".join(line for line in lines if json.loads(line)["vclaim_id"] not in removed)
-                   + "\n", encoding="utf-8")  # fmt: skip
-    return out
-
-
+@dataclass(frozen=True)
 class Replayed:
-    def __init__(self, settings: Settings, posts: list[Post], hits: dict[str, set[str]]) -> None:
-        self.settings, self.posts, self.hits = settings, posts, hits
+    settings: Settings
+    posts: list[Post]
+    tweets: dict[str, str]
+    qrels: dict[str, set[str]]
+    left_out: set[str]
+    full: Path  # the slice with every chosen tweet's claims (the worker's lacks the left-out)
+    hits: dict[str, set[str]]  # indexed narratives by post id, the catalog's only
 
 
-def _indexed(es: Any, settings: Settings) -> dict[str, set[str]]:
-    from elasticsearch.helpers import scan
-
-    from pipeline.elastic.schema.names import hits_alias
-
-    alias = hits_alias(settings)
-    es.indices.refresh(index=alias)
+def _by_post(hit_ids: list[str]) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
-    for doc in scan(es, index=alias, query={"query": {"match_all": {}}}):
-        source = doc["_source"]
-        if source["narrative"]["id"] != TARGETING_NARRATIVE_ID:  # the screen's, not the catalog's
-            out.setdefault(source["post"]["id"], set()).add(source["narrative"]["id"])
+    for hit_id in hit_ids:
+        post, narrative = hit_id.rsplit(":", 1)  # `Hit.make_id`; vclaim ids hold no colon
+        if narrative != TARGETING_NARRATIVE_ID:  # the screen's, not the catalog's
+            out.setdefault(post, set()).add(narrative)
     return out
 
 
 @pytest.fixture(scope="module")
 def replayed(
     stack: Settings, es: Any, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[Replayed, dict[str, str], dict[str, set[str]], set[str], Path]]:
+) -> Iterator[Replayed]:
+    assert (DATA / "vclaims.jsonl").exists(), f"CheckThat! 2022 2A data not at {DATA}"
     tmp = tmp_path_factory.mktemp("checkthat")
-    full, tweets, qrels, left_out = _catalog(tmp)
-    catalog = _without(full, removed_claims(qrels, left_out))
+    queries = read_queries(DATA / "train.queries.tsv")
+    qrels = first_qrels("train", QUERIES)
+    tweets = {q: queries[q] for q in qrels}
+    left_out = leave_out_split(list(qrels), 0.5, SEED)
+    full = write_slice(tmp / "vclaims-full.jsonl", qrels, DISTRACTORS)
+    catalog = write_slice(tmp / "vclaims.jsonl", qrels, DISTRACTORS,
+                          removed_claims(qrels, left_out))  # fmt: skip
     settings = scenario_settings(stack, tmp)
     settings = settings.model_copy(
         update={"catalog": settings.catalog.model_copy(update={"path": catalog})}
@@ -110,24 +93,23 @@ def replayed(
             total(s, "narrmon_posts_processed_total") >= len(posts)
             and total(s, "narrmon_hits_indexed_total") >= total(s, "narrmon_hits_total")
         ))  # fmt: skip
-        yield Replayed(settings, posts, _indexed(es, settings)), tweets, qrels, left_out, full
+        hits = _by_post(index_ids(es, settings))
+        yield Replayed(settings, posts, tweets, qrels, left_out, full, hits)
     finally:
         worker.stop()
         cleanup(es, settings, settings.kafka.bootstrap)
 
 
-def test_worker_hits_are_what_eval_openset_decides(
-    replayed: tuple[Replayed, dict[str, str], dict[str, set[str]], set[str], Path],
-) -> None:
+def test_worker_hits_are_what_eval_openset_decides(replayed: Replayed) -> None:
     from pipeline.agents.matcher import load_matcher
 
-    run, tweets, qrels, left_out, full = replayed
+    run = replayed
     settings = run.settings.model_copy(
-        update={"catalog": run.settings.catalog.model_copy(update={"path": full})}
+        update={"catalog": run.settings.catalog.model_copy(update={"path": run.full})}
     )
     matcher = load_matcher(settings)  # the worker's loader and settings, the full slice
     matcher.warm_up()
-    ranked = rank_open_set(matcher, tweets, qrels, left_out)  # eval openset's own path
+    ranked = rank_open_set(matcher, run.tweets, run.qrels, run.left_out)  # eval openset's path
     decided = {f"x:{q}": set(o.hits) for q, o in zip(ranked.query_ids, outcomes(ranked),
                                                          strict=True) if o.hits}  # fmt: skip
     assert decided, "the slice must produce hits"
@@ -138,5 +120,5 @@ def test_worker_hits_are_what_eval_openset_decides(
     indexed = {f"{post}:{narrative}" for post, ids in run.hits.items() for narrative in ids}
     assert indexed == expected_hit_ids(worker_matcher, run.posts)
     # open-set: some tweets whose claim was left out, and some that kept it, were decided
-    present = {f"x:{q}" for q in tweets if q not in left_out}
+    present = {f"x:{q}" for q in run.tweets if q not in run.left_out}
     assert run.hits.keys() & present

@@ -8,20 +8,19 @@ It asserts a floor and that re-ranking does not lose to linear fusion, not the h
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import pytest
 
 from models.evaluation.claims_eval import run_claims_eval
-from models.evaluation.metrics import read_qrels, read_queries
+from models.evaluation.metrics import read_queries
 from models.matching.matcher import load_matcher
 from models.matching.rerank import SHIPPED_CHECKTHAT, Reranker
+from tests.checkthat_slice import DATA, first_qrels, write_slice
 
 pytestmark = pytest.mark.slow
 
-DATA = Path(__file__).parents[4].parent / "shared" / "datasets" / "checkthat-2022-2a-en"
 QUERIES, DISTRACTORS = 60, 1500
 
 
@@ -34,14 +33,8 @@ def test_rerank_on_a_dev_slice_beats_a_floor_and_linear(tmp_path: Path) -> None:
     if not (DATA / "vclaims.jsonl").exists():
         pytest.skip(f"CheckThat! 2022 2A data not at {DATA} (see models/README.md)")
     queries = read_queries(DATA / "dev.queries.tsv")
-    qrels = dict(sorted(read_qrels(DATA / "dev.qrels.tsv").items())[:QUERIES])
-    wanted = set().union(*qrels.values())
-    lines = (DATA / "vclaims.jsonl").read_text(encoding="utf-8").splitlines()
-    kept = [
-        ln for i, ln in enumerate(lines) if i < DISTRACTORS or json.loads(ln)["vclaim_id"] in wanted
-    ]
-    catalog = tmp_path / "slice.jsonl"
-    catalog.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    qrels = first_qrels("dev", QUERIES)
+    catalog = write_slice(tmp_path / "slice.jsonl", qrels, DISTRACTORS)
 
     live = load_matcher(catalog, cache_dir=_cache_dir())  # the live config re-ranks
     reranked = live.with_reranker(Reranker.load(SHIPPED_CHECKTHAT))

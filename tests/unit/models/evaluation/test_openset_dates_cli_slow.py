@@ -13,23 +13,18 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from models.evaluation.metrics import read_qrels
+from tests.checkthat_slice import DATA, first_qrels, write_slice
 
 pytestmark = pytest.mark.slow
 
-DATA = Path(__file__).parents[4].parent / "shared" / "datasets" / "checkthat-2022-2a-en"
 QUERIES, DISTRACTORS = 120, 1200
 
 
 def _slice(tmp_path: Path) -> tuple[Path, Path, Path]:
     assert (DATA / "vclaims.jsonl").exists(), f"CheckThat! 2022 2A data not at {DATA}"
-    qrels = dict(sorted(read_qrels(DATA / "train.qrels.tsv").items())[:QUERIES])
-    wanted = set().union(*qrels.values())
-    lines = (DATA / "vclaims.jsonl").read_text(encoding="utf-8").splitlines()
-    kept = [line for i, line in enumerate(lines)
-            if i < DISTRACTORS or json.loads(line)["vclaim_id"] in wanted]  # fmt: skip
-    catalog, qrels_path = tmp_path / "vclaims.jsonl", tmp_path / "qrels.tsv"
-    catalog.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    qrels = first_qrels("train", QUERIES)
+    catalog = write_slice(tmp_path / "vclaims.jsonl", qrels, DISTRACTORS)
+    qrels_path = tmp_path / "qrels.tsv"
     qrels_path.write_text("".join(f"{q} 0 {c} 1\n" for q, cs in qrels.items() for c in cs))
     return catalog, DATA / "train.queries.tsv", qrels_path
 
