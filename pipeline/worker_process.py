@@ -219,6 +219,17 @@ class WorkerProcess:
         self._close_log()
         return self.proc.returncode
 
+    def death_report(self) -> str:
+        """The child's log, its first errors first (`pipeline.log_excerpt.death_report`): what a
+        caller that sees the child exit should show."""
+        from pipeline.log_excerpt import death_report
+
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            return f"no log at {self.log_path}: {exc}"
+        return death_report(text)
+
     def dump_stacks(self, settle_s: float = 2.0) -> None:
         """Ask a running child to log its task and thread stacks (SIGUSR1, see `pipeline.worker`)
         and give it ``settle_s`` to write them; the child keeps running. Call before giving up on

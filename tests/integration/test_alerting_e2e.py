@@ -257,7 +257,7 @@ def _sleep_to_window_start(offset_s: float = 0.3) -> None:
 
 def _live(worker: WorkerProcess) -> Samples | None:
     assert worker.proc is not None and worker.proc.poll() is None, (
-        f"worker exited: {worker.log_path.read_text()[-3000:]}"
+        f"worker exited: {worker.death_report()}"
     )
     return worker.scrape()
 

@@ -141,9 +141,7 @@ def wait_for(worker: WorkerProcess, done: Any, timeout_s: float = 180.0) -> Samp
     deadline = time.monotonic() + timeout_s
     samples: Samples | None = None
     while time.monotonic() < deadline:
-        assert worker.proc is not None and worker.proc.poll() is None, worker.log_path.read_text()[
-            -3000:
-        ]
+        assert worker.proc is not None and worker.proc.poll() is None, worker.death_report()
         samples = worker.scrape()
         if samples is not None and done(samples):
             return samples
