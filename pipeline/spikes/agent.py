@@ -52,6 +52,32 @@ def tick_interval_s(settings: Settings) -> float:
     return min(settings.spikes.grace_s, 5.0) or 1.0
 
 
+class Ticker:
+    """The timer's work: drop the gauges of narratives whose partitions left this worker, then
+    send a `Tick` to each partition of the narrative-keyed topic it owns."""
+
+    def __init__(self, app: Any, topic: Any, processor: SpikeProcessor) -> None:
+        self._app = app
+        self._topic = topic
+        self._processor = processor
+        self.owned: set[int] = set()
+
+    async def tick(self) -> None:
+        """One round. Never raises: an exception in a Faust timer stops the worker, and a tick
+        that was not sent (a producer error while the broker is away) only delays the windows
+        it would have closed until the next one, ``tick_interval_s`` later."""
+        try:
+            name = self._topic.get_topic_name()
+            now = {tp.partition for tp in self._app.consumer.assignment() if tp.topic == name}
+            self._processor.release(self.owned - now)
+            self.owned = now
+            value = Tick(at=utc_now()).model_dump_json().encode("utf-8")
+            for partition in sorted(now):
+                await self._topic.send(key=TICK_KEY, value=value, partition=partition)
+        except Exception as exc:
+            logger.warning("spike ticks not sent, the next round tries again: %r", exc)
+
+
 def register(
     app: Any,
     *,
@@ -110,18 +136,11 @@ def register(
     async def spikes_agent(stream: Any) -> None:
         await spikes.run(app, stream, batch_size=s.batch_size, within_s=s.batch_within_s)
 
-    owned: set[int] = set()
+    ticker = Ticker(app, by_narrative_topic, processor)
 
     @app.timer(tick_interval_s(settings))  # type: ignore[untyped-decorator]
     async def send_ticks() -> None:
-        topic = by_narrative_topic.get_topic_name()
-        now = {tp.partition for tp in app.consumer.assignment() if tp.topic == topic}
-        processor.release(owned - now)
-        owned.clear()
-        owned.update(now)
-        value = Tick(at=utc_now()).model_dump_json().encode("utf-8")
-        for partition in sorted(now):
-            await by_narrative_topic.send(key=TICK_KEY, value=value, partition=partition)
+        await ticker.tick()
 
     processor.agent = spikes_agent
     processor.repartition_agent = repartition_agent
