@@ -20,12 +20,24 @@ about a writer it never saw. Deterministic, so::
         --out models/calibrators/checkthat-2022-2a-en.json
 
 rebuilds the shipped file byte for byte. Never pass a split that is reported.
+
+A live monitor reads a post newer than its catalog with the claim dates more than a few days
+before it undated (`MatcherConfig.claim_dates`), rows the calibrator above never saw.
+``--post-date D`` dates every query D and collects the rows that way; ``--recent-into FILE``
+then writes FILE's calibrator with that fit as its ``recent`` part (`Calibrator.recent`), which
+decides exactly those posts. The shipped CheckThat! file is the first command followed by::
+
+    python -m models.evaluation.calibrate_train --catalog $D/vclaims.jsonl \
+        --queries $D/train.queries.tsv --qrels $D/train.qrels.tsv --post-date 2026-11-30 \
+        --recent-into models/calibrators/checkthat-2022-2a-en.json \
+        --out models/calibrators/checkthat-2022-2a-en.json
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -49,6 +61,7 @@ from models.matching.decision import calibration_rows, candidate_days
 from models.matching.matcher import Candidate, NarrativeMatcher
 from models.matching.post_classes import CLASS_FEATURES, PostClassifier
 from models.matching.query import clean_post_text
+from models.matching.rerank import recent_claims_only
 
 logger = logging.getLogger(__name__)
 
@@ -89,9 +102,12 @@ class _Catalog:
 def _add_post(
     acc: dict[str, list[Any]], cat: _Catalog, cands: Sequence[Candidate], *, date: Any,
     gold: frozenset[str], key: str, background: float | None, coverage: Floats | None,
+    recent: bool = False,
 ) -> None:  # fmt: skip
     active = cat.active
     days = candidate_days(cands, cat.claim_days, date) if cands else np.zeros(0)
+    if recent:  # as the live decision reads them (`NarrativeMatcher.decide`)
+        days = recent_claims_only(days)
     rows = calibration_rows(cands, days, "rerank", DEFAULT_DEPTH, background=background,
                             coverage=coverage)  # fmt: skip
     g = len(acc["gold"])
@@ -128,11 +144,13 @@ def _empty() -> dict[str, list[Any]]:
 
 def collect_openset(
     matcher: NarrativeMatcher, queries: Mapping[str, str], qrels: Mapping[str, set[str]],
-    seed: int, *, reranker_folds: int = 0, coverage: bool = False,
+    seed: int, *, reranker_folds: int = 0, coverage: bool = False, posted: dt.date | None = None,
 ) -> CalSamples:  # fmt: skip
     """Every query ranked against two leave-out catalogs (module docstring); with
     `reranker_folds`, each by a re-ranker fit without its fold (`models.evaluation.oof_rerank`);
-    with `coverage`, the rows carry `COVERAGE_FEATURES` (`models.matching.coverage`)."""
+    with `coverage`, the rows carry `COVERAGE_FEATURES` (`models.matching.coverage`); with
+    `posted`, every query is dated that day (`rank_open_set`) and its rows read claim dates as
+    the matcher's decision does for that day (`NarrativeMatcher.recent_dates_only`)."""
     ids = [q for q in sorted(qrels) if q in queries]
     half = leave_out_split(ids, 0.5, seed)
     fold_of = query_folds(ids, reranker_folds) if reranker_folds else {}
@@ -141,16 +159,18 @@ def collect_openset(
     for left in (half, set(ids) - half):
         if rerankers:
             parts = rank_open_set_oof(matcher, queries, qrels, left, rerankers=rerankers,
-                                          fold_of=fold_of)  # fmt: skip
+                                      fold_of=fold_of, posted=posted)  # fmt: skip
         else:
-            parts = [rank_open_set(matcher, queries, qrels, left)]
+            parts = [rank_open_set(matcher, queries, qrels, left, posted)]
         for ranked in parts:
             cat = _Catalog.of(ranked.matcher)
             for q, cands in enumerate(ranked.ranked):
                 cover = _coverage(ranked.matcher, ranked.cleaned[q], cands, coverage)
-                _add_post(acc, cat, cands, date=ranked.dates[q], gold=ranked.present[q],
+                date = ranked.dates[q]
+                recent = ranked.matcher.recent_dates_only(date)
+                _add_post(acc, cat, cands, date=date, gold=ranked.present[q],
                           key=ranked.query_ids[q], background=ranked.background[q],
-                          coverage=cover)  # fmt: skip
+                          coverage=cover, recent=recent)  # fmt: skip
     return _samples(acc, coverage)
 
 
@@ -324,13 +344,24 @@ def main(argv: list[str] | None = None) -> None:
                         help="the calibrator also reads how much of each candidate's claim "
                         "the post says and of the post the claim holds "
                         "(models.matching.coverage)")  # fmt: skip
+    parser.add_argument("--post-date", type=dt.date.fromisoformat, metavar="YYYY-MM-DD",
+                        help="with --queries: date every query that day and read claim dates "
+                        "as the live decision does for a post of that day (claim_dates "
+                        "'recent'): a monitor's view of posts newer than its catalog")  # fmt: skip
+    parser.add_argument("--recent-into", type=Path, metavar="FILE",
+                        help="with --post-date: write FILE's calibrator with this fit as its "
+                        "'recent' part (Calibrator.recent) to --out")  # fmt: skip
     parser.add_argument("--cv-only", action="store_true", help="report CV, write nothing")
     parser.add_argument("--curve", action="store_true", help="log the CV curve too")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     # the live ranking; the decision is what we fit, on every claim date (the weights learn what
     # dates say; the live matcher then reads only recent ones, `MatcherConfig.claim_dates`)
-    config = live_config(decision="fused", claim_dates="all")
+    if args.post_date is not None and args.queries is None:
+        parser.error("--post-date needs --queries and --qrels")
+    if args.recent_into is not None and args.post_date is None:
+        parser.error("--recent-into needs --post-date")
+    config = live_config(decision="fused", claim_dates="recent" if args.post_date else "all")
     matcher = load_matcher(args.catalog, cache_dir=args.cache_dir, config=config)
     batches: list[str | None] = []
     classifier: PostClassifier | None = None
@@ -369,7 +400,7 @@ def main(argv: list[str] | None = None) -> None:
         source = args.queries.name
         samples = collect_openset(matcher, read_queries(args.queries), read_qrels(args.qrels),
                                   args.seed, reranker_folds=args.reranker_folds,
-                                  coverage=args.coverage)  # fmt: skip
+                                  coverage=args.coverage, posted=args.post_date)  # fmt: skip
     else:
         parser.error("pass --posts, or --queries and --qrels")
     from models.evaluation.batch_holdout import leave_batch_out, pooled_batch_out
@@ -431,6 +462,8 @@ def main(argv: list[str] | None = None) -> None:
         **({"coverage": True} if args.coverage else {}),
         **({"post_classifier_ngrams": args.post_classifier_ngrams}
            if args.post_classifier_ngrams else {}),
+        **({"post_date": args.post_date.isoformat(), "claim_dates": "recent"}
+           if args.post_date else {}),
         **({"background": [f.name for f in args.background],
             "background_size": args.background_size,
             "background_exclude": args.background_exclude} if args.background else {}),
@@ -439,13 +472,17 @@ def main(argv: list[str] | None = None) -> None:
         **{f"cv_{k}": round(float(v), 4) for k, v in cv.as_json().items()},
         **selected,
     }  # fmt: skip
-    Calibrator(
+    fitted = Calibrator(
         mean=tuple(float(x) for x in mean), scale=tuple(float(x) for x in scale),
         coef=tuple(float(x) for x in coef), intercept=intercept, threshold=threshold,
         margin=margin, catalogs=(matcher.catalog.name,), meta=meta, classifier=classifier,
         features=FEATURES + (COVERAGE_FEATURES if args.coverage else ())
         + (CLASS_FEATURES if classifier else ()),
-    ).save(args.out)  # fmt: skip
+    )  # fmt: skip
+    if args.recent_into is not None:
+        parent = Calibrator.load(args.recent_into)
+        fitted = dataclasses.replace(parent, recent=dataclasses.replace(fitted, catalogs=()))
+    fitted.save(args.out)
     logger.info("wrote %s", args.out)
 
 

@@ -12,6 +12,7 @@ its re-ranker fold agree.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -49,10 +50,13 @@ def fold_rerankers(
 def rank_open_set_oof(
     matcher: NarrativeMatcher, queries: Mapping[str, str], qrels: Mapping[str, set[str]],
     left_out: set[str], *, rerankers: Mapping[int, Reranker], fold_of: Mapping[str, int],
+    posted: dt.date | None = None,
 ) -> list[RankedOpenSet]:  # fmt: skip
-    """`rank_open_set` with each query re-ranked by its fold's re-ranker (one part per fold)."""
+    """`rank_open_set` with each query re-ranked by its fold's re-ranker (one part per fold);
+    `posted`: as there."""
     parts = []
     for f, reranker in sorted(rerankers.items()):
         mine = {q: text for q, text in queries.items() if fold_of.get(q) == f}
-        parts.append(rank_open_set(matcher.with_reranker(reranker), mine, qrels, left_out))
+        sub = matcher.with_reranker(reranker)
+        parts.append(rank_open_set(sub, mine, qrels, left_out, posted))
     return parts

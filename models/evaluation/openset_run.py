@@ -84,13 +84,16 @@ def at_threshold(config: MatcherConfig, threshold: float) -> MatcherConfig:
     return dataclasses.replace(config, threshold=threshold)
 
 
-def live_threshold(matcher: NarrativeMatcher) -> float:
+def live_threshold(matcher: NarrativeMatcher, posted: dt.date | None = None) -> float:
+    """The threshold the live decision applies (to posts all dated `posted`, when given: the
+    calibrator's `recent` part decides them when they read only recent claim dates)."""
     config = matcher.config
     if config.decision == "fused":
         return config.threshold
     assert matcher.calibrator is not None
     own = config.probability_threshold
-    return matcher.calibrator.threshold if own is None else own
+    recent = posted is not None and matcher.recent_dates_only(posted)
+    return matcher.calibrator.for_post(recent).threshold if own is None else own
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,7 @@ def run_openset(
     left = leave_out_split(ids, leave_out, seed)
     ranked = rank_open_set(matcher, queries, qrels, left, posted)
     m = ranked.matcher
-    live = score_outcomes(outcomes(ranked), live_threshold(m))
+    live = score_outcomes(outcomes(ranked), live_threshold(m, posted))
     points = curve(lambda t: outcomes(ranked, at_threshold(m.config, t)), thresholds)
     return OpenSetRun(
         live=live, points=points, decision=m.config.decision,

@@ -140,7 +140,10 @@ class Calibrator:
     """A fitted open-set calibrator (see module docstring). `threshold`: the probability a hit
     needs, as documented for `catalogs`; `margin`: how far below the most probable narrative a
     second hit may be; `depth`: candidates scored per post; `classifier`: the post classifier
-    whose `CLASS_FEATURES` the rows carry (then `features` names them too)."""
+    whose `CLASS_FEATURES` the rows carry (then `features` names them too); `recent`: the
+    calibrator for a post whose decision reads only recent claim dates (a live monitor's fresh
+    post, `NarrativeMatcher.recent_dates_only`), fit on rows read that way (same features, score
+    and depth; None: this one decides those posts too)."""
 
     mean: tuple[float, ...]
     scale: tuple[float, ...]
@@ -154,6 +157,7 @@ class Calibrator:
     features: tuple[str, ...] = FEATURES
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
     classifier: PostClassifier | None = None
+    recent: Calibrator | None = None
 
     @property
     def coverage(self) -> bool:
@@ -172,6 +176,21 @@ class Calibrator:
             raise ValueError("calibrator weights must have one entry per feature")
         if not 0.0 <= self.threshold <= 1.0 or self.score not in ("rerank", "fused"):
             raise ValueError("calibrator threshold must be a probability, score rerank|fused")
+        r = self.recent
+        if r is not None and (
+            (r.features, r.score, r.depth) != (self.features, self.score, self.depth)
+            or r.recent is not None
+            or (r.classifier, self.classifier) != (None, None)
+        ):
+            raise ValueError(
+                "a recent-dates calibrator reads the same rows as its parent (same features, "
+                "score and depth; neither with a post classifier) and has none of its own"
+            )
+
+    def for_post(self, recent_dates_only: bool) -> Calibrator:
+        """The calibrator that decides a post (`recent` when it reads only recent claim dates
+        and there is one)."""
+        return self.recent if recent_dates_only and self.recent is not None else self
 
     def probabilities(self, rows: Floats) -> Floats:
         """Probability that each row's candidate is the post's narrative."""
@@ -184,6 +203,7 @@ class Calibrator:
             "margin": self.margin, "score": self.score, "depth": self.depth,
             "catalogs": list(self.catalogs), "meta": self.meta,
             **({"post_classifier": self.classifier.to_json()} if self.classifier else {}),
+            **({"recent": self.recent.to_json()} if self.recent else {}),
         }  # fmt: skip
 
     def save(self, path: Path) -> None:
@@ -194,26 +214,32 @@ class Calibrator:
         """Raises ValueError for a file that does not fit `FEATURES` or lacks a field."""
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         try:
-            return cls(
-                mean=tuple(float(x) for x in data["mean"]),
-                scale=tuple(float(x) for x in data["scale"]),
-                coef=tuple(float(x) for x in data["coef"]),
-                intercept=float(data["intercept"]),
-                threshold=float(data["threshold"]),
-                margin=float(data["margin"]),
-                score=data.get("score", "rerank"),
-                depth=int(data.get("depth", DEFAULT_DEPTH)),
-                catalogs=tuple(data.get("catalogs", ())),
-                features=tuple(data["features"]),
-                meta=dict(data.get("meta", {})),
-                classifier=(
-                    PostClassifier.from_json(data["post_classifier"])
-                    if "post_classifier" in data
-                    else None
-                ),
-            )
+            return cls.from_json(data)
         except KeyError as exc:
             raise ValueError(f"{path}: calibrator lacks field {exc}") from exc
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Calibrator:
+        """Raises KeyError for a missing field, ValueError for weights that do not fit."""
+        return cls(
+            mean=tuple(float(x) for x in data["mean"]),
+            scale=tuple(float(x) for x in data["scale"]),
+            coef=tuple(float(x) for x in data["coef"]),
+            intercept=float(data["intercept"]),
+            threshold=float(data["threshold"]),
+            margin=float(data["margin"]),
+            score=data.get("score", "rerank"),
+            depth=int(data.get("depth", DEFAULT_DEPTH)),
+            catalogs=tuple(data.get("catalogs", ())),
+            features=tuple(data["features"]),
+            meta=dict(data.get("meta", {})),
+            classifier=(
+                PostClassifier.from_json(data["post_classifier"])
+                if "post_classifier" in data
+                else None
+            ),
+            recent=cls.from_json(data["recent"]) if "recent" in data else None,
+        )
 
 
 def calibrator_for(catalog_name: str) -> Calibrator:

@@ -235,7 +235,7 @@ class NarrativeMatcher:
         evidence = self.evidence(vector, date, top)
         probs = reranker.score(feature_matrix(evidence)).tolist()
         decision: list[float | None] = [None] * len(top)
-        if self._recent_dates_only(date):
+        if self.recent_dates_only(date):
             recent = dataclasses.replace(evidence, days=recent_claims_only(evidence.days))
             decision = reranker.score(feature_matrix(recent)).tolist()
         rescored = [
@@ -244,7 +244,7 @@ class NarrativeMatcher:
         ]
         return sorted(rescored, key=lambda c: -c.fused)
 
-    def _recent_dates_only(self, date: dt.date | None) -> bool:
+    def recent_dates_only(self, date: dt.date | None) -> bool:
         """Whether the hit decision for a post dated `date` reads only recent claim dates
         (`MatcherConfig.claim_dates`)."""
         mode = self.config.claim_dates
@@ -341,19 +341,21 @@ class NarrativeMatcher:
         """The hits among `candidates` (this matcher's ranking of `text`), under this matcher's
         config or `config` (e.g. another threshold, same ranking and calibrator); `background`:
         the post's `background_scores` entry; `class_probs`: its `class_probabilities` row."""
+        recent = self.recent_dates_only(date)
         days = candidate_days(candidates, self._claim_days, date) if candidates else None
-        if days is not None and self._recent_dates_only(date):
+        if days is not None and recent:
             days = recent_claims_only(days)
-        depth = self.calibrator.depth if self.calibrator else 0
+        calibrator = self.calibrator.for_post(recent) if self.calibrator else None
+        depth = calibrator.depth if calibrator else 0
         classes = candidate_classes(candidates, depth, class_probs, self._class_columns)
         coverage = (
             self.coverage_rows(text, candidates[:depth])
-            if self.calibrator is not None and self.calibrator.coverage
+            if calibrator is not None and calibrator.coverage
             else None
         )
         return decide_hits(
             candidates, self._active, config or self.config, text.lower(),
-            calibrator=self.calibrator, days=days, background=background, classes=classes,
+            calibrator=calibrator, days=days, background=background, classes=classes,
             coverage=coverage,
         )  # fmt: skip
 
@@ -425,7 +427,7 @@ class NarrativeMatcher:
             ),
             score_name="match probability" if self.calibrator else "fused score",
             claim_date=claim_date_note(
-                narrative.claim_date, date, counted=not self._recent_dates_only(date)
+                narrative.claim_date, date, counted=not self.recent_dates_only(date)
             ),
         )
         return build_match(

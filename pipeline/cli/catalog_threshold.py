@@ -54,6 +54,7 @@ def threshold(
         click.echo(json.dumps({
             "catalog": catalog.name, "calibrator": str(file), "fit_for": list(calibrator.catalogs),
             "threshold": calibrator.threshold, "live_threshold": live,
+            "recent_threshold": calibrator.recent.threshold if calibrator.recent else None,
             "curve_from": curve_source(calibrator) if points else None,
             "curve": [p.as_json() for p in points], "target_precision": target_precision,
             "at_target": target.as_json() if target is not None else None,
@@ -62,6 +63,9 @@ def threshold(
     fit_for = ", ".join(calibrator.catalogs) or "no catalog"
     click.echo(f"catalog {catalog.name}: calibrator {file} (fit for {fit_for}), threshold "
                f"{calibrator.threshold:.3f}, live {live:.3f}")  # fmt: skip
+    if calibrator.recent is not None and own is None:
+        click.echo(f"posts newer than the catalog (claim dates read as recent): threshold "
+                   f"{calibrator.recent.threshold:.3f}")  # fmt: skip
     if not points:
         click.echo("this calibrator stores no curve (refit it with "
                    "python -m models.evaluation.calibrate_train)")  # fmt: skip
