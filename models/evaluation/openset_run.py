@@ -92,8 +92,11 @@ def live_threshold(matcher: NarrativeMatcher, posted: dt.date | None = None) -> 
         return config.threshold
     assert matcher.calibrator is not None
     own = config.probability_threshold
-    recent = posted is not None and matcher.recent_dates_only(posted)
-    return matcher.calibrator.for_post(recent).threshold if own is None else own
+    if own is not None:
+        return own
+    decides = matcher.calibrator_for_post(posted)
+    assert decides is not None
+    return decides.threshold
 
 
 @dataclass(frozen=True)

@@ -252,6 +252,15 @@ class NarrativeMatcher:
             return not after_the_fact(self._newest_claim_day, float(date.toordinal()))
         return mode == "recent" and date is not None
 
+    def calibrator_for_post(self, date: dt.date | None) -> Calibrator | None:
+        """The calibrator that decides a post dated `date`: its `Calibrator.recent` part when
+        the post reads only recent claim dates and the catalog has dated claims (a catalog
+        without any keeps the calibrator it always had: nothing was undated)."""
+        if self.calibrator is None:
+            return None
+        dated = not np.isnan(self._newest_claim_day)
+        return self.calibrator.for_post(dated and self.recent_dates_only(date))
+
     def _embed(self, cleaned: Sequence[str]) -> np.ndarray:
         self.warm_up()
         return self.embedder.encode(cleaned)
@@ -345,7 +354,7 @@ class NarrativeMatcher:
         days = candidate_days(candidates, self._claim_days, date) if candidates else None
         if days is not None and recent:
             days = recent_claims_only(days)
-        calibrator = self.calibrator.for_post(recent) if self.calibrator else None
+        calibrator = self.calibrator_for_post(date)
         depth = calibrator.depth if calibrator else 0
         classes = candidate_classes(candidates, depth, class_probs, self._class_columns)
         coverage = (

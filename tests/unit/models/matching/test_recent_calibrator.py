@@ -52,10 +52,12 @@ def test_for_post_takes_the_recent_part_only_for_a_recent_dates_post() -> None:
     assert alone.for_post(True) is alone
 
 
-def _hits(mode: str, calibrator: Calibrator, embedder: BagOfWordsEmbedder, posted: dt.date) -> int:
+def _hits(
+    mode: str, calibrator: Calibrator, embedder: BagOfWordsEmbedder, posted: dt.date,
+    claim_date: dt.date | None = dt.date(2016, 5, 1),
+) -> int:  # fmt: skip
     catalog = Catalog(name="dated", narratives=(
-        Narrative(id="old", title="Ballots dumped", claim_date=dt.date(2016, 5, 1),
-                  exemplars=(POST,)),
+        Narrative(id="old", title="Ballots dumped", claim_date=claim_date, exemplars=(POST,)),
     ))  # fmt: skip
     matcher = NarrativeMatcher(catalog, embedder, live_config(claim_dates=mode,
                                                               calibrator=calibrator))  # fmt: skip
@@ -73,3 +75,12 @@ def test_the_matcher_decides_a_fresh_post_with_the_recent_part(
     assert _hits("recent", cal, bow_embedder, TODAY) == 0  # a monitor's fresh post: recent
     assert _hits("auto", cal, bow_embedder, TODAY) == 0  # newer than its catalog: recent
     assert _hits("auto", cal, bow_embedder, dt.date(2015, 1, 1)) == 1  # older: the parent
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_a_catalog_without_claim_dates_keeps_the_calibrator_it_always_had(
+    bow_embedder: BagOfWordsEmbedder,
+) -> None:
+    cal = _pair(0.0, 1.0)
+    for mode in ("all", "recent", "auto"):
+        assert _hits(mode, cal, bow_embedder, TODAY, claim_date=None) == 1
