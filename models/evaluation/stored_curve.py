@@ -37,4 +37,5 @@ def curve_source(calibrator: Calibrator) -> str:
     trained = meta.get("trained_on", "?")
     if meta.get("select") == "batch-out":
         return f"each tuning batch left out of the fit in turn ({trained})"
-    return f"{meta.get('cv_folds', '?')}-fold cross-validation ({trained})"
+    dated = f", every query dated {meta['post_date']}" if "post_date" in meta else ""
+    return f"{meta.get('cv_folds', '?')}-fold cross-validation ({trained}{dated})"

@@ -5,9 +5,15 @@ reaching a target precision, from the curve stored in its calibrator (no labelle
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from models.evaluation.openset import OpenSetMetrics
+    from models.matching.calibration import Calibrator
 
 
 @click.command(name="threshold")
@@ -50,22 +56,45 @@ def threshold(
     own = settings.matcher.threshold
     live = calibrator.threshold if own is None else own
     target = at_precision(points, target_precision) if target_precision is not None else None
+    recent = calibrator.recent
+    recent_points = stored_curve(recent) if recent is not None else []
+    recent_live = recent.threshold if recent is not None and own is None else live
+    recent_target = (
+        at_precision(recent_points, target_precision) if target_precision is not None else None
+    )
     if as_json:
         click.echo(json.dumps({
             "catalog": catalog.name, "calibrator": str(file), "fit_for": list(calibrator.catalogs),
             "threshold": calibrator.threshold, "live_threshold": live,
-            "recent_threshold": calibrator.recent.threshold if calibrator.recent else None,
             "curve_from": curve_source(calibrator) if points else None,
             "curve": [p.as_json() for p in points], "target_precision": target_precision,
             "at_target": target.as_json() if target is not None else None,
+            "recent": None if recent is None else {
+                "threshold": recent.threshold, "live_threshold": recent_live,
+                "curve_from": curve_source(recent) if recent_points else None,
+                "curve": [p.as_json() for p in recent_points],
+                "at_target": recent_target.as_json() if recent_target is not None else None,
+            },
         }))  # fmt: skip
         return
     fit_for = ", ".join(calibrator.catalogs) or "no catalog"
     click.echo(f"catalog {catalog.name}: calibrator {file} (fit for {fit_for}), threshold "
                f"{calibrator.threshold:.3f}, live {live:.3f}")  # fmt: skip
-    if calibrator.recent is not None and own is None:
-        click.echo(f"posts newer than the catalog (claim dates read as recent): threshold "
-                   f"{calibrator.recent.threshold:.3f}")  # fmt: skip
+    _print_curve(calibrator, points, live, target_precision, target)
+    if recent is not None:
+        click.echo(f"posts newer than a dated catalog (its old claim dates read as undated) are "
+                   f"decided by the calibrator's 'recent' part: threshold "
+                   f"{recent.threshold:.3f}, live {recent_live:.3f} "
+                   f"(NARRMON_MATCHER__THRESHOLD sets both parts)")  # fmt: skip
+        _print_curve(recent, recent_points, recent_live, target_precision, recent_target)
+
+
+def _print_curve(
+    calibrator: Calibrator, points: Sequence[OpenSetMetrics], live: float,
+    target_precision: float | None, target: OpenSetMetrics | None,
+) -> None:  # fmt: skip
+    from models.evaluation.stored_curve import curve_source
+
     if not points:
         click.echo("this calibrator stores no curve (refit it with "
                    "python -m models.evaluation.calibrate_train)")  # fmt: skip

@@ -25,7 +25,7 @@ def _entry(threshold: float, recall: float, precision: float, false_alarms: floa
 
 def _calibrator(curve: list[dict], **meta: object) -> Calibrator:
     shipped = calibrator_for("vclaims")
-    return dataclasses.replace(shipped, meta={**meta, "curve": curve})
+    return dataclasses.replace(shipped, meta={**meta, "curve": curve}, recent=None)
 
 
 def test_the_stored_curve_reads_back_sorted_and_picks_a_target() -> None:
@@ -73,3 +73,24 @@ def test_catalog_threshold_prints_the_curve_and_the_pick(
     data = json.loads(CliRunner().invoke(main, [*args, "--json"]).output.strip().splitlines()[-1])
     assert data["live_threshold"] == 0.4 and data["threshold"] == cal.threshold
     assert len(data["curve"]) == 3 and data["at_target"] is None
+
+
+def test_catalog_threshold_shows_the_recent_part_with_its_own_curve(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parent = _calibrator([_entry(0.5, 0.75, 0.93, 0.03)], cv_folds=5, trained_on="t.tsv")
+    recent = _calibrator([_entry(0.5, 0.6, 0.91, 0.04), _entry(0.6, 0.55, 0.96, 0.02)],
+                         cv_folds=5, trained_on="t.tsv", post_date="2026-11-30")  # fmt: skip
+    recent = dataclasses.replace(recent, threshold=0.6, catalogs=())
+    dataclasses.replace(parent, recent=recent).save(tmp_path / "cal.json")
+    monkeypatch.setenv("NARRMON_MATCHER__CALIBRATOR", str(tmp_path / "cal.json"))
+    monkeypatch.setenv("NARRMON_STATE_DIR", str(tmp_path))
+    args = ["catalog", "threshold", "--catalog", str(FIXTURE_CATALOG)]
+    shown = CliRunner().invoke(main, [*args, "--target-precision", "0.95"])
+    assert shown.exit_code == 0, shown.output
+    assert "'recent' part: threshold 0.600, live 0.600" in shown.output
+    assert "5-fold cross-validation (t.tsv, every query dated 2026-11-30)" in shown.output
+    assert "0.600   0.550   0.020  0.960  <- live" in shown.output
+    assert "no threshold reached hit precision 0.95" in shown.output  # the parent's curve
+    data = json.loads(CliRunner().invoke(main, [*args, "--json"]).output.strip().splitlines()[-1])
+    assert data["recent"]["threshold"] == 0.6 and len(data["recent"]["curve"]) == 2
