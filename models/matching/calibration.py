@@ -27,7 +27,9 @@ Contracts:
   `max_hits`, in ranking order. So the number of hits per post follows the probabilities.
 - JSON files (`Calibrator.load` / `save`) carry the threshold documented for the catalogs they
   were fit for (`catalogs`), the margin, the ranking they expect (``score``: ``rerank`` or
-  ``fused``) and provenance (`meta`). They are built by `models.evaluation.calibrate_train`.
+  ``fused``) and provenance (`meta`), and optionally a ``recent`` part: the calibrator for a
+  monitor's fresh posts on a dated catalog (`Calibrator.recent`). They are built by
+  `models.evaluation.calibrate_train`.
 """
 
 from __future__ import annotations
