@@ -57,11 +57,10 @@ from models.evaluation.post_classes_train import (
 )
 from models.matching.calibration import DEFAULT_DEPTH, FEATURES, Calibrator, Floats, select_hits
 from models.matching.coverage import COVERAGE_FEATURES
-from models.matching.decision import calibration_rows, candidate_days
+from models.matching.decision import calibration_rows
 from models.matching.matcher import Candidate, NarrativeMatcher
 from models.matching.post_classes import CLASS_FEATURES, PostClassifier
 from models.matching.query import clean_post_text
-from models.matching.rerank import recent_claims_only
 
 logger = logging.getLogger(__name__)
 
@@ -88,26 +87,20 @@ class _Catalog:
     """What rows need from one matcher's catalog, computed once."""
 
     active: tuple[Any, ...]
-    claim_days: Floats
     offsets: Mapping[str, float]
 
     @classmethod
     def of(cls, m: NarrativeMatcher) -> _Catalog:
-        active = m.catalog.active
-        days = [n.claim_date.toordinal() if n.claim_date else np.nan for n in active]
-        return cls(active, np.asarray(days, dtype=np.float64),
-                   m.config.severity_threshold_offsets)  # fmt: skip
+        return cls(m.catalog.active, m.config.severity_threshold_offsets)
 
 
 def _add_post(
-    acc: dict[str, list[Any]], cat: _Catalog, cands: Sequence[Candidate], *, date: Any,
+    acc: dict[str, list[Any]], cat: _Catalog, cands: Sequence[Candidate], *, days: Floats,
     gold: frozenset[str], key: str, background: float | None, coverage: Floats | None,
-    recent: bool = False,
 ) -> None:  # fmt: skip
+    """`days`: the candidates' claim days as the hit decision reads them
+    (`NarrativeMatcher.decision_days`)."""
     active = cat.active
-    days = candidate_days(cands, cat.claim_days, date) if cands else np.zeros(0)
-    if recent:  # as the live decision reads them (`NarrativeMatcher.decide`)
-        days = recent_claims_only(days)
     rows = calibration_rows(cands, days, "rerank", DEFAULT_DEPTH, background=background,
                             coverage=coverage)  # fmt: skip
     g = len(acc["gold"])
@@ -166,11 +159,10 @@ def collect_openset(
             cat = _Catalog.of(ranked.matcher)
             for q, cands in enumerate(ranked.ranked):
                 cover = _coverage(ranked.matcher, ranked.cleaned[q], cands, coverage)
-                date = ranked.dates[q]
-                recent = ranked.matcher.recent_dates_only(date)
-                _add_post(acc, cat, cands, date=date, gold=ranked.present[q],
+                days = ranked.matcher.decision_days(cands, ranked.dates[q])
+                _add_post(acc, cat, cands, days=days, gold=ranked.present[q],
                           key=ranked.query_ids[q], background=ranked.background[q],
-                          coverage=cover, recent=recent)  # fmt: skip
+                          coverage=cover)  # fmt: skip
     return _samples(acc, coverage)
 
 
@@ -188,7 +180,8 @@ def collect_posts(
     cat = _Catalog.of(matcher)
     for p, text, cands, bg in zip(posts, cleaned, ranked, backgrounds, strict=True):
         gold = frozenset([p.narrative]) if p.narrative else frozenset()
-        _add_post(acc, cat, cands, date=p.date, gold=gold, key=p.id, background=bg,
+        _add_post(acc, cat, cands, days=matcher.decision_days(cands, p.date), gold=gold,
+                  key=p.id, background=bg,
                   coverage=_coverage(matcher, text, cands, coverage))  # fmt: skip
     return _samples(acc, coverage)
 

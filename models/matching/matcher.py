@@ -252,6 +252,12 @@ class NarrativeMatcher:
             return not after_the_fact(self._newest_claim_day, float(date.toordinal()))
         return mode == "recent" and date is not None
 
+    def decision_days(self, candidates: Sequence[Candidate], date: dt.date | None) -> np.ndarray:
+        """``claim_date - post_date`` per candidate as the hit decision reads it for a post
+        dated `date` (NaN: unknown, or an old claim when only recent dates are read)."""
+        days = candidate_days(candidates, self._claim_days, date)
+        return recent_claims_only(days) if self.recent_dates_only(date) else days
+
     def calibrator_for_post(self, date: dt.date | None) -> Calibrator | None:
         """The calibrator that decides a post dated `date`: its `Calibrator.recent` part when
         the post reads only recent claim dates and the catalog has dated claims (a catalog
@@ -350,10 +356,7 @@ class NarrativeMatcher:
         """The hits among `candidates` (this matcher's ranking of `text`), under this matcher's
         config or `config` (e.g. another threshold, same ranking and calibrator); `background`:
         the post's `background_scores` entry; `class_probs`: its `class_probabilities` row."""
-        recent = self.recent_dates_only(date)
-        days = candidate_days(candidates, self._claim_days, date) if candidates else None
-        if days is not None and recent:
-            days = recent_claims_only(days)
+        days = self.decision_days(candidates, date) if candidates else None
         calibrator = self.calibrator_for_post(date)
         depth = calibrator.depth if calibrator else 0
         classes = candidate_classes(candidates, depth, class_probs, self._class_columns)
