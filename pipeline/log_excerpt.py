@@ -59,14 +59,18 @@ def _records(text: str, max_lines: int) -> list[Problem]:
 def problems(text: str, max_records: int = MAX_RECORDS, max_lines: int = MAX_LINES) -> list[str]:
     """The first ``max_records`` telling records of ``text`` (CRITICAL, or ERROR with a
     traceback), each up to ``max_lines`` lines, in log order."""
-    return [p.text for p in _records(text, max_lines) if p.telling][:max_records]
+    return _telling(_records(text, max_lines), max_records)
+
+
+def _telling(records: list[Problem], max_records: int) -> list[str]:
+    return [p.text for p in records if p.telling][:max_records]
 
 
 def death_report(text: str, tail_chars: int = 3000, distinct: int = 5) -> str:
     """The log's telling errors (`problems`), a count of its one-line errors with up to
     ``distinct`` of their most frequent messages, then its last ``tail_chars`` characters."""
     records = _records(text, MAX_LINES)
-    found = [p.text for p in records if p.telling][:MAX_RECORDS]
+    found = _telling(records, MAX_RECORDS)
     head = "\n".join(found) if found else "(no CRITICAL record and no error with a traceback)"
     plain = Counter(p.message for p in records if not p.telling)
     common = "".join(f"\n  {n} x {message}" for message, n in plain.most_common(distinct))

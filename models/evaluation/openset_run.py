@@ -90,7 +90,6 @@ def live_threshold(matcher: NarrativeMatcher, posted: dt.date | None = None) -> 
     config = matcher.config
     if config.decision == "fused":
         return config.threshold
-    assert matcher.calibrator is not None
     own = config.probability_threshold
     if own is not None:
         return own

@@ -37,7 +37,7 @@ def threshold(
     threshold as measured out of sample when it was fit; with --target-precision, the threshold
     reaching it."""
     from models.evaluation.openset import at_precision
-    from models.evaluation.stored_curve import curve_source, stored_curve
+    from models.evaluation.stored_curve import stored_curve
     from models.matching.calibration import Calibrator, shipped_calibrator
     from pipeline.cli.catalog import _load
     from pipeline.cli.context import load_settings
@@ -65,16 +65,9 @@ def threshold(
     if as_json:
         click.echo(json.dumps({
             "catalog": catalog.name, "calibrator": str(file), "fit_for": list(calibrator.catalogs),
-            "threshold": calibrator.threshold, "live_threshold": live,
-            "curve_from": curve_source(calibrator) if points else None,
-            "curve": [p.as_json() for p in points], "target_precision": target_precision,
-            "at_target": target.as_json() if target is not None else None,
-            "recent": None if recent is None else {
-                "threshold": recent.threshold, "live_threshold": recent_live,
-                "curve_from": curve_source(recent) if recent_points else None,
-                "curve": [p.as_json() for p in recent_points],
-                "at_target": recent_target.as_json() if recent_target is not None else None,
-            },
+            **_part_json(calibrator, points, live, target), "target_precision": target_precision,
+            "recent": None if recent is None else _part_json(recent, recent_points, recent_live,
+                                                            recent_target),
         }))  # fmt: skip
         return
     fit_for = ", ".join(calibrator.catalogs) or "no catalog"
@@ -87,6 +80,20 @@ def threshold(
                    f"{recent.threshold:.3f}, live {recent_live:.3f} "
                    f"(NARRMON_MATCHER__THRESHOLD sets both parts)")  # fmt: skip
         _print_curve(recent, recent_points, recent_live, target_precision, recent_target)
+
+
+def _part_json(
+    calibrator: Calibrator, points: Sequence[OpenSetMetrics], live: float,
+    target: OpenSetMetrics | None,
+) -> dict[str, object]:  # fmt: skip
+    from models.evaluation.stored_curve import curve_source
+
+    return {
+        "threshold": calibrator.threshold, "live_threshold": live,
+        "curve_from": curve_source(calibrator) if points else None,
+        "curve": [p.as_json() for p in points],
+        "at_target": target.as_json() if target is not None else None,
+    }  # fmt: skip
 
 
 def _print_curve(

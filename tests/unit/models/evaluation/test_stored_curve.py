@@ -54,15 +54,20 @@ def test_each_shipped_calibrator_meets_its_targets_on_its_own_stored_curve(catal
     assert chosen.recall == max(p.recall for p in ok)
 
 
+def _threshold_args(cal: Calibrator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """`narrmon catalog threshold` arguments for the fixture catalog, deciding with `cal`."""
+    cal.save(tmp_path / "cal.json")
+    monkeypatch.setenv("NARRMON_MATCHER__CALIBRATOR", str(tmp_path / "cal.json"))
+    monkeypatch.setenv("NARRMON_STATE_DIR", str(tmp_path))
+    return ["catalog", "threshold", "--catalog", str(FIXTURE_CATALOG)]
+
+
 def test_catalog_threshold_prints_the_curve_and_the_pick(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cal = _calibrator([_entry(0.4, 0.8, 0.9, 0.05), _entry(0.5, 0.75, 0.93, 0.03),
                        _entry(0.6, 0.7, 0.96, 0.02)], cv_folds=5, trained_on="t.tsv")  # fmt: skip
-    cal.save(tmp_path / "cal.json")
-    monkeypatch.setenv("NARRMON_MATCHER__CALIBRATOR", str(tmp_path / "cal.json"))
-    monkeypatch.setenv("NARRMON_STATE_DIR", str(tmp_path))
-    args = ["catalog", "threshold", "--catalog", str(FIXTURE_CATALOG)]
+    args = _threshold_args(cal, tmp_path, monkeypatch)
     shown = CliRunner().invoke(main, [*args, "--target-precision", "0.95"])
     assert shown.exit_code == 0, shown.output
     assert "5-fold cross-validation (t.tsv)" in shown.output
@@ -82,10 +87,7 @@ def test_catalog_threshold_shows_the_recent_part_with_its_own_curve(
     recent = _calibrator([_entry(0.5, 0.6, 0.91, 0.04), _entry(0.6, 0.55, 0.96, 0.02)],
                          cv_folds=5, trained_on="t.tsv", post_date="2026-11-30")  # fmt: skip
     recent = dataclasses.replace(recent, threshold=0.6, catalogs=())
-    dataclasses.replace(parent, recent=recent).save(tmp_path / "cal.json")
-    monkeypatch.setenv("NARRMON_MATCHER__CALIBRATOR", str(tmp_path / "cal.json"))
-    monkeypatch.setenv("NARRMON_STATE_DIR", str(tmp_path))
-    args = ["catalog", "threshold", "--catalog", str(FIXTURE_CATALOG)]
+    args = _threshold_args(dataclasses.replace(parent, recent=recent), tmp_path, monkeypatch)
     shown = CliRunner().invoke(main, [*args, "--target-precision", "0.95"])
     assert shown.exit_code == 0, shown.output
     assert "'recent' part: threshold 0.600, live 0.600" in shown.output
