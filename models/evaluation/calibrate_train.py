@@ -19,7 +19,8 @@ about a writer it never saw. Deterministic, so::
         --queries $D/train.queries.tsv --qrels $D/train.qrels.tsv \\
         --out models/calibrators/checkthat-2022-2a-en.json
 
-rebuilds the shipped file byte for byte. Never pass a split that is reported.
+rebuilds the shipped file (byte for byte when it was committed; see models/README.md for rounding
+in a fresh environment). Never pass a split that is reported.
 
 A live monitor reads a post newer than its catalog with the claim dates more than a few days
 before it undated (`MatcherConfig.claim_dates`), rows the calibrator above never saw.
