@@ -244,7 +244,10 @@ def run_scenario(
         while True:
             last = workers[2].proc
             if last is None or last.poll() is not None:
-                raise RuntimeError(f"the last worker died; see {workers[2].log_path}")
+                raise RuntimeError(
+                    f"the last worker died (exit {None if last is None else last.returncode}); "
+                    f"{workers[2].log_path}:\n{workers[2].death_report()}"
+                )
             hits, duplicates = indexed_hits(es, settings)
             lag = posts_lag(workers[2], settings)
             if set(hits) >= expected and lag == 0:

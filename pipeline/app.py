@@ -62,16 +62,19 @@ def faust_config(settings: Settings) -> dict[str, Any]:
 
 
 def create_app(settings: Settings) -> Any:
-    """A `faust.App` for ``settings`` with the consumer's recovery seek and its commits guarded
-    (`pipeline.runner.seek_guard`, `pipeline.runner.commit_guard`); no agents yet."""
+    """A `faust.App` for ``settings`` with the consumer's recovery seek, its commits and its
+    livelock check guarded (`pipeline.runner.seek_guard`, `pipeline.runner.commit_guard`,
+    `pipeline.runner.event_path_guard`); no agents yet."""
     import faust
 
     from pipeline.runner.commit_guard import guard_commits
+    from pipeline.runner.event_path_guard import guard_event_path
     from pipeline.runner.seek_guard import guard_recovery_seek
 
     app = faust.App(settings.worker.app_id, **faust_config(settings))
     guard_recovery_seek(app.consumer)
     guard_commits(app.consumer)
+    guard_event_path(app.consumer)
     return app
 
 

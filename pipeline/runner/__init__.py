@@ -43,7 +43,9 @@ faust-streaming 0.15.3's source):
   supervisor restarts it and the records are redelivered.
 
 Modules: `step` (the records a step sees and returns), `batch` (`BatchRunner`), `dead_letters`
-(the dead-letter topic writer), `seek_guard` (the consumer's post-recovery seek, see there).
+(the dead-letter topic writer), `seek_guard` (the consumer's post-recovery seek, see there),
+`commit_guard` (commits stop before an unacked record), `event_path_guard` (Faust's livelock
+check skips a partition that has no position yet instead of crashing the worker).
 """
 
 from __future__ import annotations

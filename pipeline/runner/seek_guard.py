@@ -34,7 +34,9 @@ dropped around the rebalance are never fetched again (seen in local rehearsals o
 `tests/integration/test_orphan_release.py`: posts produced during a rebalance onto partitions
 that had never received any stayed unread, the lag frozen and the read offset past them).
 `rewind_uncommitted` rewinds such partitions to their beginning, which is where the worker's
-``earliest`` reset policy starts them anyway."""
+``earliest`` reset policy starts them anyway. Until the fetcher has looked that offset up, such a
+partition has no position, which Faust's livelock check cannot read without crashing the worker
+(`pipeline.runner.event_path_guard` skips it)."""
 
 from __future__ import annotations
 
