@@ -189,12 +189,13 @@ class WorkerProcess:
 
     def wait_ready(self, timeout_s: float = 180.0) -> Samples:
         """Block until ``/metrics`` answers (the model is loaded by then). Raises `RuntimeError`
-        if the child exits or the timeout passes."""
+        if the child exits (with its `death_report`) or the timeout passes."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc is not None and self.proc.poll() is not None:
                 raise RuntimeError(
-                    f"worker exited with {self.proc.returncode}; see {self.log_path}"
+                    f"worker exited with {self.proc.returncode}; {self.log_path}:\n"
+                    f"{self.death_report()}"
                 )
             samples = self.scrape()
             if samples is not None:
